@@ -1,0 +1,31 @@
+"""mur-graph: Momentum Uncertainty-guided Reasoning (MUR, arXiv 2507.14958) for LangGraph."""
+
+from mur_graph.config import MODES, MURConfig
+from mur_graph.graph import build_mur_graph, create_mur_graph
+from mur_graph.ledger import KINDS as LEDGER_KINDS
+from mur_graph.models import (
+    ChatTransformers,
+    MissingLogprobsError,
+    load_chat_model,
+    load_embedded_model,
+)
+from mur_graph.routing import momentum_condition
+from mur_graph.scaling import register_scaling_method, scaling_methods
+from mur_graph.state import MURState, StepRecord
+
+__all__ = [
+    "LEDGER_KINDS",
+    "MODES",
+    "ChatTransformers",
+    "MURConfig",
+    "MURState",
+    "MissingLogprobsError",
+    "StepRecord",
+    "build_mur_graph",
+    "create_mur_graph",
+    "load_chat_model",
+    "load_embedded_model",
+    "momentum_condition",
+    "register_scaling_method",
+    "scaling_methods",
+]

@@ -1,0 +1,46 @@
+"""Finding and extracting the final answer in a step's text."""
+
+from __future__ import annotations
+
+import re
+
+ANSWER_PHRASE = "the answer is"
+_BOXED = "\\boxed{"
+
+
+def has_answer(text: str) -> bool:
+    r"""Return whether `text` states a final answer ("the answer is …" or `\\boxed{…}`)."""
+    return ANSWER_PHRASE in text.lower() or _BOXED in text
+
+
+def extract_answer(text: str) -> str | None:
+    r"""Return the final answer stated in `text`, or None.
+
+    Takes the content of the last complete `\\boxed{…}` (braces balanced), else the text after the
+    last "the answer is" up to the end of its line, without a leading colon or a trailing period.
+    """
+    boxed = _last_boxed(text)
+    if boxed is not None:
+        return boxed
+    lowered = text.lower()
+    at = lowered.rfind(ANSWER_PHRASE)
+    if at < 0:
+        return None
+    rest = text[at + len(ANSWER_PHRASE) :].strip().lstrip(":").strip()
+    rest = rest.splitlines()[0].strip() if rest else ""
+    rest = re.sub(r"[.\s]+$", "", rest)
+    rest = rest.strip("\"'*$ ")
+    return rest or None
+
+
+def _last_boxed(text: str) -> str | None:
+    start = text.rfind(_BOXED)
+    while start >= 0:
+        depth, i = 1, start + len(_BOXED)
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        if depth == 0:
+            return text[start + len(_BOXED) : i - 1].strip()
+        start = text.rfind(_BOXED, 0, start)
+    return None

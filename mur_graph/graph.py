@@ -1,0 +1,96 @@
+"""The factory: `create_mur_graph` builds MUR as one LangGraph state machine."""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Checkpointer
+
+from mur_graph.config import MURConfig
+from mur_graph.models.contract import check_logprobs_enabled
+from mur_graph.nodes import (
+    accept,
+    make_assess_uncertainty,
+    make_commit_step,
+    make_finalize,
+    make_generate_step,
+)
+from mur_graph.routing import momentum_condition, route_after_commit
+from mur_graph.scaling import build_scaling_subgraph
+from mur_graph.state import MURInput, MURState
+
+
+def build_mur_graph(
+    policy: BaseChatModel,
+    *,
+    critic: BaseChatModel | None = None,
+    config: MURConfig | None = None,
+) -> StateGraph[MURState, MURConfig, MURInput, MURState]:
+    """Return the uncompiled MUR `StateGraph`, for tests and for users who compose graphs.
+
+    See `create_mur_graph` for the arguments.
+    """
+    config = config or MURConfig()
+    if not isinstance(config, MURConfig):
+        msg = f"config must be a mur_graph.MURConfig, got {type(config).__name__}"
+        raise TypeError(msg)
+    check_logprobs_enabled(policy, "policy")
+    critic = critic or policy
+    check_logprobs_enabled(critic, "critic")
+    scaling = build_scaling_subgraph(config.method, policy=policy, critic=critic, default=config)
+
+    builder = StateGraph(MURState, context_schema=MURConfig, input_schema=MURInput)
+    builder.add_node("generate_step", make_generate_step(policy, config))
+    builder.add_node("assess_uncertainty", make_assess_uncertainty(config))
+    builder.add_node("accept", accept)
+    builder.add_node(config.method, scaling)
+    builder.add_node("commit_step", make_commit_step(config))
+    builder.add_node("finalize", make_finalize(policy, config))
+    builder.add_edge(START, "generate_step")
+    builder.add_edge("generate_step", "assess_uncertainty")
+    builder.add_conditional_edges(
+        "assess_uncertainty", momentum_condition, {"scale": config.method, "accept": "accept"}
+    )
+    builder.add_edge("accept", "commit_step")
+    builder.add_edge(config.method, "commit_step")
+    builder.add_conditional_edges("commit_step", route_after_commit)
+    builder.add_edge("finalize", END)
+    return builder
+
+
+def create_mur_graph(
+    policy: BaseChatModel,
+    *,
+    critic: BaseChatModel | None = None,
+    config: MURConfig | None = None,
+    checkpointer: Checkpointer = None,
+    name: str = "mur",
+) -> CompiledStateGraph[MURState, MURConfig, MURInput, MURState]:
+    """Build MUR (Momentum Uncertainty-guided Reasoning) as a compiled LangGraph graph.
+
+    The graph solves `{"question": ...}` one step at a time: `generate_step` samples a draft,
+    `assess_uncertainty` measures its uncertainty m_t (mean negative log-prob) against the
+    momentum M_{t-1}, and the γ edge sends it to the scaling subgraph (e.g. `guided_search`)
+    when m_t > M_{t-1} + ln(1/γ), or to `accept`. `commit_step` keeps the step, updates
+    M_t = α·M_{t-1} + (1-α)·m̂_t and loops until an answer, `max_steps` or the token budget;
+    `finalize` asks for the paper's fallback completion when no answer came and extracts it.
+
+    Args:
+        policy: The chat model that reasons. It must return per-token log-probs in OpenAI's
+            shape: `ChatTransformers` (local) or `ChatOpenAI(logprobs=True)` (vLLM, llama.cpp).
+        critic: The chat model that scores candidate steps; defaults to the policy.
+        config: Default settings (mode, γ, α, N, limits); a run may override them with
+            `graph.invoke(inputs, context=MURConfig(...))`, except the method.
+        checkpointer: Any LangGraph checkpointer, to persist and resume runs.
+        name: The compiled graph's name.
+
+    Returns:
+        A compiled graph; its output state holds `answer`, `steps` (one `StepRecord` each),
+        `ledger` (tokens by kind), `stop_reason`, `fallback` and `solution`.
+
+    Raises:
+        ValueError: an invalid setting, an unknown method, or a model set up without log-probs.
+    """
+    builder = build_mur_graph(policy, critic=critic, config=config)
+    return builder.compile(checkpointer=checkpointer, name=name)

@@ -1,0 +1,183 @@
+"""The one boundary with chat models: ask for n samples, read text, log-probs and token counts.
+
+Every model mur-graph talks to is a LangChain chat model that returns OpenAI-shaped log-probs in
+`response_metadata["logprobs"]["content"]` (`ChatOpenAI(logprobs=True)` against vLLM or llama.cpp's
+server, or the local `ChatTransformers`). Nodes call `sample()` and never read provider fields.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration
+from langchain_core.runnables.config import ensure_config
+
+
+class MissingLogprobsError(ValueError):
+    """The model returned no per-token log-probs, which MUR needs to measure uncertainty."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One sampled completion, reduced to what MUR needs."""
+
+    text: str
+    """The generated text, stop string removed."""
+    token_logprobs: tuple[float, ...]
+    """Log-prob of each generated token under the model's own (unscaled) distribution."""
+    n_tokens: int
+    """Generated tokens this sample cost (what the ledger books)."""
+    finish_reason: str | None = None
+    """`stop` (stop string or end of turn), `length` (token limit) or what the server said."""
+    top_logprobs: tuple[Mapping[str, float], ...] = field(default=(), repr=False)
+    """Per position, the most likely tokens and their log-probs, when they were asked for."""
+
+
+def check_logprobs_enabled(model: BaseChatModel, role: str) -> None:
+    """Fail fast when a model is configured not to return log-probs (e.g. ChatOpenAI).
+
+    Raises:
+        MissingLogprobsError: the model has a `logprobs` setting that is not True.
+    """
+    if "logprobs" in type(model).model_fields and getattr(model, "logprobs", None) is not True:
+        msg = (
+            f"the {role} model {type(model).__name__} is set up without log-probs, which MUR needs "
+            f"to measure step uncertainty; create it with logprobs=True "
+            f"(e.g. ChatOpenAI(base_url=..., logprobs=True))"
+        )
+        raise MissingLogprobsError(msg)
+
+
+def sample(
+    model: BaseChatModel,
+    messages: Sequence[BaseMessage],
+    *,
+    n: int = 1,
+    stop: Sequence[str] | None = None,
+    max_tokens: int,
+    temperature: float,
+    seed: int | None = None,
+    top_logprobs: int = 0,
+) -> list[Generation]:
+    """Sample `n` completions of `messages` in one call and return them with their log-probs.
+
+    A final `AIMessage` in `messages` is a partial assistant turn that the model continues. When a
+    server returns fewer than `n` samples (llama.cpp's server ignores `n`), the rest are asked for
+    in further calls. Callbacks of the surrounding LangGraph run are passed on, so traces show
+    every model call.
+
+    Raises:
+        MissingLogprobsError: a returned sample carries no log-probs.
+    """
+    config = ensure_config()
+    generations: list[Generation] = []
+    attempts = 0
+    while len(generations) < n:
+        want = n - len(generations)
+        call_seed = None if seed is None else seed + attempts
+        kwargs = _call_kwargs(model, messages, want, max_tokens, temperature, call_seed, top_logprobs)
+        result = model.generate(
+            [list(messages)],
+            stop=list(stop) if stop else None,
+            callbacks=config.get("callbacks"),
+            tags=config.get("tags"),
+            metadata=config.get("metadata"),
+            **kwargs,
+        )
+        batch = [g for g in result.generations[0] if isinstance(g, ChatGeneration)]
+        if not batch:
+            msg = f"{type(model).__name__} returned no generation"
+            raise RuntimeError(msg)
+        generations.extend(read_generation(model, g, single=len(batch) == 1) for g in batch[:want])
+        attempts += 1
+    return generations
+
+
+def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single: bool) -> Generation:
+    """Read text, log-probs and token count from one chat generation in OpenAI's shape.
+
+    Raises:
+        MissingLogprobsError: the generation has no `response_metadata["logprobs"]["content"]`.
+    """
+    message = generation.message
+    content = _logprob_content(message)
+    if content is None:
+        msg = (
+            f"{type(model).__name__} returned no log-probs; MUR needs per-token log-probs to measure "
+            f"step uncertainty. Pass logprobs=True (e.g. ChatOpenAI(logprobs=True)) or use "
+            f"mur_graph.ChatTransformers for a local model"
+        )
+        raise MissingLogprobsError(msg)
+    logprobs = tuple(_as_logprob(entry.get("logprob")) for entry in content)
+    tops = tuple(
+        {str(t.get("token", "")): _as_logprob(t.get("logprob")) for t in entry.get("top_logprobs") or ()}
+        for entry in content
+    )
+    n_tokens = len(content)
+    usage = getattr(message, "usage_metadata", None)
+    if single and usage and usage.get("output_tokens"):
+        # With one sample the server's own count is exact (it may count an end token that
+        # carries no log-prob entry); with several, usage is summed over samples.
+        n_tokens = max(n_tokens, int(usage["output_tokens"]))
+    finish = message.response_metadata.get("finish_reason")
+    if finish is None and generation.generation_info:
+        finish = generation.generation_info.get("finish_reason")
+    return Generation(
+        text=message.text,
+        token_logprobs=logprobs,
+        n_tokens=n_tokens,
+        finish_reason=finish,
+        top_logprobs=tops,
+    )
+
+
+def _logprob_content(message: BaseMessage) -> list[Mapping[str, Any]] | None:
+    logprobs = message.response_metadata.get("logprobs")
+    if isinstance(logprobs, Mapping):
+        content = logprobs.get("content")
+        if isinstance(content, list):
+            return content
+    return None
+
+
+def _as_logprob(value: object) -> float:
+    """Return a log-prob as float; a missing or non-numeric one is NaN (rejected downstream)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return math.nan
+
+
+def _is_openai_compatible(model: BaseChatModel) -> bool:
+    return "openai_api_base" in type(model).model_fields
+
+
+def _call_kwargs(
+    model: BaseChatModel,
+    messages: Sequence[BaseMessage],
+    n: int,
+    max_tokens: int,
+    temperature: float,
+    seed: int | None,
+    top_logprobs: int,
+) -> dict[str, Any]:
+    """Per-call generation settings in the form the model understands."""
+    kwargs: dict[str, Any] = {"n": n, "max_tokens": max_tokens, "temperature": temperature}
+    if seed is not None:
+        kwargs["seed"] = seed
+    if top_logprobs:
+        kwargs["top_logprobs"] = top_logprobs
+    if _is_openai_compatible(model):
+        kwargs["logprobs"] = True
+        # langchain-openai sends max_tokens as max_completion_tokens, which llama.cpp's server
+        # ignores; vLLM reads both. A final assistant message is continued, not answered.
+        extra: dict[str, Any] = dict(getattr(model, "extra_body", None) or {})
+        extra["max_tokens"] = max_tokens
+        if messages and isinstance(messages[-1], AIMessage):
+            extra.update(continue_final_message=True, add_generation_prompt=False)
+        kwargs["extra_body"] = extra
+    return kwargs

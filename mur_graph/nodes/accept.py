@@ -1,0 +1,25 @@
+"""accept: the γ edge's cheap branch; the draft is kept as it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mur_graph.state import Kept, MURState
+
+
+def accept(state: MURState) -> dict[str, Any]:
+    """Keep the draft unchanged; its uncertainty m_t becomes m̂_t for the momentum update."""
+    draft, gate = state["draft"], state["gate"]
+    if draft is None or gate is None:
+        msg = "accept needs a draft and a gate decision; assess_uncertainty must run first"
+        raise ValueError(msg)
+    kept = Kept(
+        text=draft["text"],
+        uncertainty=gate["uncertainty"],
+        tokens={},
+        method=None,
+        candidates=[],
+        selected=None,
+        selection=None,
+    )
+    return {"kept": kept}

@@ -1,0 +1,50 @@
+"""assess_uncertainty: m_t of the draft against the momentum M_{t-1}, and the γ gate's verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from mur_graph.config import MURConfig, resolve_config
+from mur_graph.events import emit
+from mur_graph.node_types import Node
+from mur_graph.state import Gate, MURState
+from mur_graph.uncertainty import bias_corrected, gate_fires, gate_threshold, step_uncertainty
+
+
+def make_assess_uncertainty(
+    default: MURConfig,
+) -> Node[MURState]:
+    """Return the `assess_uncertainty` node; `default.method` is the method the graph was built for."""
+
+    def assess_uncertainty(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+        config = resolve_config(runtime.context, default)
+        if config.method != default.method:
+            msg = (
+                f"this graph was built for method {default.method!r}, not {config.method!r}; "
+                f"build another with create_mur_graph(..., config=MURConfig(method={config.method!r}))"
+            )
+            raise ValueError(msg)
+        draft = state["draft"]
+        if draft is None:
+            msg = "assess_uncertainty needs a draft; generate_step must run first"
+            raise ValueError(msg)
+        index = draft["index"]
+        uncertainty = step_uncertainty(draft["token_logprobs"])
+        momentum = state.get("momentum", 0.0)
+        if config.bias_correction:
+            momentum = bias_corrected(momentum, config.alpha, steps_seen=index)
+        fired = gate_fires(index, uncertainty, momentum, config.gamma)
+        scale = {"mur": fired, "per_step": True, "cot": False}[config.mode]
+        gate = Gate(
+            uncertainty=uncertainty,
+            momentum_before=momentum,
+            threshold=gate_threshold(momentum, config.gamma),
+            fired=fired,
+            scale=scale,
+        )
+        emit(runtime.stream_writer, "gate", step=index, **gate)
+        return {"gate": gate}
+
+    return assess_uncertainty

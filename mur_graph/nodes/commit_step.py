@@ -1,0 +1,74 @@
+"""commit_step: append the kept step, update the momentum, book the tokens, decide whether to stop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from mur_graph.answers import has_answer
+from mur_graph.config import MURConfig, resolve_config
+from mur_graph.events import emit
+from mur_graph.ledger import add_ledgers, ledger_totals
+from mur_graph.node_types import Node
+from mur_graph.prompts import format_step
+from mur_graph.state import MURState, StepRecord, StopReason
+from mur_graph.uncertainty import update_momentum
+
+
+def make_commit_step(
+    default: MURConfig,
+) -> Node[MURState]:
+    """Return the `commit_step` node."""
+
+    def commit_step(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+        config = resolve_config(runtime.context, default)
+        draft, gate, kept = state.get("draft"), state.get("gate"), state.get("kept")
+        if draft is None or gate is None or kept is None:
+            msg = "commit_step needs a draft, a gate decision and a kept step"
+            raise ValueError(msg)
+        index = draft["index"]
+        previous = state.get("momentum", 0.0)
+        momentum = update_momentum(previous, kept["uncertainty"], config.alpha)
+        # The draft is always booked: kept as a policy step, or discarded when it was scaled.
+        draft_kind = "draft_discarded" if gate["scale"] else "policy_step"
+        tokens = add_ledgers({draft_kind: draft["n_tokens"]}, kept["tokens"])
+        text = format_step(index, kept["text"])
+        record = StepRecord(
+            index=index,
+            text=text,
+            draft=draft["text"],
+            uncertainty=gate["uncertainty"],
+            momentum_before=gate["momentum_before"],
+            threshold=gate["threshold"],
+            gate_fired=gate["fired"],
+            scaled=gate["scale"],
+            method=kept["method"],
+            candidates=kept["candidates"],
+            selected=kept["selected"],
+            selection=kept["selection"],
+            kept_uncertainty=kept["uncertainty"],
+            momentum_after=momentum,
+            tokens=tokens,
+            has_answer=has_answer(kept["text"]),
+        )
+        spent = ledger_totals(add_ledgers(state.get("ledger"), tokens))["total"]
+        stop: StopReason | None = None
+        if record["has_answer"]:
+            stop = "answer"
+        elif config.token_budget is not None and spent >= config.token_budget:
+            stop = "token_budget"
+        elif index + 1 >= config.max_steps:
+            stop = "max_steps"
+        emit(runtime.stream_writer, "step", record=record)
+        return {
+            "steps": [record],
+            "momentum": momentum,
+            "ledger": tokens,
+            "stop_reason": stop,
+            "draft": None,
+            "gate": None,
+            "kept": None,
+        }
+
+    return commit_step

@@ -1,0 +1,65 @@
+"""finalize: the paper's fallback completion when no answer was reached, then the final answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
+
+from mur_graph.answers import extract_answer
+from mur_graph.config import MURConfig, derive_seed, resolve_config
+from mur_graph.events import emit
+from mur_graph.ledger import add_ledgers, ledger_totals
+from mur_graph.models.contract import sample
+from mur_graph.node_types import Node
+from mur_graph.prompts import fallback_messages, format_step
+from mur_graph.state import Fallback, MURState
+
+FALLBACK_CALL = 9
+"""Seed coordinate of the fallback call."""
+
+
+def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
+    """Return the `finalize` node bound to `policy`."""
+
+    def finalize(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+        config = resolve_config(runtime.context, default)
+        kept = [step["text"] for step in state.get("steps", [])]
+        spent = ledger_totals(state.get("ledger") or {})["total"]
+        budget_left = None if config.token_budget is None else config.token_budget - spent
+        fallback: Fallback | None = None
+        tokens: dict[str, int] = {}
+        if state.get("stop_reason") == "max_steps" and (budget_left is None or budget_left > 0):
+            # No answer after max_steps: one unstopped completion (spec §1.7), capped by the budget.
+            limit = (
+                config.fallback_tokens if budget_left is None else min(config.fallback_tokens, budget_left)
+            )
+            emit(runtime.stream_writer, "generating", step=len(kept), what="fallback")
+            (completion,) = sample(
+                policy,
+                fallback_messages(state["question"], kept),
+                n=1,
+                max_tokens=limit,
+                temperature=config.temperature,
+                seed=derive_seed(config.seed, len(kept), FALLBACK_CALL),
+            )
+            fallback = Fallback(
+                text=completion.text.strip(),
+                n_tokens=completion.n_tokens,
+                finish_reason=completion.finish_reason,
+            )
+            tokens = {"fallback": completion.n_tokens}
+        solution = "\n".join([*kept, *([format_step(len(kept), fallback["text"])] if fallback else [])])
+        answer = extract_answer(solution)
+        ledger = add_ledgers(state.get("ledger"), tokens)
+        emit(
+            runtime.stream_writer,
+            "final",
+            answer=answer,
+            stop_reason=state.get("stop_reason"),
+            ledger=ledger,
+        )
+        return {"fallback": fallback, "ledger": tokens, "solution": solution, "answer": answer}
+
+    return finalize
