@@ -8,7 +8,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -102,11 +102,11 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
+    from transformers.utils import logging as hf_logging
+
     from mur_graph.graph import create_mur_graph
     from mur_graph.models import EMBEDDED_NAME, load_chat_model
     from mur_graph.result import result_document
-
-    from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the spinner says what is happening
     with err.status("loading the model…"):
@@ -122,9 +122,9 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
     started = time.perf_counter()
     state: dict[str, Any] = {}
     with err.status("thinking…") as status:
-        for namespace, kind, data in graph.stream(
-            {"question": question}, stream_mode=["custom", "values"], subgraphs=True
-        ):
+        stream = graph.stream({"question": question}, stream_mode=["custom", "values"], subgraphs=True)
+        for item in stream:
+            namespace, kind, data = cast(tuple[tuple[str, ...], str, Any], item)
             if kind == "values" and not namespace:
                 state = data
             elif kind != "custom":

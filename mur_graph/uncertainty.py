@@ -29,7 +29,7 @@ def step_uncertainty(token_logprobs: Sequence[float]) -> float:
         if math.isnan(lp) or lp > 1e-6:
             msg = f"token log-prob {lp!r} is not a log-probability (must be a number <= 0)"
             raise ValueError(msg)
-        total += max(lp, MIN_LOGPROB)
+        total += MIN_LOGPROB if lp == -math.inf else lp
     return -total / len(token_logprobs) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 

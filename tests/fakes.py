@@ -1,0 +1,114 @@
+"""A scripted chat model: fixed texts and log-probs per call, in ChatOpenAI(logprobs=True)'s shape."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import PrivateAttr
+
+
+@dataclass(frozen=True)
+class Say:
+    """One scripted sample: its text and the log-prob of each of its tokens."""
+
+    text: str
+    logprobs: tuple[float, ...]
+    top: tuple[dict[str, float], ...] = field(default=())
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.logprobs)
+
+
+def say(text: str, *logprobs: float) -> Say:
+    """A sample whose tokens have the given log-probs."""
+    return Say(text, tuple(logprobs))
+
+
+def verdict(p_yes: float, *, tokens: int = 2) -> Say:
+    """A critic reply "Yes" whose first position has P(Yes)=p_yes and P(No)=1-p_yes."""
+    top = {"Yes": math.log(p_yes), "No": math.log(1 - p_yes)}
+    return Say("Yes", tuple([math.log(max(p_yes, 1 - p_yes))] + [-0.1] * (tokens - 1)), (top,))
+
+
+def unreadable_verdict(*, tokens: int = 3) -> Say:
+    """A critic reply with no Yes/No anywhere among its alternatives."""
+    return Say(
+        "Maybe", tuple([-0.5] * tokens), tuple({"Maybe": -0.5, "Perhaps": -1.5} for _ in range(tokens))
+    )
+
+
+@dataclass
+class Call:
+    """What the graph asked the model for."""
+
+    messages: list[BaseMessage]
+    stop: list[str] | None
+    kwargs: dict[str, Any]
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Answers each call with the next scripted list of samples (one list per call).
+
+    A call asking for n samples must be answered by a list of exactly n. The model fails loudly
+    when the script runs out or does not match, so a test sees every call the graph makes.
+    """
+
+    script: list[list[Say]]
+    with_logprobs: bool = True
+    _calls: list[Call] = PrivateAttr(default_factory=list)
+    _next: int = PrivateAttr(default=0)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    @property
+    def calls(self) -> list[Call]:
+        return self._calls
+
+    @property
+    def remaining(self) -> int:
+        return len(self.script) - self._next
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self._calls.append(Call(list(messages), stop, dict(kwargs)))
+        if self._next >= len(self.script):
+            msg = f"script exhausted after {len(self.script)} calls; unexpected call: {messages[-1].text!r}"
+            raise AssertionError(msg)
+        samples = self.script[self._next]
+        self._next += 1
+        n = kwargs.get("n", 1)
+        if len(samples) != n:
+            msg = f"call {self._next} asked for n={n} samples, the script has {len(samples)}"
+            raise AssertionError(msg)
+        generations = []
+        for s in samples:
+            metadata: dict[str, Any] = {"finish_reason": "stop"}
+            if self.with_logprobs:
+                tops = list(s.top) + [{}] * (s.n_tokens - len(s.top))
+                metadata["logprobs"] = {
+                    "content": [
+                        {
+                            "token": f"t{i}",
+                            "logprob": lp,
+                            "top_logprobs": [{"token": t, "logprob": v} for t, v in tops[i].items()],
+                        }
+                        for i, lp in enumerate(s.logprobs)
+                    ]
+                }
+            message = AIMessage(content=s.text, response_metadata=metadata)
+            generations.append(ChatGeneration(message=message))
+        return ChatResult(generations=generations)

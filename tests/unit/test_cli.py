@@ -1,0 +1,34 @@
+"""Command-line errors that need no model: they must be clear and exit non-zero."""
+
+import pytest
+
+from mur_graph.cli import EMBEDDED_DEMO_LIMITS, build_parser, config_from_args, main
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_an_empty_question_is_a_clear_error(question, capsys):
+    assert main(["solve", question]) == 2
+    err = capsys.readouterr().err
+    assert "the question is empty" in err and 'mur-graph solve "' in err
+
+
+def test_an_invalid_setting_names_the_valid_range(capsys):
+    assert main(["solve", "What is 2 + 2?", "--gamma", "0"]) == 2
+    assert "gamma=0.0: must be a number in (0, 1]" in capsys.readouterr().err
+
+
+def test_an_unknown_mode_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["solve", "q", "--mode", "always"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'always'" in capsys.readouterr().err
+
+
+def test_embedded_runs_use_short_limits_unless_given():
+    args = build_parser().parse_args(["solve", "q", "--max-steps", "3", "--gamma", "0.9", "--seed", "5"])
+    config = config_from_args(args)
+    assert config.max_steps == 3
+    assert config.max_step_tokens == EMBEDDED_DEMO_LIMITS["max_step_tokens"]
+    assert (config.gamma, config.seed) == (0.9, 5)
+    hub = config_from_args(build_parser().parse_args(["solve", "q", "--model", "Qwen/Qwen3-1.7B"]))
+    assert (hub.max_steps, hub.max_step_tokens) == (20, 2048)
