@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -58,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--seed", type=int, help="seed for reproducible sampling")
     solve.add_argument("--model", help="hub id or local folder of the policy (default: embedded SmolLM2)")
     solve.add_argument("--critic", help="hub id or local folder of the critic (default: the policy)")
+    solve.add_argument(
+        "--base-url",
+        help="OpenAI-compatible server (vLLM, llama.cpp) serving --model, e.g. http://127.0.0.1:8000/v1",
+    )
+    solve.add_argument("--critic-base-url", help="OpenAI-compatible server serving --critic")
     solve.add_argument("--json", action="store_true", help="print the full trace as JSON on stdout")
     return parser
 
@@ -101,17 +108,25 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
         config = config_from_args(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    for flag, url, name in (
+        ("--base-url", args.base_url, args.model),
+        ("--critic-base-url", args.critic_base_url, args.critic),
+    ):
+        if url and not name:
+            model_flag = "--model" if flag == "--base-url" else "--critic"
+            msg = f"{flag} needs {model_flag}: the model name the server serves, e.g. Qwen/Qwen3-1.7B"
+            raise UsageError(msg)
 
     from transformers.utils import logging as hf_logging
 
     from mur_graph.graph import create_mur_graph
-    from mur_graph.models import EMBEDDED_NAME, load_chat_model
+    from mur_graph.models import EMBEDDED_NAME
     from mur_graph.result import result_document
 
     hf_logging.disable_progress_bar()  # the spinner says what is happening
     with err.status("loading the model…"):
-        policy = load_chat_model(args.model)
-        critic = load_chat_model(args.critic) if args.critic else policy
+        policy = _load(args.model, args.base_url)
+        critic = _load(args.critic, args.critic_base_url) if args.critic else policy
     policy_name = args.model or EMBEDDED_NAME
     critic_name = args.critic or policy_name
     graph = create_mur_graph(policy, critic=critic, config=config)
@@ -141,6 +156,20 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
     return 0
+
+
+def _load(model: str | None, base_url: str | None) -> BaseChatModel:
+    """A local model, or a ChatOpenAI client of an OpenAI-compatible server."""
+    if base_url is None:
+        from mur_graph.models import load_chat_model
+
+        return load_chat_model(model)
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as exc:
+        msg = "--base-url needs langchain-openai; install it with: pip install 'mur-graph[openai]'"
+        raise UsageError(msg) from exc
+    return ChatOpenAI(base_url=base_url, api_key=SecretStr("EMPTY"), model=model or "", logprobs=True)
 
 
 def _print_step(console: Console, record: dict[str, Any]) -> None:

@@ -32,3 +32,8 @@ def test_embedded_runs_use_short_limits_unless_given():
     assert (config.gamma, config.seed) == (0.9, 5)
     hub = config_from_args(build_parser().parse_args(["solve", "q", "--model", "Qwen/Qwen3-1.7B"]))
     assert (hub.max_steps, hub.max_step_tokens) == (20, 2048)
+
+
+def test_a_server_url_without_a_model_name_is_a_clear_error(capsys):
+    assert main(["solve", "q", "--base-url", "http://127.0.0.1:8000/v1"]) == 2
+    assert "--base-url needs --model" in capsys.readouterr().err
