@@ -16,14 +16,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mur_graph.config import MODES, MURConfig
+from mur_graph.config import MODES, STEP_FORMAT_NAMES, MURConfig
 from mur_graph.ledger import KINDS
 from mur_graph.models.contract import MissingLogprobsError
 from mur_graph.models.embedded import EmbeddedModelError
+from mur_graph.scaling import ALIASES, scaling_methods
 
-EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128}
+EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
 """Limits used with the embedded 135M model on CPU unless given: the paper's (20 steps, 2048
-tokens per step, 8096 for the fallback) would take many minutes at ~10 tokens/s."""
+tokens per step, 8096 for the fallback, 1024 for a critique) would take many minutes at ~10 tokens/s."""
 
 
 class UsageError(Exception):
@@ -47,16 +48,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solve.add_argument("question", help="the problem to solve")
     solve.add_argument("--mode", choices=MODES, default="mur", help="mur (γ gate), per_step or cot")
-    solve.add_argument("--method", default="guided_search", help="scaling method (default guided_search)")
-    solve.add_argument("--gamma", type=float, help="γ in (0, 1]; larger scales more (default 0.8)")
+    solve.add_argument(
+        "--method",
+        default="guided_search",
+        choices=[*scaling_methods(), *ALIASES],
+        help="scaling method: guided_search, critic (critic_refine) or phi (phi_foresight)",
+    )
+    solve.add_argument(
+        "--gamma", type=float, help="γ in (0, 1]; larger scales more (default: the paper's, 0.8 or 0.9)"
+    )
     solve.add_argument("--alpha", type=float, help="momentum rate α in [0, 1) (default 0.9)")
     solve.add_argument("--candidates", type=int, help="N candidates per scaled step (default 4)")
     solve.add_argument("--max-steps", type=int, help="steps before the fallback completion")
     solve.add_argument("--max-step-tokens", type=int, help="token limit of one step")
     solve.add_argument("--fallback-tokens", type=int, help="token limit of the fallback completion")
+    solve.add_argument("--critique-tokens", type=int, help="token limit of a critique (method critic)")
     solve.add_argument("--temperature", type=float, help="sampling temperature (default 0.6)")
     solve.add_argument("--token-budget", type=int, help="stop after this many generated tokens")
     solve.add_argument("--bias-correction", action="store_true", help="bias-corrected momentum")
+    solve.add_argument(
+        "--step-format",
+        choices=STEP_FORMAT_NAMES,
+        default="prompted",
+        help="prompted (Step<k>: headers) or blank_line (for models that ignore the format)",
+    )
+    solve.add_argument(
+        "--reuse-draft", action="store_true", help="keep the draft as candidate 0 when scaling"
+    )
     solve.add_argument("--seed", type=int, help="seed for reproducible sampling")
     solve.add_argument("--model", help="hub id or local folder of the policy (default: embedded SmolLM2)")
     solve.add_argument("--critic", help="hub id or local folder of the critic (default: the policy)")
@@ -71,16 +89,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> MURConfig:
     """Build the validated settings from parsed arguments (before any model is loaded)."""
-    settings: dict[str, Any] = {"mode": args.mode, "method": args.method}
+    settings: dict[str, Any] = {"mode": args.mode, "step_format": args.step_format}
     if args.model is None:
         settings.update(EMBEDDED_DEMO_LIMITS)
-    names = ("gamma", "alpha", "candidates", "max_steps", "max_step_tokens", "fallback_tokens")
+    names = (
+        "gamma",
+        "alpha",
+        "candidates",
+        "max_steps",
+        "max_step_tokens",
+        "fallback_tokens",
+        "critique_tokens",
+    )
     for name in (*names, "temperature", "token_budget", "seed"):
         value = getattr(args, name)
         if value is not None:
             settings[name] = value
     settings["bias_correction"] = args.bias_correction
-    return MURConfig(**settings)
+    settings["reuse_draft"] = args.reuse_draft
+    return MURConfig.paper(args.method, **settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,7 +200,11 @@ def _load(model: str | None, base_url: str | None) -> BaseChatModel:
 
 
 def _print_step(console: Console, record: dict[str, Any]) -> None:
-    if record["scaled"]:
+    if record["scaled"] and record["critique"] is not None:
+        critique = record["critique"]
+        p_yes = "unreadable" if critique["p_yes"] is None else f"P(Yes)={critique['p_yes']:.2f}"
+        decision = f"[yellow]critiqued[/yellow] ({p_yes}): {record['selection']}"
+    elif record["scaled"]:
         candidates = record["candidates"]
         decision = (
             f"[yellow]scaled[/yellow] by {record['method']}: {len(candidates)} candidates, "
@@ -204,10 +235,11 @@ def _print_summary(console: Console, document: dict[str, Any]) -> None:
         f"{document['n_scaled']} scaled, {document['wall_time_s']} s)[/dim]"
     )
     table = Table(title="token ledger", show_header=True)
-    for kind in (*KINDS, "total"):
-        table.add_column(kind, justify="right")
-    ledger = document["ledger"]
-    table.add_row(*[str(ledger[k]) for k in KINDS], str(document["totals"]["total"]))
+    table.add_column("kind")
+    table.add_column("tokens", justify="right")
+    for kind in KINDS:
+        table.add_row(kind, str(document["ledger"][kind]))
+    table.add_row("[bold]total[/bold]", f"[bold]{document['totals']['total']}[/bold]")
     console.print(table)
 
 

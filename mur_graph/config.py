@@ -11,6 +11,14 @@ Mode = Literal["mur", "per_step", "cot"]
 
 MODES: tuple[str, ...] = get_args(Mode)
 
+StepFormatName = Literal["prompted", "blank_line"]
+"""`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines."""
+
+STEP_FORMAT_NAMES: tuple[str, ...] = get_args(StepFormatName)
+
+PAPER_GAMMA = {"critic_refine": 0.9, "critic": 0.9, "phi_foresight": 0.9, "phi": 0.9}
+"""The paper's γ per method where it is not guided search's 0.8 (spec §4)."""
+
 
 @dataclass(frozen=True)
 class MURConfig:
@@ -39,6 +47,10 @@ class MURConfig:
     """Token limit of the final unstopped completion when no answer was reached."""
     critic_tokens: int = 8
     """Token limit of one critic verdict (the Yes/No is read from its first tokens)."""
+    critique_tokens: int = 1024
+    """Token limit of the critic's analysis in LLM-as-a-critic (the paper's analysis limit)."""
+    clusters: int = 2
+    """φ-decoding: number of k-means clusters of the foresight rollouts."""
     temperature: float = 0.6
     """Sampling temperature of the policy; 0 means greedy decoding."""
     token_budget: int | None = None
@@ -46,7 +58,17 @@ class MURConfig:
     seed: int | None = None
     """Base seed; each model call gets a seed derived from it, so a run is reproducible."""
     bias_correction: bool = False
-    """Compare against M_{t-1}/(1-α^(t)) instead of the paper's raw, zero-started momentum."""
+    """Compare against M_{t-1}/(1-α^t) instead of the paper's raw, zero-started momentum."""
+    step_format: StepFormatName = "prompted"
+    """`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines."""
+    reuse_draft: bool = False
+    """Keep the draft that tripped the gate as candidate 0 (the paper throws it away)."""
+
+    @classmethod
+    def paper(cls, method: str = "guided_search", **changes: Any) -> MURConfig:
+        """Return the paper's settings for `method` (γ = 0.9 for critic and φ, 0.8 otherwise)."""
+        settings: dict[str, Any] = {"method": method, "gamma": PAPER_GAMMA.get(method, 0.8)}
+        return cls(**(settings | changes))
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -59,12 +81,16 @@ class MURConfig:
             _fail("gamma", self.gamma, "a number in (0, 1]")
         if not _finite(self.temperature) or not 0.0 <= self.temperature <= 10.0:
             _fail("temperature", self.temperature, "a number in [0, 10]")
+        if self.step_format not in STEP_FORMAT_NAMES:
+            _fail("step_format", self.step_format, f"one of {', '.join(STEP_FORMAT_NAMES)}")
         for name in (
             "candidates",
             "max_steps",
             "max_step_tokens",
             "fallback_tokens",
             "critic_tokens",
+            "critique_tokens",
+            "clusters",
         ):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
@@ -73,6 +99,9 @@ class MURConfig:
             _fail("token_budget", self.token_budget, "an integer >= 1, or None for no budget")
         if self.seed is not None and not _is_int(self.seed):
             _fail("seed", self.seed, "an integer, or None")
+        for flag in ("bias_correction", "reuse_draft"):
+            if not isinstance(getattr(self, flag), bool):
+                _fail(flag, getattr(self, flag), "True or False")
 
     def replace(self, **changes: Any) -> MURConfig:
         """Return a copy with `changes` applied (and validated)."""

@@ -17,7 +17,7 @@ from mur_graph.nodes import (
     make_generate_step,
 )
 from mur_graph.routing import momentum_condition, route_after_commit
-from mur_graph.scaling import build_scaling_subgraph
+from mur_graph.scaling import build_scaling_subgraph, canonical_method
 from mur_graph.state import MURInput, MURState
 
 
@@ -38,22 +38,23 @@ def build_mur_graph(
     check_logprobs_enabled(policy, "policy")
     critic = critic or policy
     check_logprobs_enabled(critic, "critic")
-    scaling = build_scaling_subgraph(config.method, policy=policy, critic=critic, default=config)
+    method = canonical_method(config.method)
+    scaling = build_scaling_subgraph(method, policy=policy, critic=critic, default=config)
 
     builder = StateGraph(MURState, context_schema=MURConfig, input_schema=MURInput)
     builder.add_node("generate_step", make_generate_step(policy, config))
     builder.add_node("assess_uncertainty", make_assess_uncertainty(config))
     builder.add_node("accept", accept)
-    builder.add_node(config.method, scaling)
+    builder.add_node(method, scaling)
     builder.add_node("commit_step", make_commit_step(config))
     builder.add_node("finalize", make_finalize(policy, config))
     builder.add_edge(START, "generate_step")
     builder.add_edge("generate_step", "assess_uncertainty")
     builder.add_conditional_edges(
-        "assess_uncertainty", momentum_condition, {"scale": config.method, "accept": "accept"}
+        "assess_uncertainty", momentum_condition, {"scale": method, "accept": "accept"}
     )
     builder.add_edge("accept", "commit_step")
-    builder.add_edge(config.method, "commit_step")
+    builder.add_edge(method, "commit_step")
     builder.add_conditional_edges("commit_step", route_after_commit)
     builder.add_edge("finalize", END)
     return builder

@@ -4,6 +4,8 @@ Kinds:
     policy_step: drafts that were kept as they were (the gate did not scale them).
     draft_discarded: drafts that tripped the gate and were replaced.
     candidates: every candidate sampled while scaling, the kept one and the discarded ones.
+    revision: LLM-as-a-critic's revised steps.
+    rollouts: φ-decoding's one-step foresight rollouts (the reference code forgets them).
     critic: every token the critic generated (verdicts, critiques).
     fallback: the final unstopped completion when no answer was reached.
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-POLICY_KINDS = ("policy_step", "draft_discarded", "candidates", "fallback")
+POLICY_KINDS = ("policy_step", "draft_discarded", "candidates", "revision", "rollouts", "fallback")
 CRITIC_KINDS = ("critic",)
 KINDS = POLICY_KINDS + CRITIC_KINDS
 

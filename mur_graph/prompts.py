@@ -1,71 +1,175 @@
-"""Prompts: the policy's step prompt, the critic's verdict prompt, and the step header format.
+"""Prompts and step formats: the policy's step prompt, the critic's prompts, the revision prompt.
 
 The policy prompt follows the reference code's main branch (spec §5.1): one user turn asking for
-`Step{k}:` headers and a closing "the answer is"; the assistant turn is prefilled with the kept
-steps and the next header, and the model continues it.
+steps and a closing "the answer is"; the assistant turn is prefilled with the kept steps (and the
+next header), and the model continues it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-POLICY_INSTRUCTION = (
-    "Solve the problem step by step. Start each step with 'Step<k>:' (Step0:, Step1:, ...). "
-    "Always end your solution with the phrase 'the answer is' followed by your final answer."
-)
+from mur_graph.config import STEP_FORMAT_NAMES, StepFormatName
+
+ANSWER_INSTRUCTION = "Always end your solution with the phrase 'the answer is' followed by your final answer."
+
+
+@dataclass(frozen=True)
+class StepFormat:
+    """How steps are asked for, delimited and written back into later prompts."""
+
+    name: StepFormatName
+    headed: bool
+    """True: each step opens with a `Step{k}:` header; False: steps are separated by blank lines."""
+    instruction: str
+
+    def header(self, index: int) -> str:
+        """The text that opens step `index` (empty for unheaded formats)."""
+        return f"Step{index}:" if self.headed else ""
+
+    def stops(self, index: int) -> list[str]:
+        """Stop strings that end step `index`.
+
+        Headed: the next step's header, with or without a space — not any "Step" inside the
+        text, as the reference code does, which cuts steps at words like "Steps".
+        Unheaded: a blank line.
+        """
+        if self.headed:
+            return [f"Step{index + 1}:", f"Step {index + 1}:"]
+        return ["\n\n"]
+
+    def format(self, index: int, body: str) -> str:
+        """A kept step as it appears in later prompts (`Step{index}: body`, or the body)."""
+        body = body.strip()
+        return f"{self.header(index)} {body}".rstrip() if self.headed else body
+
+    def prefix(self, kept_steps: Sequence[str], index: int) -> str:
+        """The assistant text the model continues to write step `index`."""
+        if self.headed:
+            return "\n".join([*kept_steps, self.header(index)])
+        return "".join(f"{step}\n\n" for step in kept_steps)
+
+    def solution(self, steps: Sequence[str]) -> str:
+        """Kept steps joined into one solution text."""
+        return ("\n" if self.headed else "\n\n").join(steps)
+
+
+STEP_FORMATS: dict[str, StepFormat] = {
+    "prompted": StepFormat(
+        name="prompted",
+        headed=True,
+        instruction=(
+            "Solve the problem step by step. Start each step with 'Step<k>:' (Step0:, Step1:, ...). "
+            + ANSWER_INSTRUCTION
+        ),
+    ),
+    "blank_line": StepFormat(
+        name="blank_line",
+        headed=False,
+        instruction="Solve the problem step by step, one step per paragraph. " + ANSWER_INSTRUCTION,
+    ),
+}
 
 CRITIC_SYSTEM = (
     "You are a math teacher. Review the last paragraph of a student's solution and judge "
     "whether it is correct."
 )
 
+CRITIQUE_SYSTEM = (
+    "You are a math teacher. Review and critique the last paragraph of a student's solution. "
+    "Analyze it step by step inside <analyze></analyze>, then give your judgement inside "
+    "<output></output> as \\boxed{Yes} if the paragraph is correct or \\boxed{No} if it is not."
+)
 
-def step_header(index: int) -> str:
-    """Return the header that opens step `index` (0-based, as in the paper): `Step{index}:`."""
-    return f"Step{index}:"
 
+def step_format(name: str) -> StepFormat:
+    """Return the step format called `name`.
 
-def step_stops(index: int) -> list[str]:
-    """Stop strings that end step `index`: the next step's header, with or without a space.
-
-    Stopping at the next header (not at any "Step" inside the text, as the reference code does)
-    keeps words like "Steps" or "Step 3 above" inside a step.
+    Raises:
+        ValueError: no such format.
     """
-    return [step_header(index + 1), f"Step {index + 1}:"]
+    if name not in STEP_FORMATS:
+        msg = f"unknown step format {name!r}; use one of {', '.join(STEP_FORMAT_NAMES)}"
+        raise ValueError(msg)
+    return STEP_FORMATS[name]
 
 
-def format_step(index: int, body: str) -> str:
-    """Return a kept step as it appears in later prompts: `Step{index}: body`."""
-    return f"{step_header(index)} {body.strip()}".rstrip()
+def _question_turn(question: str, fmt: StepFormat) -> HumanMessage:
+    return HumanMessage(f"Q: {question}\n{fmt.instruction}")
 
 
-def policy_messages(question: str, kept_steps: Sequence[str], index: int) -> list[BaseMessage]:
-    """Messages that ask the policy for step `index` after `kept_steps` (headers included)."""
-    prefix = "\n".join([*kept_steps, step_header(index)])
-    return [HumanMessage(f"Q: {question}\n{POLICY_INSTRUCTION}"), AIMessage(prefix)]
+def _continue(prefix: str) -> list[BaseMessage]:
+    """A partial assistant turn to continue, or nothing when the model starts afresh."""
+    return [AIMessage(prefix)] if prefix else []
 
 
-def fallback_messages(question: str, kept_steps: Sequence[str]) -> list[BaseMessage]:
-    """Messages for the final unstopped completion after the last step (spec §1.7).
+def policy_messages(
+    question: str, kept_steps: Sequence[str], index: int, fmt: StepFormat
+) -> list[BaseMessage]:
+    """Messages that ask the policy for step `index` after `kept_steps`."""
+    return [_question_turn(question, fmt), *_continue(fmt.prefix(kept_steps, index))]
 
-    Unlike the reference code, which reuses the last step's header, the next header is used.
+
+def continuation_messages(
+    question: str, kept_steps: Sequence[str], candidate: str, fmt: StepFormat
+) -> list[BaseMessage]:
+    """Messages that ask for the step after `candidate` (φ-decoding's one-step foresight).
+
+    The context is prefix + kept steps + the candidate as step t + the header of step t+1; the
+    reference code repeats the trajectory and glues the candidate to its header (spec §2.3).
     """
-    return policy_messages(question, kept_steps, len(kept_steps))
+    index = len(kept_steps)
+    steps = [*kept_steps, fmt.format(index, candidate)]
+    return policy_messages(question, steps, index + 1, fmt)
 
 
-def critic_messages(question: str, kept_steps: Sequence[str], candidate: str) -> list[BaseMessage]:
-    """Messages asking the critic whether `candidate`, the next step after `kept_steps`, is correct.
+def _paragraphs(kept_steps: Sequence[str], candidate: str, fmt: StepFormat) -> tuple[str, int]:
+    paragraphs = [*kept_steps, fmt.format(len(kept_steps), candidate)]
+    blocks = "\n\n".join(f"<paragraph_{i}>\n{text}\n</paragraph_{i}>" for i, text in enumerate(paragraphs))
+    return blocks, len(paragraphs) - 1
 
-    The solution is laid out as `<paragraph_i>` blocks, as in GenPRM's format (spec §5.3); the
-    critic answers Yes or No, and the probability of Yes is read from its log-probs.
+
+def critic_messages(
+    question: str, kept_steps: Sequence[str], candidate: str, fmt: StepFormat
+) -> list[BaseMessage]:
+    """Messages asking whether `candidate`, the step after `kept_steps`, is correct (Yes or No).
+
+    The solution is laid out as GenPRM's `<paragraph_i>` blocks, 0-based (spec §5.3).
     """
-    paragraphs = [*kept_steps, format_step(len(kept_steps), candidate)]
-    solution = "\n\n".join(f"<paragraph_{i}>\n{text}\n</paragraph_{i}>" for i, text in enumerate(paragraphs))
-    last = len(paragraphs) - 1
+    blocks, last = _paragraphs(kept_steps, candidate, fmt)
     user = (
-        f"[Math Problem]\n{question}\n\n[Solution]\n{solution}\n\n"
+        f"[Math Problem]\n{question}\n\n[Solution]\n{blocks}\n\n"
         f"Is paragraph {last} correct? Answer with one word: Yes or No."
     )
     return [SystemMessage(CRITIC_SYSTEM), HumanMessage(user)]
+
+
+def critique_messages(
+    question: str, kept_steps: Sequence[str], draft: str, fmt: StepFormat
+) -> list[BaseMessage]:
+    """Messages asking the critic to analyse `draft`; the reply is prefilled as GenPRM's (spec §2.2)."""
+    blocks, last = _paragraphs(kept_steps, draft, fmt)
+    user = f"[Math Problem]\n{question}\n\n[Solution]\n{blocks}"
+    opening = f"<analyze>\nLet's analyze the paragraph {last} step by step: "
+    return [SystemMessage(CRITIQUE_SYSTEM), HumanMessage(user), AIMessage(opening)]
+
+
+def judgement_messages(critique: Sequence[BaseMessage], analysis: str) -> list[BaseMessage]:
+    r"""The critique conversation continued up to the verdict slot after `\boxed{`."""
+    *head, opening = critique
+    verdict_slot = f"{opening.text}{analysis.strip()}\n</analyze>\n<output>\n**Judgement**: $\\boxed{{"
+    return [*head, AIMessage(verdict_slot)]
+
+
+def revision_messages(
+    question: str, kept_steps: Sequence[str], draft: str, analysis: str, fmt: StepFormat
+) -> list[BaseMessage]:
+    """Messages asking the policy to revise step t once, with the critique in the prompt (spec §5.2)."""
+    index = len(kept_steps)
+    attempt = fmt.solution([*kept_steps, fmt.format(index, draft)])
+    feedback = f"Your previous solution is incorrect.\n{analysis.strip()}\nPlease revise your solution."
+    opening = f"Refined {fmt.header(index)}" if fmt.headed else ""
+    return [_question_turn(question, fmt), AIMessage(attempt), HumanMessage(feedback), *_continue(opening)]

@@ -18,6 +18,7 @@ def accept(state: MURState) -> dict[str, Any]:
         uncertainty=gate["uncertainty"],
         tokens={},
         method=None,
+        keeps_draft=True,
         candidates=[],
         selected=None,
         selection=None,

@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 from mur_graph.config import MURConfig, resolve_config
 from mur_graph.events import emit
 from mur_graph.node_types import Node
+from mur_graph.scaling import canonical_method
 from mur_graph.state import Gate, MURState
 from mur_graph.uncertainty import bias_corrected, gate_fires, gate_threshold, step_uncertainty
 
@@ -20,7 +21,7 @@ def make_assess_uncertainty(
 
     def assess_uncertainty(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         config = resolve_config(runtime.context, default)
-        if config.method != default.method:
+        if canonical_method(config.method) != canonical_method(default.method):
             msg = (
                 f"this graph was built for method {default.method!r}, not {config.method!r}; "
                 f"build another with create_mur_graph(..., config=MURConfig(method={config.method!r}))"

@@ -11,7 +11,7 @@ from mur_graph.config import MURConfig, resolve_config
 from mur_graph.events import emit
 from mur_graph.ledger import add_ledgers, ledger_totals
 from mur_graph.node_types import Node
-from mur_graph.prompts import format_step
+from mur_graph.prompts import step_format
 from mur_graph.state import MURState, StepRecord, StopReason
 from mur_graph.uncertainty import update_momentum
 
@@ -30,10 +30,10 @@ def make_commit_step(
         index = draft["index"]
         previous = state.get("momentum", 0.0)
         momentum = update_momentum(previous, kept["uncertainty"], config.alpha)
-        # The draft is always booked: kept as a policy step, or discarded when it was scaled.
-        draft_kind = "draft_discarded" if gate["scale"] else "policy_step"
+        # The draft is always booked: as a policy step when it is what was kept, else as discarded.
+        draft_kind = "policy_step" if kept["keeps_draft"] else "draft_discarded"
         tokens = add_ledgers({draft_kind: draft["n_tokens"]}, kept["tokens"])
-        text = format_step(index, kept["text"])
+        text = step_format(config.step_format).format(index, kept["text"])
         record = StepRecord(
             index=index,
             text=text,
@@ -47,6 +47,7 @@ def make_commit_step(
             candidates=kept["candidates"],
             selected=kept["selected"],
             selection=kept["selection"],
+            critique=kept.get("critique"),
             kept_uncertainty=kept["uncertainty"],
             momentum_after=momentum,
             tokens=tokens,

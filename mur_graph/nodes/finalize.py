@@ -13,7 +13,7 @@ from mur_graph.events import emit
 from mur_graph.ledger import add_ledgers, ledger_totals
 from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
-from mur_graph.prompts import fallback_messages, format_step
+from mur_graph.prompts import policy_messages, step_format
 from mur_graph.state import Fallback, MURState
 
 FALLBACK_CALL = 9
@@ -25,6 +25,7 @@ def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
 
     def finalize(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         config = resolve_config(runtime.context, default)
+        fmt = step_format(config.step_format)
         kept = [step["text"] for step in state.get("steps", [])]
         spent = ledger_totals(state.get("ledger") or {})["total"]
         budget_left = None if config.token_budget is None else config.token_budget - spent
@@ -32,13 +33,14 @@ def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
         tokens: dict[str, int] = {}
         if state.get("stop_reason") == "max_steps" and (budget_left is None or budget_left > 0):
             # No answer after max_steps: one unstopped completion (spec §1.7), capped by the budget.
+            # It continues after the next step's header; the reference code reuses the last index.
             limit = (
                 config.fallback_tokens if budget_left is None else min(config.fallback_tokens, budget_left)
             )
             emit(runtime.stream_writer, "generating", step=len(kept), what="fallback")
             (completion,) = sample(
                 policy,
-                fallback_messages(state["question"], kept),
+                policy_messages(state["question"], kept, len(kept), fmt),
                 n=1,
                 max_tokens=limit,
                 temperature=config.temperature,
@@ -50,7 +52,8 @@ def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
                 finish_reason=completion.finish_reason,
             )
             tokens = {"fallback": completion.n_tokens}
-        solution = "\n".join([*kept, *([format_step(len(kept), fallback["text"])] if fallback else [])])
+        tail = [fmt.format(len(kept), fallback["text"])] if fallback else []
+        solution = fmt.solution([*kept, *tail])
         answer = extract_answer(solution)
         ledger = add_ledgers(state.get("ledger"), tokens)
         emit(

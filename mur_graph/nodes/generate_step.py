@@ -11,7 +11,7 @@ from mur_graph.config import MURConfig, derive_seed, resolve_config
 from mur_graph.events import emit
 from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
-from mur_graph.prompts import policy_messages, step_stops
+from mur_graph.prompts import policy_messages, step_format
 from mur_graph.state import Draft, MURState
 
 DRAFT_CALL = 0
@@ -25,12 +25,13 @@ def make_generate_step(policy: BaseChatModel, default: MURConfig) -> Node[MURSta
         config = resolve_config(runtime.context, default)
         kept = [step["text"] for step in state.get("steps", [])]
         index = len(kept)
+        fmt = step_format(config.step_format)
         emit(runtime.stream_writer, "generating", step=index, what="draft")
         (draft,) = sample(
             policy,
-            policy_messages(state["question"], kept, index),
+            policy_messages(state["question"], kept, index, fmt),
             n=1,
-            stop=step_stops(index),
+            stop=fmt.stops(index),
             max_tokens=config.max_step_tokens,
             temperature=config.temperature,
             seed=derive_seed(config.seed, index, DRAFT_CALL),

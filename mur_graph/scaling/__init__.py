@@ -12,7 +12,9 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 
 from mur_graph.config import MURConfig
+from mur_graph.scaling.critic_refine import build_critic_refine_subgraph
 from mur_graph.scaling.guided_search import build_guided_search_subgraph
+from mur_graph.scaling.phi_foresight import build_phi_foresight_subgraph
 
 
 class ScalingBuilder(Protocol):
@@ -23,15 +25,24 @@ class ScalingBuilder(Protocol):
         ...
 
 
-_REGISTRY: dict[str, ScalingBuilder] = {"guided_search": build_guided_search_subgraph}
+_REGISTRY: dict[str, ScalingBuilder] = {
+    "guided_search": build_guided_search_subgraph,
+    "critic_refine": build_critic_refine_subgraph,
+    "phi_foresight": build_phi_foresight_subgraph,
+}
+ALIASES = {"critic": "critic_refine", "phi": "phi_foresight"}
+"""Short names accepted wherever a method is named (`--method critic`)."""
 
 
 def register_scaling_method(name: str, builder: ScalingBuilder, *, replace: bool = False) -> None:
-    """Make `builder` available as `MURConfig(method=name)`.
+    """Make `builder` available as `MURConfig(method=name)`; the graph's node is named `name`.
 
     Raises:
-        ValueError: `name` is taken and `replace` is False.
+        ValueError: `name` is taken (or an alias) and `replace` is False.
     """
+    if name in ALIASES:
+        msg = f"{name!r} is an alias of {ALIASES[name]!r}; choose another name"
+        raise ValueError(msg)
     if name in _REGISTRY and not replace:
         msg = f"scaling method {name!r} is already registered; pass replace=True to override it"
         raise ValueError(msg)
@@ -43,16 +54,26 @@ def scaling_methods() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def build_scaling_subgraph(
-    name: str, *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig
-) -> Any:
-    """Build the registered scaling subgraph `name`.
+def canonical_method(name: str) -> str:
+    """Return the registered name behind `name` (an alias like `critic`, or the name itself).
 
     Raises:
         ValueError: no method of that name is registered.
     """
-    builder = _REGISTRY.get(name)
-    if builder is None:
-        msg = f"unknown scaling method {name!r}; registered methods: {', '.join(scaling_methods())}"
+    canonical = ALIASES.get(name, name)
+    if canonical not in _REGISTRY:
+        known = ", ".join([*scaling_methods(), *ALIASES])
+        msg = f"unknown scaling method {name!r}; registered methods: {known}"
         raise ValueError(msg)
-    return builder(policy=policy, critic=critic, default=default)
+    return canonical
+
+
+def build_scaling_subgraph(
+    name: str, *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig
+) -> Any:
+    """Build the registered scaling subgraph `name` (or its alias).
+
+    Raises:
+        ValueError: no method of that name is registered.
+    """
+    return _REGISTRY[canonical_method(name)](policy=policy, critic=critic, default=default)

@@ -14,34 +14,27 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
-from typing_extensions import TypedDict
 
 from mur_graph.config import MURConfig, derive_seed, resolve_config
 from mur_graph.events import emit
 from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
-from mur_graph.prompts import critic_messages, policy_messages, step_stops
+from mur_graph.prompts import critic_messages, step_format
+from mur_graph.scaling.candidates import ScalingState, keep_candidate, kept_steps, sample_candidates
 from mur_graph.scoring import yes_probability
-from mur_graph.state import Candidate, Draft, Gate, Kept, ScalingOutput, StepRecord
-from mur_graph.uncertainty import step_uncertainty
+from mur_graph.state import Candidate, ScalingOutput
 
 METHOD = "guided_search"
-CANDIDATES_CALL = 1
 CRITIC_CALL = 2
 CRITIC_TOP_LOGPROBS = 10
 
 
-class GuidedSearchState(TypedDict):
-    """State of the guided-search subgraph: the parent's keys it reads, plus its own work."""
+class GuidedSearchState(ScalingState):
+    """The parent's keys, plus the candidates and the tokens spent on them."""
 
-    question: str
-    steps: NotRequired[list[StepRecord]]
-    draft: Draft
-    gate: Gate
     candidates: NotRequired[list[Candidate]]
     candidate_tokens: NotRequired[int]
     critic_tokens: NotRequired[int]
-    kept: NotRequired[Kept]
 
 
 def build_guided_search_subgraph(
@@ -59,44 +52,21 @@ def build_guided_search_subgraph(
     return builder.compile(name=METHOD)
 
 
-def _kept_steps(state: GuidedSearchState) -> list[str]:
-    return [step["text"] for step in state.get("steps", [])]
-
-
 def _make_sample_candidates(policy: BaseChatModel, default: MURConfig) -> Node[GuidedSearchState]:
-
-    def sample_candidates(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+    def sample_candidates_node(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         config = resolve_config(runtime.context, default)
-        index = state["draft"]["index"]
-        emit(runtime.stream_writer, "generating", step=index, what="candidates")
-        samples = sample(
-            policy,
-            policy_messages(state["question"], _kept_steps(state), index),
-            n=config.candidates,
-            stop=step_stops(index),
-            max_tokens=config.max_step_tokens,
-            temperature=config.temperature,
-            seed=derive_seed(config.seed, index, CANDIDATES_CALL),
-        )
-        candidates = [
-            Candidate(
-                text=s.text.strip(),
-                uncertainty=step_uncertainty(s.token_logprobs),
-                n_tokens=s.n_tokens,
-                score=None,
-            )
-            for s in samples
-        ]
-        return {"candidates": candidates, "candidate_tokens": sum(s.n_tokens for s in samples)}
+        candidates, tokens = sample_candidates(policy, state, config, runtime)
+        return {"candidates": candidates, "candidate_tokens": tokens}
 
-    return sample_candidates
+    return sample_candidates_node
 
 
 def _make_score_candidates(critic: BaseChatModel, default: MURConfig) -> Node[GuidedSearchState]:
     def score_candidates(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         config = resolve_config(runtime.context, default)
+        fmt = step_format(config.step_format)
         index = state["draft"]["index"]
-        kept = _kept_steps(state)
+        kept = kept_steps(state)
         emit(runtime.stream_writer, "generating", step=index, what="critic")
         scored: list[Candidate] = []
         critic_tokens = 0
@@ -105,7 +75,7 @@ def _make_score_candidates(critic: BaseChatModel, default: MURConfig) -> Node[Gu
             # sampling would only add noise to the tokens before it.
             (verdict,) = sample(
                 critic,
-                critic_messages(state["question"], kept, candidate["text"]),
+                critic_messages(state["question"], kept, candidate["text"], fmt),
                 n=1,
                 max_tokens=config.critic_tokens,
                 temperature=0.0,
@@ -138,29 +108,8 @@ def choose(candidates: list[Candidate]) -> tuple[int, str]:
 
 
 def select_candidate(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-    """Keep the best candidate; book every candidate's and every verdict's tokens."""
+    """Keep the best candidate; book every new candidate's and every verdict's tokens."""
     candidates = state.get("candidates", [])
     selected, selection = choose(candidates)
-    winner = candidates[selected]
-    emit(
-        runtime.stream_writer,
-        "candidates",
-        step=state["draft"]["index"],
-        method=METHOD,
-        candidates=candidates,
-        selected=selected,
-        selection=selection,
-    )
-    kept = Kept(
-        text=winner["text"],
-        uncertainty=winner["uncertainty"],
-        tokens={
-            "candidates": state.get("candidate_tokens", 0),
-            "critic": state.get("critic_tokens", 0),
-        },
-        method=METHOD,
-        candidates=candidates,
-        selected=selected,
-        selection=selection,
-    )
-    return {"kept": kept}
+    tokens = {"candidates": state.get("candidate_tokens", 0), "critic": state.get("critic_tokens", 0)}
+    return keep_candidate(METHOD, candidates, selected, selection, tokens, runtime, state["draft"]["index"])

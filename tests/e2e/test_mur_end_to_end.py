@@ -1,5 +1,6 @@
-"""MUR through create_mur_graph on the real embedded model, in each of the three modes."""
+"""MUR through create_mur_graph on the real embedded model: every method in every mode."""
 
+import itertools
 import math
 from typing import Any
 
@@ -12,9 +13,17 @@ from mur_graph.ledger import ledger_totals, sum_ledgers
 pytestmark = pytest.mark.real_model
 
 QUESTION = "What is 17 + 25?"
-SETTINGS = MURConfig(
-    seed=0, max_steps=3, max_step_tokens=24, candidates=2, fallback_tokens=16, critic_tokens=4
-)
+METHODS = ("guided_search", "critic", "phi")
+MODES = ("mur", "per_step", "cot")
+LIMITS = {
+    "seed": 0,
+    "max_steps": 2,
+    "max_step_tokens": 16,
+    "candidates": 2,
+    "fallback_tokens": 8,
+    "critic_tokens": 4,
+    "critique_tokens": 16,
+}
 
 
 class GenerationRecorder(BaseCallbackHandler):
@@ -30,20 +39,22 @@ class GenerationRecorder(BaseCallbackHandler):
 
 @pytest.fixture(scope="module")
 def runs(embedded):
-    graph = create_mur_graph(embedded, config=SETTINGS)
     results = {}
-    for mode in ("mur", "per_step", "cot"):
-        recorder = GenerationRecorder()
-        state = graph.invoke(
-            {"question": QUESTION}, context=SETTINGS.replace(mode=mode), config={"callbacks": [recorder]}
-        )
-        results[mode] = (state, recorder.generations)
+    for method in METHODS:
+        config = MURConfig.paper(method, **LIMITS)
+        graph = create_mur_graph(embedded, config=config)
+        for mode in MODES:
+            recorder = GenerationRecorder()
+            state = graph.invoke(
+                {"question": QUESTION}, context=config.replace(mode=mode), config={"callbacks": [recorder]}
+            )
+            results[method, mode] = (config, state, recorder.generations)
     return results
 
 
-@pytest.mark.parametrize("mode", ["mur", "per_step", "cot"])
-def test_every_logprob_is_finite_and_the_ledger_equals_the_generated_token_count(runs, embedded, mode):
-    state, generations = runs[mode]
+@pytest.mark.parametrize(("method", "mode"), list(itertools.product(METHODS, MODES)))
+def test_logprobs_are_finite_and_the_ledger_equals_the_generated_token_count(runs, embedded, method, mode):
+    _, state, generations = runs[method, mode]
     assert generations, "no model call was recorded"
     generated = 0
     for generation in generations:
@@ -55,29 +66,44 @@ def test_every_logprob_is_finite_and_the_ledger_equals_the_generated_token_count
         generated += len(ids)
     assert ledger_totals(state["ledger"])["total"] == generated
     fallback = state["fallback"]["n_tokens"] if state["fallback"] else 0
-    assert sum_ledgers(s["tokens"] for s in state["steps"])["fallback"] == 0
     assert ledger_totals(sum_ledgers(s["tokens"] for s in state["steps"]))["total"] + fallback == generated
 
 
-def test_cot_scales_nothing(runs):
-    state, _ = runs["cot"]
+@pytest.mark.parametrize("method", METHODS)
+def test_cot_scales_nothing(runs, method):
+    _, state, _ = runs[method, "cot"]
     assert state["steps"] and not any(s["scaled"] for s in state["steps"])
-    assert state["ledger"]["candidates"] == state["ledger"]["critic"] == 0
+    ledger = state["ledger"]
+    assert ledger["candidates"] == ledger["critic"] == ledger["rollouts"] == ledger["revision"] == 0
 
 
-def test_per_step_scales_every_step_and_spends_more_than_mur(runs):
-    per_step, _ = runs["per_step"]
-    mur, _ = runs["mur"]
+@pytest.mark.parametrize("method", METHODS)
+def test_per_step_scales_every_step_and_spends_more_than_mur(runs, method):
+    _, per_step, _ = runs[method, "per_step"]
+    _, mur, _ = runs[method, "mur"]
     assert all(s["scaled"] for s in per_step["steps"])
     assert ledger_totals(per_step["ledger"])["total"] > ledger_totals(mur["ledger"])["total"]
 
 
-def test_mur_decisions_follow_the_recorded_uncertainties(runs):
-    state, _ = runs["mur"]
+def test_each_method_leaves_its_own_trace(runs):
+    _, guided, _ = runs["guided_search", "per_step"]
+    assert all(s["method"] == "guided_search" and len(s["candidates"]) == 2 for s in guided["steps"])
+    assert guided["ledger"]["critic"] > 0
+    _, critic, _ = runs["critic", "per_step"]
+    assert all(s["critique"] is not None and s["critique"]["analysis"] for s in critic["steps"])
+    assert critic["ledger"]["critic"] > 0
+    _, phi, _ = runs["phi", "per_step"]
+    assert all(s["method"] == "phi_foresight" for s in phi["steps"])
+    assert phi["ledger"]["rollouts"] > 0 and phi["ledger"]["critic"] == 0
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_mur_decisions_follow_the_recorded_uncertainties(runs, method):
+    config, state, _ = runs[method, "mur"]
     momentum = 0.0
     for step in state["steps"]:
         assert step["momentum_before"] == pytest.approx(momentum)
-        assert step["threshold"] == pytest.approx(momentum + math.log(1 / SETTINGS.gamma))
+        assert step["threshold"] == pytest.approx(momentum + math.log(1 / config.gamma))
         assert step["scaled"] == (step["index"] > 0 and step["uncertainty"] > step["threshold"])
-        momentum = SETTINGS.alpha * momentum + (1 - SETTINGS.alpha) * step["kept_uncertainty"]
+        momentum = config.alpha * momentum + (1 - config.alpha) * step["kept_uncertainty"]
         assert step["momentum_after"] == pytest.approx(momentum)

@@ -12,6 +12,11 @@ from tests.fakes import ScriptedChatModel, say, unreadable_verdict, verdict
 LN_1_25 = math.log(1 / 0.8)  # the margin ln(1/γ) for γ = 0.8
 
 
+def ledger(**kinds):
+    """A full ledger with the given kinds set and every other kind at zero."""
+    return {**empty_ledger(), **kinds}
+
+
 def mur_script():
     """Three steps: two accepted, the third gated, scaled with N=2 and replaced by candidate 1."""
     return [
@@ -69,13 +74,7 @@ def test_mur_run_follows_the_momentum_and_gate_exactly():
 
 def test_ledger_books_every_token_and_equals_the_sum_of_step_records():
     _, state = run(mur_script(), MURConfig(candidates=2))
-    expected = {
-        "policy_step": 2 + 3,
-        "draft_discarded": 2,
-        "candidates": 3 + 2,
-        "critic": 2 + 2,
-        "fallback": 0,
-    }
+    expected = ledger(policy_step=2 + 3, draft_discarded=2, candidates=3 + 2, critic=2 + 2)
     assert state["ledger"] == expected
     assert sum_ledgers(step["tokens"] for step in state["steps"]) == state["ledger"]
     assert state["steps"][2]["tokens"] == {
@@ -123,13 +122,7 @@ def test_per_step_scales_every_step_and_falls_back_to_logprobs_when_verdicts_are
     assert (s1["selected"], s1["selection"]) == (1, "logprob_fallback")
     assert [c["score"] for c in s1["candidates"]] == [None, None]
     assert state["answer"] == "6"
-    assert state["ledger"] == {
-        "policy_step": 0,
-        "draft_discarded": 2,
-        "candidates": 3 + 3,
-        "critic": 2 + 2 + 3 + 3,
-        "fallback": 0,
-    }
+    assert state["ledger"] == ledger(draft_discarded=2, candidates=3 + 3, critic=2 + 2 + 3 + 3)
 
 
 def test_cot_never_scales_and_the_fallback_completes_an_unfinished_solution():
@@ -192,7 +185,9 @@ def test_context_cannot_switch_the_method_of_a_built_graph():
 
 
 def test_unknown_method_fails_at_construction():
-    with pytest.raises(ValueError, match="unknown scaling method 'beam'; registered methods: guided_search"):
+    with pytest.raises(
+        ValueError, match="unknown scaling method 'beam'; registered methods: critic_refine, guided"
+    ):
         create_mur_graph(ScriptedChatModel(script=[]), config=MURConfig(method="beam"))
 
 

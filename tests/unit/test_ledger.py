@@ -7,7 +7,7 @@ def test_add_and_totals():
     a = {"policy_step": 3, "critic": 2}
     b = {"candidates": 5, "critic": 1, "fallback": 4}
     total = add_ledgers(a, b)
-    assert total == {"policy_step": 3, "draft_discarded": 0, "candidates": 5, "fallback": 4, "critic": 3}
+    assert total == {**dict.fromkeys(KINDS, 0), "policy_step": 3, "candidates": 5, "fallback": 4, "critic": 3}
     assert ledger_totals(total) == {"policy": 12, "critic": 3, "total": 15}
     assert sum_ledgers([a, b, {}]) == total
     assert set(add_ledgers(None, None)) == set(KINDS)

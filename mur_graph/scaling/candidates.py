@@ -1,0 +1,115 @@
+"""What every scaling subgraph shares: the state it reads and sampling N candidate steps."""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
+
+from mur_graph.config import MURConfig, derive_seed
+from mur_graph.events import emit
+from mur_graph.models.contract import sample
+from mur_graph.prompts import policy_messages, step_format
+from mur_graph.state import Candidate, Draft, Gate, Kept, StepRecord
+from mur_graph.uncertainty import step_uncertainty
+
+CANDIDATES_CALL = 1
+"""Seed coordinate of the candidates call."""
+
+
+class ScalingState(TypedDict):
+    """The parent's keys a scaling subgraph reads, and the `kept` it writes."""
+
+    question: str
+    steps: NotRequired[list[StepRecord]]
+    draft: Draft
+    gate: Gate
+    kept: NotRequired[Kept]
+
+
+def kept_steps(state: ScalingState) -> list[str]:
+    """The texts of the steps committed so far (headers included)."""
+    return [step["text"] for step in state.get("steps", [])]
+
+
+def draft_as_candidate(state: ScalingState) -> Candidate:
+    """The draft as candidate 0 (`reuse_draft`); commit_step books its tokens."""
+    draft = state["draft"]
+    return Candidate(
+        text=draft["text"],
+        uncertainty=state["gate"]["uncertainty"],
+        n_tokens=draft["n_tokens"],
+        is_draft=True,
+        score=None,
+    )
+
+
+def sample_candidates(
+    policy: BaseChatModel, state: ScalingState, config: MURConfig, runtime: Runtime[MURConfig]
+) -> tuple[list[Candidate], int]:
+    """Sample the N candidates of step t in one call; return them and the tokens generated.
+
+    With `reuse_draft` the draft is candidate 0 and N-1 new ones are sampled.
+    """
+    index = state["draft"]["index"]
+    fmt = step_format(config.step_format)
+    reused = [draft_as_candidate(state)] if config.reuse_draft else []
+    wanted = config.candidates - len(reused)
+    if wanted <= 0:
+        return reused, 0
+    emit(runtime.stream_writer, "generating", step=index, what="candidates")
+    samples = sample(
+        policy,
+        policy_messages(state["question"], kept_steps(state), index, fmt),
+        n=wanted,
+        stop=fmt.stops(index),
+        max_tokens=config.max_step_tokens,
+        temperature=config.temperature,
+        seed=derive_seed(config.seed, index, CANDIDATES_CALL),
+    )
+    fresh = [
+        Candidate(
+            text=s.text.strip(),
+            uncertainty=step_uncertainty(s.token_logprobs),
+            n_tokens=s.n_tokens,
+            is_draft=False,
+            score=None,
+        )
+        for s in samples
+    ]
+    return reused + fresh, sum(s.n_tokens for s in samples)
+
+
+def keep_candidate(
+    method: str,
+    candidates: list[Candidate],
+    selected: int,
+    selection: str,
+    tokens: dict[str, int],
+    runtime: Runtime[MURConfig],
+    step: int,
+) -> dict[str, Any]:
+    """Return the `kept` update for the chosen candidate, announcing the choice as an event."""
+    emit(
+        runtime.stream_writer,
+        "candidates",
+        step=step,
+        method=method,
+        candidates=candidates,
+        selected=selected,
+        selection=selection,
+    )
+    winner = candidates[selected]
+    kept = Kept(
+        text=winner["text"],
+        uncertainty=winner["uncertainty"],
+        tokens=tokens,
+        method=method,
+        keeps_draft=winner["is_draft"],
+        candidates=candidates,
+        selected=selected,
+        selection=selection,
+    )
+    return {"kept": kept}

@@ -1,0 +1,160 @@
+r"""critic_refine: LLM-as-a-critic — critique the draft; if judged wrong, revise it once (spec §2.2).
+
+Subgraph: critique_draft → (revise_step | keep_draft). The critic writes an analysis of the draft
+(GenPRM's `<analyze>` format, stopped at `</analyze>`), then its verdict is read at the slot after
+`\boxed{`: P(Yes) from its log-probs, or the verdict text when the log-probs carry no Yes/No. A
+step judged wrong — or whose verdict is unreadable, as in the reference code — is revised once by
+the policy with the critique in its prompt; the revision is kept without a second check.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+
+from mur_graph.config import MURConfig, derive_seed, resolve_config
+from mur_graph.events import emit
+from mur_graph.models.contract import sample
+from mur_graph.node_types import Node
+from mur_graph.prompts import critique_messages, judgement_messages, revision_messages, step_format
+from mur_graph.scaling.candidates import ScalingState, kept_steps
+from mur_graph.scoring import verdict_word, yes_probability
+from mur_graph.state import Critique, Kept, ScalingOutput
+from mur_graph.uncertainty import step_uncertainty
+
+METHOD = "critic_refine"
+CRITIQUE_CALL = 3
+JUDGEMENT_CALL = 4
+REVISION_CALL = 5
+VERDICT_TOP_LOGPROBS = 10
+
+
+class CriticRefineState(ScalingState):
+    """The parent's keys, plus the critique and the critic's tokens."""
+
+    critique: NotRequired[Critique]
+    critic_tokens: NotRequired[int]
+
+
+def build_critic_refine_subgraph(
+    *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Return the compiled LLM-as-a-critic subgraph; it writes only `kept` back to the parent."""
+    builder = StateGraph(CriticRefineState, context_schema=MURConfig, output_schema=ScalingOutput)
+    builder.add_node("critique_draft", _make_critique_draft(critic, default))
+    builder.add_node("revise_step", _make_revise_step(policy, default))
+    builder.add_node("keep_draft", keep_draft)
+    builder.add_edge(START, "critique_draft")
+    builder.add_conditional_edges("critique_draft", verdict_condition)
+    builder.add_edge("revise_step", END)
+    builder.add_edge("keep_draft", END)
+    return builder.compile(name=METHOD)
+
+
+def judged_correct(p_yes: float | None, verdict: str) -> bool:
+    """The critic's judgement: P(Yes) >= 0.5 when readable, else whether the verdict says Yes.
+
+    An unreadable verdict counts as "wrong" (the reference code then refines, spec §2.2).
+    """
+    if p_yes is not None:
+        return p_yes >= 0.5
+    words = [verdict_word(token) for token in verdict.replace("}", " ").split()]
+    return next((w for w in words if w is not None), None) == "yes"
+
+
+def _make_critique_draft(critic: BaseChatModel, default: MURConfig) -> Node[CriticRefineState]:
+    def critique_draft(state: CriticRefineState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+        config = resolve_config(runtime.context, default)
+        fmt = step_format(config.step_format)
+        index = state["draft"]["index"]
+        emit(runtime.stream_writer, "generating", step=index, what="critique")
+        conversation = critique_messages(state["question"], kept_steps(state), state["draft"]["text"], fmt)
+        (analysis,) = sample(
+            critic,
+            conversation,
+            n=1,
+            stop=["</analyze>"],
+            max_tokens=config.critique_tokens,
+            temperature=config.temperature,
+            seed=derive_seed(config.seed, index, CRITIQUE_CALL),
+        )
+        (verdict,) = sample(
+            critic,
+            judgement_messages(conversation, analysis.text),
+            n=1,
+            stop=["}"],
+            max_tokens=config.critic_tokens,
+            temperature=0.0,
+            seed=derive_seed(config.seed, index, JUDGEMENT_CALL),
+            top_logprobs=VERDICT_TOP_LOGPROBS,
+        )
+        p_yes = yes_probability(verdict.top_logprobs)
+        critique = Critique(
+            analysis=analysis.text.strip(),
+            verdict=verdict.text.strip(),
+            p_yes=p_yes,
+            correct=judged_correct(p_yes, verdict.text),
+        )
+        emit(runtime.stream_writer, "critique", step=index, **critique)
+        return {"critique": critique, "critic_tokens": analysis.n_tokens + verdict.n_tokens}
+
+    return critique_draft
+
+
+def verdict_condition(state: CriticRefineState) -> Literal["keep_draft", "revise_step"]:
+    """Keep a draft judged correct; revise one judged wrong."""
+    critique = state.get("critique")
+    return "keep_draft" if critique is not None and critique["correct"] else "revise_step"
+
+
+def keep_draft(state: CriticRefineState) -> dict[str, Any]:
+    """Keep the draft the critic judged correct; only the critic's tokens were spent."""
+    kept = Kept(
+        text=state["draft"]["text"],
+        uncertainty=state["gate"]["uncertainty"],
+        tokens={"critic": state.get("critic_tokens", 0)},
+        method=METHOD,
+        keeps_draft=True,
+        candidates=[],
+        selected=None,
+        selection="judged_correct",
+        critique=state.get("critique"),
+    )
+    return {"kept": kept}
+
+
+def _make_revise_step(policy: BaseChatModel, default: MURConfig) -> Node[CriticRefineState]:
+    def revise_step(state: CriticRefineState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+        config = resolve_config(runtime.context, default)
+        fmt = step_format(config.step_format)
+        index = state["draft"]["index"]
+        critique = state.get("critique")
+        analysis = critique["analysis"] if critique else ""
+        emit(runtime.stream_writer, "generating", step=index, what="revision")
+        (revised,) = sample(
+            policy,
+            revision_messages(state["question"], kept_steps(state), state["draft"]["text"], analysis, fmt),
+            n=1,
+            stop=fmt.stops(index),
+            max_tokens=config.max_step_tokens,
+            temperature=config.temperature,
+            seed=derive_seed(config.seed, index, REVISION_CALL),
+        )
+        kept = Kept(
+            text=revised.text.strip(),
+            uncertainty=step_uncertainty(revised.token_logprobs),
+            tokens={"critic": state.get("critic_tokens", 0), "revision": revised.n_tokens},
+            method=METHOD,
+            keeps_draft=False,
+            candidates=[],
+            selected=None,
+            selection="revised",
+            critique=critique,
+        )
+        return {"kept": kept}
+
+    return revise_step

@@ -1,0 +1,181 @@
+"""phi_foresight: simplified φ-decoding — candidates, one-step foresight, clustering (spec §2.3).
+
+Subgraph: sample_candidates → roll_out → select_by_foresight. Each of the N candidates gets a
+one-step rollout; its foresight score is the rollout's mean log-prob. Rollouts are clustered
+(TF-IDF + k-means, scikit-learn); a candidate's selection probability is the average of
+softmax(size of its rollout's cluster) and softmax(foresight), and one candidate is *sampled*
+from it with a seeded generator. Fixed against the reference code: the rollout context holds the
+trajectory once, empty rollouts are dropped without misaligning indices, and rollout tokens are
+booked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, NotRequired
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+
+from mur_graph.config import MURConfig, derive_seed, resolve_config
+from mur_graph.events import emit
+from mur_graph.models.contract import sample
+from mur_graph.node_types import Node
+from mur_graph.prompts import continuation_messages, step_format
+from mur_graph.scaling.candidates import ScalingState, keep_candidate, kept_steps, sample_candidates
+from mur_graph.state import Candidate, ScalingOutput
+from mur_graph.uncertainty import step_uncertainty
+
+METHOD = "phi_foresight"
+ROLLOUT_CALL = 6
+SELECTION_DRAW = 7
+
+
+class PhiState(ScalingState):
+    """The parent's keys, plus candidates, their rollouts and the tokens spent."""
+
+    candidates: NotRequired[list[Candidate]]
+    rollouts: NotRequired[list[str]]
+    candidate_tokens: NotRequired[int]
+    rollout_tokens: NotRequired[int]
+
+
+def build_phi_foresight_subgraph(
+    *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Return the compiled φ-decoding subgraph (the critic is not used)."""
+    builder = StateGraph(PhiState, context_schema=MURConfig, output_schema=ScalingOutput)
+    builder.add_node("sample_candidates", _make_sample_candidates(policy, default))
+    builder.add_node("roll_out", _make_roll_out(policy, default))
+    builder.add_node("select_by_foresight", _make_select(default))
+    builder.add_edge(START, "sample_candidates")
+    builder.add_edge("sample_candidates", "roll_out")
+    builder.add_edge("roll_out", "select_by_foresight")
+    builder.add_edge("select_by_foresight", END)
+    return builder.compile(name=METHOD)
+
+
+def _make_sample_candidates(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
+    def sample_candidates_node(state: PhiState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+        config = resolve_config(runtime.context, default)
+        candidates, tokens = sample_candidates(policy, state, config, runtime)
+        return {"candidates": candidates, "candidate_tokens": tokens}
+
+    return sample_candidates_node
+
+
+def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
+    def roll_out(state: PhiState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+        config = resolve_config(runtime.context, default)
+        fmt = step_format(config.step_format)
+        index = state["draft"]["index"]
+        kept = kept_steps(state)
+        emit(runtime.stream_writer, "generating", step=index, what="rollouts")
+        candidates: list[Candidate] = []
+        rollouts: list[str] = []
+        tokens = 0
+        for i, candidate in enumerate(state.get("candidates", [])):
+            (rollout,) = sample(
+                policy,
+                continuation_messages(state["question"], kept, candidate["text"], fmt),
+                n=1,
+                stop=fmt.stops(index + 1),
+                max_tokens=config.max_step_tokens,
+                temperature=config.temperature,
+                seed=derive_seed(config.seed, index, ROLLOUT_CALL, i),
+            )
+            tokens += rollout.n_tokens
+            text = rollout.text.strip()
+            foresight = -step_uncertainty(rollout.token_logprobs) if text else None
+            candidates.append({**candidate, "foresight": foresight})
+            rollouts.append(text)
+        return {"candidates": candidates, "rollouts": rollouts, "rollout_tokens": tokens}
+
+    return roll_out
+
+
+def softmax(values: Sequence[float]) -> list[float]:
+    """Numerically stable softmax."""
+    top = max(values)
+    weights = [math.exp(v - top) for v in values]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def cluster_labels(texts: Sequence[str], clusters: int, seed: int | None) -> list[int] | None:
+    """K-means labels of TF-IDF vectors of `texts`, or None when they cannot be clustered.
+
+    None when there are fewer texts than clusters, or the texts share no vocabulary to vectorise.
+    """
+    if len(texts) < clusters or clusters < 2:
+        return None
+    try:
+        from sklearn.cluster import KMeans
+        from sklearn.feature_extraction.text import TfidfVectorizer
+    except ImportError as exc:
+        msg = "φ-decoding clusters rollouts with scikit-learn; install it with: pip install 'mur-graph[phi]'"
+        raise ImportError(msg) from exc
+    try:
+        vectors = TfidfVectorizer().fit_transform(list(texts))
+    except ValueError:  # empty vocabulary, e.g. rollouts of punctuation only
+        return None
+    if vectors.shape[0] < clusters:
+        return None
+    model = KMeans(n_clusters=clusters, n_init="auto", random_state=seed)
+    return [int(label) for label in model.fit_predict(vectors)]
+
+
+def selection_probabilities(
+    foresight: Sequence[float], labels: Sequence[int] | None
+) -> tuple[list[float], str]:
+    """Return each rollout's selection probability and the rule used.
+
+    `phi`: the average of softmax(foresight) and softmax(size of the sample's cluster), the
+    reference main branch's weighting (it favours the majority cluster). `foresight_only`: the
+    softmax of foresight alone, when the rollouts could not be clustered.
+    """
+    by_foresight = softmax(foresight)
+    if labels is None:
+        return by_foresight, "foresight_only"
+    sizes = [labels.count(label) for label in labels]
+    by_cluster = softmax([float(size) for size in sizes])
+    return [(f + c) / 2 for f, c in zip(by_foresight, by_cluster, strict=True)], "phi"
+
+
+def _make_select(default: MURConfig) -> Node[PhiState]:
+    def select_by_foresight(state: PhiState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+        import numpy as np
+
+        config = resolve_config(runtime.context, default)
+        index = state["draft"]["index"]
+        candidates = state.get("candidates", [])
+        if not candidates:
+            msg = "φ-decoding got no candidates to choose from"
+            raise ValueError(msg)
+        rollouts = state.get("rollouts", [])
+        # Only candidates with a non-empty rollout compete; indices stay those of `candidates`.
+        alive = [i for i, c in enumerate(candidates) if c.get("foresight") is not None]
+        scores: dict[int, float] = {}
+        clusters: dict[int, int] = {}
+        if alive:
+            foresight = [float(candidates[i].get("foresight") or 0.0) for i in alive]
+            seed = derive_seed(config.seed, index, SELECTION_DRAW)
+            labels = cluster_labels([rollouts[i] for i in alive], config.clusters, seed)
+            probabilities, selection = selection_probabilities(foresight, labels)
+            rng = np.random.default_rng(seed)
+            selected = alive[int(rng.choice(len(alive), p=np.asarray(probabilities)))]
+            scores = dict(zip(alive, probabilities, strict=True))
+            clusters = dict(zip(alive, labels, strict=True)) if labels is not None else {}
+        else:  # every rollout empty: rank by the candidates' own log-probs
+            selected = min(range(len(candidates)), key=lambda i: (candidates[i]["uncertainty"], i))
+            selection = "logprob_fallback"
+        ranked: list[Candidate] = [
+            {**c, "score": scores.get(i), "cluster": clusters.get(i)} for i, c in enumerate(candidates)
+        ]
+        tokens = {"candidates": state.get("candidate_tokens", 0), "rollouts": state.get("rollout_tokens", 0)}
+        return keep_candidate(METHOD, ranked, selected, selection, tokens, runtime, index)
+
+    return select_by_foresight
