@@ -2,12 +2,14 @@
 
 Every event is a dict with an `event` key naming its kind:
 
-- `generating`: a model call starts (`step`, `what`: draft | candidates | critic | fallback).
+- `generating`: a model call starts (`step`, `what`: draft | candidates | critic | critique |
+  revision | rollouts | fallback).
 - `draft`: the first sample of a step (`step`, `text`, `n_tokens`).
 - `gate`: the γ gate's decision (`step`, `uncertainty`, `momentum_before`, `threshold`,
   `fired`, `scale`).
 - `candidates`: a scaling method's candidates and scores (`step`, `method`, `candidates`,
   `selected`, `selection`).
+- `critique`: LLM-as-a-critic's judgement (`step`, `analysis`, `verdict`, `p_yes`, `correct`).
 - `step`: a committed step (`record`: the full `StepRecord`).
 - `final`: the run's end (`answer`, `stop_reason`, `ledger`).
 """

@@ -8,9 +8,10 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
-from mur_graph.config import MURConfig, derive_seed
+from mur_graph.config import MURConfig, derive_seed, resolve_config
 from mur_graph.events import emit
 from mur_graph.models.contract import sample
+from mur_graph.node_types import Node
 from mur_graph.prompts import policy_messages, step_format
 from mur_graph.state import Candidate, Draft, Gate, Kept, StepRecord
 from mur_graph.uncertainty import step_uncertainty
@@ -27,6 +28,13 @@ class ScalingState(TypedDict):
     draft: Draft
     gate: Gate
     kept: NotRequired[Kept]
+
+
+class CandidatesState(ScalingState):
+    """A scaling state that samples candidates: the candidates and the tokens they cost."""
+
+    candidates: NotRequired[list[Candidate]]
+    candidate_tokens: NotRequired[int]
 
 
 def kept_steps(state: ScalingState) -> list[str]:
@@ -80,6 +88,17 @@ def sample_candidates(
         for s in samples
     ]
     return reused + fresh, sum(s.n_tokens for s in samples)
+
+
+def make_sample_candidates(policy: BaseChatModel, default: MURConfig) -> Node[CandidatesState]:
+    """Return the `sample_candidates` node that guided search and φ-decoding share."""
+
+    def sample_candidates_node(state: CandidatesState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+        config = resolve_config(runtime.context, default)
+        candidates, tokens = sample_candidates(policy, state, config, runtime)
+        return {"candidates": candidates, "candidate_tokens": tokens}
+
+    return sample_candidates_node
 
 
 def keep_candidate(

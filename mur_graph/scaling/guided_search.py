@@ -20,7 +20,7 @@ from mur_graph.events import emit
 from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
 from mur_graph.prompts import critic_messages, step_format
-from mur_graph.scaling.candidates import ScalingState, keep_candidate, kept_steps, sample_candidates
+from mur_graph.scaling.candidates import CandidatesState, keep_candidate, kept_steps, make_sample_candidates
 from mur_graph.scoring import yes_probability
 from mur_graph.state import Candidate, ScalingOutput
 
@@ -29,11 +29,9 @@ CRITIC_CALL = 2
 CRITIC_TOP_LOGPROBS = 10
 
 
-class GuidedSearchState(ScalingState):
+class GuidedSearchState(CandidatesState):
     """The parent's keys, plus the candidates and the tokens spent on them."""
 
-    candidates: NotRequired[list[Candidate]]
-    candidate_tokens: NotRequired[int]
     critic_tokens: NotRequired[int]
 
 
@@ -42,7 +40,7 @@ def build_guided_search_subgraph(
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Return the compiled guided-search subgraph; it writes only `kept` back to the parent."""
     builder = StateGraph(GuidedSearchState, context_schema=MURConfig, output_schema=ScalingOutput)
-    builder.add_node("sample_candidates", _make_sample_candidates(policy, default))
+    builder.add_node("sample_candidates", make_sample_candidates(policy, default))
     builder.add_node("score_candidates", _make_score_candidates(critic, default))
     builder.add_node("select_candidate", select_candidate)
     builder.add_edge(START, "sample_candidates")
@@ -50,15 +48,6 @@ def build_guided_search_subgraph(
     builder.add_edge("score_candidates", "select_candidate")
     builder.add_edge("select_candidate", END)
     return builder.compile(name=METHOD)
-
-
-def _make_sample_candidates(policy: BaseChatModel, default: MURConfig) -> Node[GuidedSearchState]:
-    def sample_candidates_node(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
-        candidates, tokens = sample_candidates(policy, state, config, runtime)
-        return {"candidates": candidates, "candidate_tokens": tokens}
-
-    return sample_candidates_node
 
 
 def _make_score_candidates(critic: BaseChatModel, default: MURConfig) -> Node[GuidedSearchState]:

@@ -25,7 +25,7 @@ from mur_graph.events import emit
 from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
 from mur_graph.prompts import continuation_messages, step_format
-from mur_graph.scaling.candidates import ScalingState, keep_candidate, kept_steps, sample_candidates
+from mur_graph.scaling.candidates import CandidatesState, keep_candidate, kept_steps, make_sample_candidates
 from mur_graph.state import Candidate, ScalingOutput
 from mur_graph.uncertainty import step_uncertainty
 
@@ -34,12 +34,10 @@ ROLLOUT_CALL = 6
 SELECTION_DRAW = 7
 
 
-class PhiState(ScalingState):
+class PhiState(CandidatesState):
     """The parent's keys, plus candidates, their rollouts and the tokens spent."""
 
-    candidates: NotRequired[list[Candidate]]
     rollouts: NotRequired[list[str]]
-    candidate_tokens: NotRequired[int]
     rollout_tokens: NotRequired[int]
 
 
@@ -48,7 +46,7 @@ def build_phi_foresight_subgraph(
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Return the compiled φ-decoding subgraph (the critic is not used)."""
     builder = StateGraph(PhiState, context_schema=MURConfig, output_schema=ScalingOutput)
-    builder.add_node("sample_candidates", _make_sample_candidates(policy, default))
+    builder.add_node("sample_candidates", make_sample_candidates(policy, default))
     builder.add_node("roll_out", _make_roll_out(policy, default))
     builder.add_node("select_by_foresight", _make_select(default))
     builder.add_edge(START, "sample_candidates")
@@ -56,15 +54,6 @@ def build_phi_foresight_subgraph(
     builder.add_edge("roll_out", "select_by_foresight")
     builder.add_edge("select_by_foresight", END)
     return builder.compile(name=METHOD)
-
-
-def _make_sample_candidates(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
-    def sample_candidates_node(state: PhiState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
-        candidates, tokens = sample_candidates(policy, state, config, runtime)
-        return {"candidates": candidates, "candidate_tokens": tokens}
-
-    return sample_candidates_node
 
 
 def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
