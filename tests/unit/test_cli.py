@@ -2,7 +2,8 @@
 
 import pytest
 
-from mur_graph.cli import EMBEDDED_DEMO_LIMITS, build_parser, config_from_args, main
+from mur_graph.cli import build_parser, main
+from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS, config_from_args
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
@@ -37,3 +38,29 @@ def test_embedded_runs_use_short_limits_unless_given():
 def test_a_server_url_without_a_model_name_is_a_clear_error(capsys):
     assert main(["solve", "q", "--base-url", "http://127.0.0.1:8000/v1"]) == 2
     assert "--base-url needs --model" in capsys.readouterr().err
+
+
+def test_eval_with_a_missing_dataset_file_is_a_clear_error(capsys, tmp_path):
+    assert main(["eval", "--dataset", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o")]) == 2
+    assert "nope.json" in capsys.readouterr().err
+
+
+def test_eval_with_a_truncated_dataset_is_a_clear_error(capsys, tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"input": "What is 1 + 1?", "target": "2"}, {"inp')
+    assert main(["eval", "--dataset", str(broken), "--out", str(tmp_path / "o")]) == 2
+    assert "broken.json" in capsys.readouterr().err
+
+
+def test_report_on_an_empty_folder_says_what_to_run(capsys, tmp_path):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "run mur-graph eval --out DIR first" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "no such results folder" in capsys.readouterr().err
+
+
+def test_sweep_rejects_bad_gammas(capsys, tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"input": "What is 1 + 1?", "target": "2"}\n')
+    assert main(["sweep", "--dataset", str(data), "--out", str(tmp_path), "--gammas", "0.5,high"]) == 2
+    assert "--gammas must be comma-separated numbers" in capsys.readouterr().err

@@ -1,0 +1,126 @@
+"""Command-line options shared by `solve`, `eval`, `sweep` and `calibrate`, and what they build."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
+
+from mur_graph.config import MODES, STEP_FORMAT_NAMES, MURConfig
+from mur_graph.scaling import ALIASES, scaling_methods
+
+EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
+"""Limits used with the embedded 135M model on CPU unless given: the paper's (20 steps, 2048
+tokens per step, 8096 for the fallback, 1024 for a critique) would take many minutes at ~10 tokens/s."""
+
+_SETTINGS = ("alpha", "candidates", "max_steps", "max_step_tokens", "fallback_tokens", "critique_tokens")
+
+
+class UsageError(Exception):
+    """A bad command line; the message says what to pass instead."""
+
+
+def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, gamma: bool = True) -> None:
+    """Add the MUR settings: method, mode, γ, α, N, limits, format, seed."""
+    parser.add_argument(
+        "--method",
+        default="guided_search",
+        choices=[*scaling_methods(), *ALIASES],
+        help="scaling method: guided_search, critic (critic_refine) or phi (phi_foresight)",
+    )
+    if mode:
+        parser.add_argument("--mode", choices=MODES, default="mur", help="mur (γ gate), per_step or cot")
+    if gamma:
+        parser.add_argument(
+            "--gamma", type=float, help="γ in (0, 1]; larger scales more (default: the paper's, 0.8 or 0.9)"
+        )
+    parser.add_argument("--alpha", type=float, help="momentum rate α in [0, 1) (default 0.9)")
+    parser.add_argument("--candidates", type=int, help="N candidates per scaled step (default 4)")
+    parser.add_argument("--max-steps", type=int, help="steps before the fallback completion")
+    parser.add_argument("--max-step-tokens", type=int, help="token limit of one step")
+    parser.add_argument("--fallback-tokens", type=int, help="token limit of the fallback completion")
+    parser.add_argument("--critique-tokens", type=int, help="token limit of a critique (method critic)")
+    parser.add_argument("--temperature", type=float, help="sampling temperature (default 0.6)")
+    parser.add_argument("--token-budget", type=int, help="stop after this many generated tokens")
+    parser.add_argument("--bias-correction", action="store_true", help="bias-corrected momentum")
+    parser.add_argument(
+        "--step-format",
+        choices=STEP_FORMAT_NAMES,
+        default="prompted",
+        help="prompted (Step<k>: headers) or blank_line (for models that ignore the format)",
+    )
+    parser.add_argument(
+        "--reuse-draft", action="store_true", help="keep the draft as candidate 0 when scaling"
+    )
+    parser.add_argument("--seed", type=int, help="seed for reproducible sampling")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Add the policy and critic choices (local model, or an OpenAI-compatible server)."""
+    parser.add_argument("--model", help="hub id or local folder of the policy (default: embedded SmolLM2)")
+    parser.add_argument("--critic", help="hub id or local folder of the critic (default: the policy)")
+    parser.add_argument(
+        "--base-url",
+        help="OpenAI-compatible server (vLLM, llama.cpp) serving --model, e.g. http://127.0.0.1:8000/v1",
+    )
+    parser.add_argument("--critic-base-url", help="OpenAI-compatible server serving --critic")
+
+
+def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
+    """The validated settings from parsed arguments (before any model is loaded).
+
+    Raises:
+        UsageError: a setting is out of range, or a server URL lacks its model name.
+    """
+    for flag, url, name in (
+        ("--base-url", args.base_url, args.model),
+        ("--critic-base-url", args.critic_base_url, args.critic),
+    ):
+        if url and not name:
+            model_flag = "--model" if flag == "--base-url" else "--critic"
+            msg = f"{flag} needs {model_flag}: the model name the server serves, e.g. Qwen/Qwen3-1.7B"
+            raise UsageError(msg)
+    settings: dict[str, Any] = {"step_format": args.step_format}
+    if getattr(args, "mode", None):
+        settings["mode"] = args.mode
+    if args.model is None:
+        settings.update(EMBEDDED_DEMO_LIMITS)
+    for name in (*_SETTINGS, "gamma", "temperature", "token_budget", "seed"):
+        value = getattr(args, name, None)
+        if value is not None:
+            settings[name] = value
+    settings["bias_correction"] = args.bias_correction
+    settings["reuse_draft"] = args.reuse_draft
+    try:
+        return MURConfig.paper(args.method, **(settings | overrides))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def load_models(args: argparse.Namespace) -> tuple[BaseChatModel, BaseChatModel, str, str]:
+    """Load the policy and the critic; return them with their display names."""
+    from transformers.utils import logging as hf_logging
+
+    from mur_graph.models import EMBEDDED_NAME
+
+    hf_logging.disable_progress_bar()  # the CLI shows its own progress
+    policy = _load(args.model, args.base_url)
+    critic = _load(args.critic, args.critic_base_url) if args.critic else policy
+    policy_name = args.model or EMBEDDED_NAME
+    return policy, critic, policy_name, args.critic or policy_name
+
+
+def _load(model: str | None, base_url: str | None) -> BaseChatModel:
+    """A local model, or a ChatOpenAI client of an OpenAI-compatible server."""
+    if base_url is None:
+        from mur_graph.models import load_chat_model
+
+        return load_chat_model(model)
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as exc:
+        msg = "--base-url needs langchain-openai; install it with: pip install 'mur-graph[openai]'"
+        raise UsageError(msg) from exc
+    return ChatOpenAI(base_url=base_url, api_key=SecretStr("EMPTY"), model=model or "", logprobs=True)

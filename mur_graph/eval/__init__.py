@@ -1,0 +1,1 @@
+"""Evaluation: loading benchmark problems, grading answers, running and reporting."""

@@ -1,0 +1,255 @@
+"""`mur-graph eval | report | sweep | calibrate`: run, tabulate and plot the paper's comparison."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from mur_graph.cli_options import (
+    UsageError,
+    add_model_options,
+    add_settings_options,
+    config_from_args,
+    load_models,
+)
+from mur_graph.config import MURConfig
+from mur_graph.eval.problems import Problem, load_problems
+from mur_graph.eval.report import COLUMNS, Row, collect, format_cell, markdown_table, summarise
+from mur_graph.eval.results import ResultsFile, dataset_label, results_name
+
+DEFAULT_GAMMAS = "0.5,0.7,0.8,0.9,0.95"
+
+
+def add_eval_commands(commands: Any) -> None:
+    """Add `eval`, `report`, `sweep` and `calibrate` to the `mur-graph` subcommands."""
+    run = commands.add_parser("eval", help="evaluate MUR on a dataset; resumable")
+    _add_data_options(run)
+    add_settings_options(run)
+    add_model_options(run)
+    run.set_defaults(handler=_eval)
+
+    report = commands.add_parser("report", help="tabulate results like the paper")
+    report.add_argument("dirs", nargs="+", type=Path, help="folders (or files) of results")
+    report.add_argument("--out", type=Path, help="Markdown file to write (default: DIR/report.md)")
+    report.set_defaults(handler=_report)
+
+    sweep = commands.add_parser("sweep", help="run MUR over several γ plus CoT and per-step; plot")
+    _add_data_options(sweep)
+    sweep.add_argument(
+        "--gammas", default=DEFAULT_GAMMAS, help=f"comma-separated γ values ({DEFAULT_GAMMAS})"
+    )
+    add_settings_options(sweep, mode=False, gamma=False)
+    add_model_options(sweep)
+    sweep.set_defaults(handler=_sweep)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="pick γ on a dev split to hit a token or scale-rate target"
+    )
+    _add_data_options(calibrate, limit=False)
+    target = calibrate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--target-tokens", type=float, help="mean tokens per question to aim for")
+    target.add_argument("--target-scale-rate", type=float, help="fraction of steps scaled to aim for")
+    calibrate.add_argument("--dev", type=int, default=5, help="questions in the dev split (the first ones)")
+    calibrate.add_argument(
+        "--holdout", type=int, default=5, help="questions in the held-out split (the next)"
+    )
+    calibrate.add_argument("--tolerance", type=float, default=0.1, help="relative tolerance (default 0.1)")
+    calibrate.add_argument("--max-trials", type=int, default=7, help="γ values to try at most")
+    add_settings_options(calibrate, mode=False, gamma=False)
+    add_model_options(calibrate)
+    calibrate.set_defaults(handler=_calibrate)
+
+
+def _add_data_options(parser: argparse.ArgumentParser, *, limit: bool = True) -> None:
+    parser.add_argument(
+        "--dataset", required=True, help="a JSON/JSONL file (gzipped or not) or a hub dataset"
+    )
+    parser.add_argument("--split", default="test", help="hub dataset split (default test)")
+    parser.add_argument("--kind", choices=["math", "choice"], help="grading (default: detected)")
+    if limit:
+        parser.add_argument("--limit", type=int, help="the first K questions only")
+    parser.add_argument("--concurrency", type=int, default=1, help="questions in flight (default 1)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for results (resumable)")
+
+
+def _load_problems(args: argparse.Namespace, err: Console, limit: int | None) -> list[Problem]:
+    try:
+        problems, skipped = load_problems(args.dataset, split=args.split, kind=args.kind, limit=limit)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from exc
+    for skip in skipped:
+        err.print(
+            f"[yellow]skipped[/yellow] {escape(skip.source)} record {skip.index}: {escape(skip.reason)}"
+        )
+    if not problems:
+        msg = f"no usable question in {args.dataset}"
+        raise UsageError(msg)
+    return problems
+
+
+def _run_cell(
+    problems: Sequence[Problem],
+    config: MURConfig,
+    models: tuple[BaseChatModel, BaseChatModel, str, str],
+    args: argparse.Namespace,
+    err: Console,
+) -> Path:
+    """Run one (dataset, method, mode, γ) cell with a progress bar; return its results file."""
+    from mur_graph.eval.runner import run_eval
+    from mur_graph.graph import create_mur_graph
+
+    policy, critic, policy_name, critic_name = models
+    label = dataset_label(args.dataset)
+    path = args.out / results_name(label, config)
+    graph = create_mur_graph(policy, critic=critic, config=config)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with ResultsFile(path) as results, Progress(*columns, TimeElapsedColumn(), console=err) as progress:
+        try:
+            already = len(results.finished_ids(config))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        name = f"{config.method} {config.mode}" + (f" γ={config.gamma:g}" if config.mode == "mur" else "")
+        task = progress.add_task(name, total=len(problems), completed=min(already, len(problems)))
+
+        def show(tally: Any) -> None:
+            progress.update(task, advance=1, description=f"{name} · {tally.describe()}")
+
+        tally = asyncio.run(
+            run_eval(
+                problems,
+                graph,
+                config,
+                results,
+                dataset=label,
+                concurrency=args.concurrency,
+                policy_name=policy_name,
+                critic_name=critic_name,
+                on_progress=show,
+            )
+        )
+    err.print(f"{path}: {tally.done} run now, {tally.skipped} already there, {tally.failed} failed")
+    return path
+
+
+def _eval(args: argparse.Namespace, err: Console) -> int:
+    """`mur-graph eval`: one cell, appended to DIR, resumable."""
+    config = config_from_args(args)
+    problems = _load_problems(args, err, args.limit)
+    with err.status("loading the model…"):
+        models = load_models(args)
+    _run_cell(problems, config, models, args, err)
+    _print_rows(err, summarise(collect([args.out])))
+    return 0
+
+
+def _report(args: argparse.Namespace, err: Console) -> int:
+    """`mur-graph report`: the table, printed and written as Markdown."""
+    missing = [str(d) for d in args.dirs if not d.exists()]
+    if missing:
+        msg = f"no such results folder: {', '.join(missing)}"
+        raise UsageError(msg)
+    rows = summarise(collect(args.dirs))
+    if not rows:
+        msg = f"no results in {', '.join(map(str, args.dirs))}; run mur-graph eval --out DIR first"
+        raise UsageError(msg)
+    _print_rows(Console(), rows)
+    out = args.out or (args.dirs[0] if args.dirs[0].is_dir() else args.dirs[0].parent) / "report.md"
+    out.write_text(markdown_table(rows))
+    err.print(f"wrote {out}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace, err: Console) -> int:
+    """`mur-graph sweep`: CoT, per-step and MUR at each γ; the table and the plot."""
+    from mur_graph.eval.plots import plot_sweep
+
+    try:
+        gammas = [float(g) for g in args.gammas.split(",") if g.strip()]
+    except ValueError as exc:
+        msg = f"--gammas must be comma-separated numbers, got {args.gammas!r}"
+        raise UsageError(msg) from exc
+    configs = [config_from_args(args, mode="cot"), config_from_args(args, mode="per_step")]
+    configs += [config_from_args(args, mode="mur", gamma=g) for g in gammas]
+    problems = _load_problems(args, err, args.limit)
+    with err.status("loading the model…"):
+        models = load_models(args)
+    paths = [_run_cell(problems, config, models, args, err) for config in configs]
+    rows = summarise(collect(paths))
+    _print_rows(err, rows)
+    (args.out / "sweep.md").write_text(markdown_table(rows))
+    written = plot_sweep(rows, args.out / "sweep", title=f"{models[2]} · {len(problems)} questions")
+    err.print("wrote " + ", ".join(str(p) for p in [args.out / "sweep.md", *written]))
+    return 0
+
+
+def _calibrate(args: argparse.Namespace, err: Console) -> int:
+    """`mur-graph calibrate`: γ chosen on the dev split, checked on the held-out split."""
+    from mur_graph.eval.calibrate import calibrate_gamma
+
+    target = args.target_tokens if args.target_tokens is not None else args.target_scale_rate
+    quantity = "total_tokens" if args.target_tokens is not None else "scale_rate"
+    base = config_from_args(args, mode="mur")
+    problems = _load_problems(args, err, args.dev + args.holdout)
+    dev, holdout = problems[: args.dev], problems[args.dev : args.dev + args.holdout]
+    if not dev or not holdout:
+        msg = f"need {args.dev} dev and {args.holdout} held-out questions, the dataset has {len(problems)}"
+        raise UsageError(msg)
+    with err.status("loading the model…"):
+        models = load_models(args)
+
+    def measure_on(split: Sequence[Problem], folder: str, gamma: float) -> float:
+        split_args = argparse.Namespace(**{**vars(args), "out": args.out / folder})
+        path = _run_cell(split, base.replace(gamma=gamma), models, split_args, err)
+        (row,) = summarise(collect([path]))
+        value = row[quantity]
+        return float(value) if value is not None else 0.0
+
+    def measure(gamma: float) -> float:
+        return measure_on(dev, "dev", gamma)
+
+    try:
+        found = calibrate_gamma(measure, target, tolerance=args.tolerance, max_trials=args.max_trials)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    held = measure_on(holdout, "holdout", found.gamma)
+    summary = {
+        "target": {quantity: target},
+        "gamma": found.gamma,
+        "dev": {"questions": len(dev), quantity: found.measured, "relative_error": found.relative_error},
+        "holdout": {"questions": len(holdout), quantity: held, "relative_error": (held - target) / target},
+        "within_tolerance_on_dev": found.within_tolerance,
+        "trials": [{"gamma": g, quantity: v} for g, v in found.trials],
+    }
+    (args.out / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n")
+    verdict = "within" if found.within_tolerance else "NOT within"
+    err.print(
+        f"γ = {found.gamma:.4g}: dev {quantity} {found.measured:.3g} ({found.relative_error:+.1%}, "
+        f"{verdict} ±{args.tolerance:.0%}); held-out {held:.3g} ({(held - target) / target:+.1%})"
+    )
+    return 0
+
+
+def _print_rows(console: Console, rows: list[Row]) -> None:
+    table = Table(show_header=True)
+    for _, title in COLUMNS:
+        table.add_column(title, justify="right")
+    for row in rows:
+        table.add_row(*(format_cell(key, row[key]) for key, _ in COLUMNS))
+    console.print(table)

@@ -1,0 +1,56 @@
+"""The γ sweep picture: accuracy against mean tokens, MUR's γ points with the CoT and per-step baselines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from mur_graph.eval.report import Row
+
+
+def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path]:
+    """Draw one panel of accuracy vs mean total tokens per (dataset, method); write PNG and SVG.
+
+    Returns the written files. matplotlib renders locally (Agg backend): no network.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = sorted({(r["dataset"], r["method"]) for r in rows})
+    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.2), squeeze=False)
+    for ax, (dataset, method) in zip(axes[0], groups, strict=True):
+        cell = [
+            r for r in rows if (r["dataset"], r["method"]) == (dataset, method) and r["accuracy"] is not None
+        ]
+        mur = sorted((r for r in cell if r["mode"] == "mur"), key=lambda r: r["gamma"])
+        if mur:
+            ax.plot([r["total_tokens"] for r in mur], [r["accuracy"] for r in mur], "o-", label="MUR (γ)")
+            for r in mur:
+                ax.annotate(
+                    f"γ={r['gamma']:g}",
+                    (r["total_tokens"], r["accuracy"]),
+                    fontsize=8,
+                    textcoords="offset points",
+                    xytext=(4, 4),
+                )
+        for mode, marker, label in (("cot", "s", "CoT"), ("per_step", "^", "per-step scale")):
+            for r in (r for r in cell if r["mode"] == mode):
+                ax.plot(r["total_tokens"], r["accuracy"], marker, markersize=9, label=label)
+        ax.set_xlabel("mean tokens per question (policy + critic)")
+        ax.set_ylabel("accuracy (%)")
+        ax.set_title(f"{dataset} · {method}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix in (".png", ".svg"):
+        path = stem.with_suffix(suffix)
+        fig.savefig(path, dpi=120)
+        written.append(path)
+    plt.close(fig)
+    return written

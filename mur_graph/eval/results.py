@@ -1,0 +1,144 @@
+"""The results file of an evaluation: one JSON line per finished question, appended and fsync'd.
+
+A run killed at any moment loses at most the question in flight: each record is written whole,
+flushed and fsync'd before the next starts; a torn last line (killed mid-write) is cut off when
+the file is opened again. Only one process may write a results file at a time (an exclusive
+`flock`), so no question is ever recorded twice by concurrent runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from mur_graph.config import MURConfig
+
+SETTINGS_THAT_MAY_DIFFER = ("seed",)
+"""Settings a resumed run may change without mixing incomparable results."""
+
+
+def results_name(dataset: str, config: MURConfig) -> str:
+    """File name of one (dataset, method, mode, γ) cell, e.g. `math_500__guided_search__mur__g0.8.jsonl`."""
+    parts = [dataset, config.method, config.mode]
+    if config.mode == "mur":
+        parts.append(f"g{config.gamma:g}")
+    if config.bias_correction:
+        parts.append("bc")
+    return "__".join(parts) + ".jsonl"
+
+
+def dataset_label(source: str) -> str:
+    """A short, file-name-safe label of a dataset path or hub name."""
+    name = Path(source).name if os.sep in source or Path(source).exists() else source
+    for suffix in (".gz", ".jsonl", ".json"):
+        name = name.removesuffix(suffix)
+    return name.removesuffix("_test").replace("/", "__")
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Return the complete records of a results file (a torn last line is ignored)."""
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and "id" in record:
+            records.append(record)
+    return records
+
+
+def latest_by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The last record of each question (a failed question retried later has two)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for record in records:
+        latest[str(record["id"])] = record
+    return latest
+
+
+class ResultsBusyError(RuntimeError):
+    """Another process holds the results file."""
+
+
+class ResultsFile:
+    """An append-only, resumable results file, locked against concurrent writers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> ResultsFile:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            msg = f"another process is writing {self.path}; wait for it or choose another --out"
+            raise ResultsBusyError(msg) from exc
+        self._handle = handle
+        self._cut_torn_tail()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing releases the lock
+            self._handle = None
+
+    def _cut_torn_tail(self) -> None:
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            os.truncate(self.path, keep)
+
+    def records(self) -> list[dict[str, Any]]:
+        """All complete records, oldest first."""
+        return read_records(self.path)
+
+    def finished_ids(self, config: MURConfig) -> set[str]:
+        """Ids of questions already answered with these settings.
+
+        Raises:
+            ValueError: the file holds results made with other settings.
+        """
+        finished = set()
+        wanted = _comparable(config.to_dict())
+        for record in latest_by_id(self.records()).values():
+            if _comparable(record.get("settings", {})) != wanted:
+                msg = (
+                    f"{self.path} holds results made with other settings "
+                    f"({_difference(record.get('settings', {}), config.to_dict())}); choose another --out"
+                )
+                raise ValueError(msg)
+            if record.get("status") == "ok":
+                finished.add(str(record["id"]))
+        return finished
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record whole, then flush and fsync it."""
+        if self._handle is None:
+            msg = "ResultsFile must be opened with `with` before appending"
+            raise RuntimeError(msg)
+        self._handle.write(json.dumps(record, allow_nan=False) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+
+def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if k not in SETTINGS_THAT_MAY_DIFFER}
+
+
+def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    keys: Iterator[str] = (k for k in sorted(set(old) | set(new)) if k not in SETTINGS_THAT_MAY_DIFFER)
+    return ", ".join(
+        f"{k}: {old.get(k)!r} there, {new.get(k)!r} now" for k in keys if old.get(k) != new.get(k)
+    )

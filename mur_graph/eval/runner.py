@@ -1,0 +1,108 @@
+"""The evaluation runner: C questions in flight, one JSON line per finished question, resumable.
+
+Questions run concurrently with `graph.ainvoke` (a server backend gets C requests in flight; the
+local backend runs its calls in threads on one model). Each finished question is graded and
+appended to the results file at once; a question whose run raises is recorded as failed, with its
+error, and the run goes on; a rerun of the same command skips the questions already answered and
+retries the failed ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+
+from mur_graph.config import MURConfig
+from mur_graph.eval.grading import grade
+from mur_graph.eval.problems import Problem
+from mur_graph.eval.results import ResultsFile
+from mur_graph.ledger import ledger_totals
+from mur_graph.result import result_document
+
+
+@dataclass
+class Tally:
+    """Running totals of a run, for the progress line."""
+
+    done: int = 0
+    correct: int = 0
+    failed: int = 0
+    tokens: int = 0
+    skipped: int = 0
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line: accuracy so far and mean tokens per question."""
+        answered = self.done - self.failed
+        accuracy = f"{self.correct}/{answered} correct" if answered else "no answer yet"
+        mean = f"{self.tokens / answered:.0f} tok/q" if answered else "—"
+        failed = f" · {self.failed} failed" if self.failed else ""
+        return f"{accuracy} · {mean}{failed}"
+
+
+async def run_eval(
+    problems: Sequence[Problem],
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    config: MURConfig,
+    results: ResultsFile,
+    *,
+    dataset: str,
+    concurrency: int = 1,
+    policy_name: str = "",
+    critic_name: str = "",
+    on_progress: Callable[[Tally], None] | None = None,
+) -> Tally:
+    """Run every problem not yet in `results`; append one record per finished problem.
+
+    Raises:
+        ValueError: `concurrency` < 1, or the results file holds other settings.
+    """
+    if concurrency < 1:
+        msg = f"invalid concurrency {concurrency}: must be an integer >= 1"
+        raise ValueError(msg)
+    finished = results.finished_ids(config)
+    todo = [p for p in problems if p.id not in finished]
+    tally = Tally(skipped=len(problems) - len(todo))
+    gate = asyncio.Semaphore(concurrency)
+
+    async def solve(problem: Problem) -> None:
+        async with gate:
+            started = time.perf_counter()
+            record: dict[str, Any] = {
+                "id": problem.id,
+                "index": problem.index,
+                "dataset": dataset,
+                "question": problem.question,
+                "reference": problem.reference,
+                "kind": problem.kind,
+                "settings": config.to_dict(),
+            }
+            try:
+                state = await graph.ainvoke({"question": problem.question}, context=config)
+            except Exception as exc:  # recorded, not swallowed: the rerun retries it
+                record |= {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+                record["wall_time_s"] = round(time.perf_counter() - started, 3)
+                tally.failed += 1
+            else:
+                wall = round(time.perf_counter() - started, 3)
+                document = result_document(
+                    state, config, policy_name=policy_name, critic_name=critic_name, wall_time_s=wall
+                )
+                correct = grade(problem, document["answer"], document["solution"])
+                record |= {"status": "ok", "answer": document["answer"], "correct": correct}
+                record |= {"wall_time_s": wall, "result": document}
+                tally.correct += int(correct)
+                tally.tokens += ledger_totals(document["ledger"])["total"]
+            results.append(record)
+            tally.records.append(record)
+            tally.done += 1
+            if on_progress is not None:
+                on_progress(tally)
+
+    await asyncio.gather(*(solve(problem) for problem in todo))
+    return tally

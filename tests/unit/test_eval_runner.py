@@ -1,0 +1,216 @@
+"""The evaluation runner, results file, report, calibration and plot, with question-keyed fake models."""
+
+import asyncio
+import json
+import re
+import threading
+import time
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import PrivateAttr
+
+from mur_graph import MURConfig, create_mur_graph
+from mur_graph.eval.calibrate import calibrate_gamma
+from mur_graph.eval.plots import plot_sweep
+from mur_graph.eval.problems import Problem
+from mur_graph.eval.report import markdown_table, summarise
+from mur_graph.eval.results import ResultsBusyError, ResultsFile, latest_by_id, read_records, results_name
+from mur_graph.eval.runner import run_eval
+
+COT = MURConfig(mode="cot", max_steps=2, fallback_tokens=4)
+
+
+class Arithmetic(BaseChatModel):
+    """Answers "What is A + B?" with "the answer is A+B" (or a wrong sum), one token per character.
+
+    Questions containing "explode" raise; calls sleep a little so concurrency can be observed.
+    """
+
+    wrong: bool = False
+    delay: float = 0.02
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _in_flight: int = PrivateAttr(default=0)
+    _peak: int = PrivateAttr(default=0)
+
+    @property
+    def _llm_type(self) -> str:
+        return "arithmetic"
+
+    @property
+    def peak(self) -> int:
+        return self._peak
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        with self._lock:
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+        try:
+            time.sleep(self.delay)
+            question = messages[0].text
+            if "explode" in question:
+                msg = "the server went away"
+                raise ConnectionError(msg)
+            a, b = map(int, re.findall(r"(\d+) \+ (\d+)", question)[0])
+            text = f"the answer is {a + b + (1 if self.wrong else 0)}"
+            content = [{"token": ch, "logprob": -0.1, "top_logprobs": []} for ch in text]
+            message = AIMessage(content=text, response_metadata={"logprobs": {"content": content}})
+            return ChatResult(generations=[ChatGeneration(message=message)] * kwargs.get("n", 1))
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+
+def problems(*questions):
+    return [
+        Problem(
+            id=str(i),
+            question=q,
+            reference=str(sum(map(int, re.findall(r"\d+", q)))),
+            kind="math",
+            source="t",
+            index=i,
+        )
+        for i, q in enumerate(questions)
+    ]
+
+
+def run(items, model, path, config=COT, concurrency=1):
+    graph = create_mur_graph(model, config=config)
+    with ResultsFile(path) as results:
+        return asyncio.run(run_eval(items, graph, config, results, dataset="toy", concurrency=concurrency))
+
+
+def test_each_question_is_graded_and_appended_once_and_a_rerun_skips_them(tmp_path):
+    path = tmp_path / "r.jsonl"
+    items = problems("What is 1 + 2?", "What is 20 + 22?", "What is 5 + 5?")
+    tally = run(items, Arithmetic(), path)
+    assert (tally.done, tally.correct, tally.failed) == (3, 3, 0)
+    records = read_records(path)
+    assert sorted(r["id"] for r in records) == ["0", "1", "2"]
+    assert all(r["status"] == "ok" and r["correct"] for r in records)
+    assert records[0]["result"]["steps"][0]["text"].startswith("Step0: the answer is")
+    again = run(items, Arithmetic(), path)
+    assert (again.done, again.skipped) == (0, 3)
+    assert len(read_records(path)) == 3
+
+
+def test_wrong_answers_are_graded_wrong(tmp_path):
+    tally = run(problems("What is 1 + 2?"), Arithmetic(wrong=True), tmp_path / "r.jsonl")
+    assert (tally.done, tally.correct) == (1, 0)
+
+
+def test_a_failing_question_is_recorded_and_retried_on_rerun(tmp_path):
+    path = tmp_path / "r.jsonl"
+    items = problems("What is 1 + 2?", "explode: What is 3 + 4?")
+    tally = run(items, Arithmetic(), path)
+    assert (tally.done, tally.failed) == (2, 1)
+    failed = next(r for r in read_records(path) if r["status"] == "failed")
+    assert failed["id"] == "1" and "ConnectionError: the server went away" in failed["error"]
+    fixed = [items[0], Problem(**{**items[1].__dict__, "question": "What is 3 + 4?"})]
+    retry = run(fixed, Arithmetic(), path)
+    assert (retry.done, retry.skipped, retry.failed) == (1, 1, 0)
+    assert latest_by_id(read_records(path))["1"]["status"] == "ok"
+
+
+def test_questions_run_concurrently(tmp_path):
+    model = Arithmetic(delay=0.2)
+    items = problems(*(f"What is {i} + 1?" for i in range(6)))
+    tally = run(items, model, tmp_path / "r.jsonl", concurrency=3)
+    assert tally.done == 6 and model.peak == 3
+
+
+def test_a_torn_last_line_is_cut_when_the_file_is_opened_again(tmp_path):
+    path = tmp_path / "r.jsonl"
+    run(problems("What is 1 + 2?"), Arithmetic(), path)
+    with path.open("a") as handle:
+        handle.write('{"id": "9", "status": "o')  # killed mid-write
+    tally = run(problems("What is 1 + 2?", "What is 2 + 2?"), Arithmetic(), path)
+    assert tally.done == 1
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["0", "1"]
+
+
+def test_results_of_other_settings_are_not_mixed(tmp_path):
+    path = tmp_path / "r.jsonl"
+    run(problems("What is 1 + 2?"), Arithmetic(), path)
+    with pytest.raises(ValueError, match=r"other settings .*max_steps: 2 there, 3 now"):
+        run(problems("What is 1 + 2?"), Arithmetic(), path, config=COT.replace(max_steps=3))
+
+
+def test_one_writer_at_a_time(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with ResultsFile(path), pytest.raises(ResultsBusyError, match="another process is writing"):
+        ResultsFile(path).__enter__()
+
+
+def test_results_names_identify_the_cell():
+    assert results_name("math_500", MURConfig()) == "math_500__guided_search__mur__g0.8.jsonl"
+    assert (
+        results_name("gpqa", MURConfig(mode="cot", bias_correction=True))
+        == "gpqa__guided_search__cot__bc.jsonl"
+    )
+
+
+def record(mode, correct, total, scaled, steps, gamma=0.8, status="ok"):
+    return {
+        "id": f"{mode}{gamma}{correct}{total}",
+        "dataset": "toy",
+        "status": status,
+        "correct": correct,
+        "wall_time_s": 2.0,
+        "settings": {"method": "guided_search", "mode": mode, "gamma": gamma, "bias_correction": False},
+        "result": {
+            "totals": {"policy": total - 10, "critic": 10, "total": total},
+            "n_scaled": scaled,
+            "n_steps": steps,
+        },
+    }
+
+
+def test_report_rows_hold_accuracy_tokens_scale_rate_and_the_ratio_to_per_step():
+    rows = summarise(
+        [
+            record("per_step", True, 1000, 4, 4),
+            record("per_step", False, 600, 2, 2),
+            record("mur", True, 300, 1, 4),
+            record("mur", True, 500, 1, 4),
+            record("mur", False, 0, 0, 0, status="failed"),
+            record("cot", False, 100, 0, 3),
+        ]
+    )
+    cot, mur, per_step = rows
+    assert [r["mode"] for r in rows] == ["cot", "mur", "per_step"]
+    assert mur["accuracy"] == 100.0 and mur["questions"] == 2 and mur["failed"] == 1
+    assert mur["total_tokens"] == 400 and mur["critic_tokens"] == 10
+    assert mur["scale_rate"] == pytest.approx(2 / 8)
+    assert mur["vs_per_step"] == pytest.approx(400 / 800)
+    assert per_step["accuracy"] == 50.0 and cot["gamma"] is None
+    table = markdown_table(rows)
+    assert "| toy | guided_search | mur | 0.80 | 2 | 1 | 100.0 |" in table
+
+
+def test_calibration_lands_within_tolerance_of_a_reachable_target():
+    def tokens(gamma):
+        return 100 + 900 * gamma**4
+
+    found = calibrate_gamma(tokens, 400, tolerance=0.1)
+    assert found.within_tolerance and abs(tokens(found.gamma) - 400) <= 40
+    assert len(found.trials) <= 7
+    unreachable = calibrate_gamma(tokens, 5000, tolerance=0.1)
+    assert not unreachable.within_tolerance and unreachable.gamma == 1.0
+    with pytest.raises(ValueError, match="must be > 0"):
+        calibrate_gamma(tokens, 0)
+
+
+def test_sweep_plot_is_written_as_png_and_svg(tmp_path):
+    rows = summarise(
+        [record("cot", True, 100, 0, 3), record("per_step", True, 900, 3, 3)]
+        + [record("mur", g > 0.7, int(200 + 500 * g), 1, 3, gamma=g) for g in (0.5, 0.8, 0.95)]
+    )
+    written = plot_sweep(rows, tmp_path / "sweep", title="toy")
+    assert [p.suffix for p in written] == [".png", ".svg"]
+    assert written[0].read_bytes()[:4] == b"\x89PNG" and written[0].stat().st_size > 10_000
+    assert "γ=0.8" in written[1].read_text()
