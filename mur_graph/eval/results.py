@@ -34,10 +34,12 @@ def results_name(dataset: str, config: MURConfig) -> str:
 
 def dataset_label(source: str) -> str:
     """A short, file-name-safe label of a dataset path or hub name."""
-    name = Path(source).name if os.sep in source or Path(source).exists() else source
+    if not Path(source).exists():  # a hub dataset: keep its owner, file-name-safe
+        return source.replace("/", "__")
+    name = Path(source).name
     for suffix in (".gz", ".jsonl", ".json"):
         name = name.removesuffix(suffix)
-    return name.removesuffix("_test").replace("/", "__")
+    return name.removesuffix("_test")
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

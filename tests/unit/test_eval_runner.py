@@ -214,3 +214,12 @@ def test_sweep_plot_is_written_as_png_and_svg(tmp_path):
     assert [p.suffix for p in written] == [".png", ".svg"]
     assert written[0].read_bytes()[:4] == b"\x89PNG" and written[0].stat().st_size > 10_000
     assert "γ=0.8" in written[1].read_text()
+
+
+def test_dataset_labels(tmp_path):
+    from mur_graph.eval.results import dataset_label
+
+    data = tmp_path / "gpqa_diamond_test.json.gz"
+    data.write_bytes(b"")
+    assert dataset_label(str(data)) == "gpqa_diamond"
+    assert dataset_label("HuggingFaceH4/MATH-500") == "HuggingFaceH4__MATH-500"
