@@ -25,6 +25,7 @@ from mur_graph.eval.results import ResultsBusyError
 from mur_graph.ledger import KINDS
 from mur_graph.models.contract import MissingLogprobsError
 from mur_graph.models.embedded import EmbeddedModelError
+from mur_graph.models.local import ContextLengthError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
-    except (EmbeddedModelError, MissingLogprobsError, ResultsBusyError, OSError) as exc:
+    except (EmbeddedModelError, MissingLogprobsError, ContextLengthError, ResultsBusyError, OSError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
     return status

@@ -6,11 +6,12 @@ from typing import Any
 
 from mur_graph.models.contract import Generation, MissingLogprobsError, sample
 from mur_graph.models.embedded import EMBEDDED_NAME, EmbeddedModelError, ensure_converted
-from mur_graph.models.local import ChatTransformers
+from mur_graph.models.local import ChatTransformers, ContextLengthError
 
 __all__ = [
     "EMBEDDED_NAME",
     "ChatTransformers",
+    "ContextLengthError",
     "EmbeddedModelError",
     "Generation",
     "MissingLogprobsError",

@@ -131,6 +131,9 @@ class ChatTransformers(BaseChatModel):
         prompt_ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids
         prompt_ids = prompt_ids.to(model.device)
         prompt_len = prompt_ids.shape[1]
+        max_tokens = _fit_context(
+            prompt_len, max_tokens, getattr(model.config, "max_position_embeddings", None)
+        )
         batch = prompt_ids.repeat(n, 1)  # [n, prompt_len]
         sampling: dict[str, Any] = (
             {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
@@ -197,6 +200,27 @@ class ChatTransformers(BaseChatModel):
             generations=generations,
             llm_output={"model_name": self.model_name},
         )
+
+
+class ContextLengthError(ValueError):
+    """The prompt does not fit in the model's context window."""
+
+
+def _fit_context(prompt_len: int, max_tokens: int, context: int | None) -> int:
+    """Cap `max_tokens` to what the context window leaves; refuse a prompt that fills it.
+
+    Raises:
+        ContextLengthError: the prompt leaves no room to generate, before any generation.
+    """
+    if context is None:
+        return max_tokens
+    if prompt_len >= context:
+        msg = (
+            f"the prompt is {prompt_len} tokens, but the model's context holds {context}; "
+            f"shorten the question or use a model with a longer context"
+        )
+        raise ContextLengthError(msg)
+    return min(max_tokens, context - prompt_len)
 
 
 def _to_chat_dict(message: BaseMessage) -> dict[str, str]:

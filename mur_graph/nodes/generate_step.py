@@ -23,6 +23,9 @@ def make_generate_step(policy: BaseChatModel, default: MURConfig) -> Node[MURSta
 
     def generate_step(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         config = resolve_config(runtime.context, default)
+        if not isinstance(state.get("question"), str) or not state["question"].strip():
+            msg = 'the question is empty; invoke the graph with {"question": "<the problem text>"}'
+            raise ValueError(msg)
         kept = [step["text"] for step in state.get("steps", [])]
         index = len(kept)
         fmt = step_format(config.step_format)

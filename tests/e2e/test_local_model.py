@@ -58,3 +58,14 @@ def test_a_final_assistant_message_is_continued_not_answered(embedded):
     assert prompt.endswith("<|im_start|>assistant\nStep0:")
     fresh = embedded.render_prompt(QUESTION[:1])
     assert fresh.endswith("<|im_start|>assistant\n")
+
+
+def test_a_prompt_longer_than_the_context_is_refused_before_generating(embedded):
+    from mur_graph import MURConfig, create_mur_graph
+    from mur_graph.models import ContextLengthError
+
+    graph = create_mur_graph(embedded, config=MURConfig(max_steps=1))
+    with pytest.raises(
+        ContextLengthError, match=r"the prompt is \d+ tokens, but the model's context holds 8192"
+    ):
+        graph.invoke({"question": "seven " * 9000})

@@ -252,3 +252,11 @@ def test_decisions_are_streamed_as_custom_events():
     assert gate2["fired"] and gate2["uncertainty"] == pytest.approx(0.8)
     assert events[13]["selected"] == 1
     assert events[-1]["answer"] == "42"
+
+
+@pytest.mark.parametrize("question", ["", "   \n"])
+def test_an_empty_question_is_refused_before_any_generation(question):
+    model = ScriptedChatModel(script=[])
+    with pytest.raises(ValueError, match="the question is empty"):
+        create_mur_graph(model).invoke({"question": question})
+    assert model.calls == []
