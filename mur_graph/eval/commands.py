@@ -247,6 +247,9 @@ def _calibrate(args: argparse.Namespace, err: Console) -> int:
 
 
 def _print_rows(console: Console, rows: list[Row]) -> None:
+    if not console.is_terminal:  # a log file: the Markdown table, never cut to 80 columns
+        console.out(markdown_table(rows), highlight=False)
+        return
     table = Table(show_header=True)
     for _, title in COLUMNS:
         table.add_column(title, justify="right")
