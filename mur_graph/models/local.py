@@ -154,23 +154,25 @@ class ChatTransformers(BaseChatModel):
                 **sampling,
             )
         new_ids = out.sequences[:, prompt_len:]  # [n, steps]
-        # Raw model log-probs of the sampled tokens: log_softmax of the unprocessed logits.
-        logits = torch.stack(out.logits, dim=1).float()  # [n, steps, vocab]
-        log_probs = torch.log_softmax(logits, dim=-1)
-        chosen = log_probs.gather(-1, new_ids.unsqueeze(-1)).squeeze(-1)  # [n, steps]
+        # Raw model log-probs of the sampled tokens: log_softmax of the unprocessed logits, one
+        # position at a time so that no [n, steps, vocab] copy is made beside generate's own.
+        chosen_steps, top_steps = [], []
+        for position, step_logits in enumerate(out.logits):  # step_logits: [n, vocab]
+            step_log_probs = torch.log_softmax(step_logits.float(), dim=-1)
+            chosen_steps.append(step_log_probs.gather(-1, new_ids[:, position : position + 1]))
+            if top_k_report:
+                top_steps.append(step_log_probs.topk(top_k_report, dim=-1))
+        chosen = torch.cat(chosen_steps, dim=1)  # [n, steps]
 
         generations = []
         for row in range(n):
             ids = new_ids[row].tolist()
             end, text, finish = _cut_row(ids, tokenizer, stop or [], eos_ids)
             row_lp = chosen[row, :end].tolist()
-            tops: list[list[tuple[int, float]]] = []
-            if top_k_report:
-                values, indices = log_probs[row, :end].topk(top_k_report, dim=-1)
-                tops = [
-                    list(zip(i.tolist(), v.tolist(), strict=True))
-                    for i, v in zip(indices, values, strict=True)
-                ]
+            tops: list[list[tuple[int, float]]] = [
+                list(zip(top.indices[row].tolist(), top.values[row].tolist(), strict=True))
+                for top in top_steps[:end]
+            ]
             content = [
                 {
                     "token": tokenizer.decode([tid]),
