@@ -90,6 +90,14 @@ def sample_candidates(
     return reused + fresh, sum(s.n_tokens for s in samples)
 
 
+def lowest_uncertainty(candidates: list[Candidate]) -> int:
+    """Index of the candidate with the lowest m_t (highest mean log-prob); ties go to the first.
+
+    The fallback when a method's own scores cannot be read (`selection="logprob_fallback"`).
+    """
+    return min(range(len(candidates)), key=lambda i: (candidates[i]["uncertainty"], i))
+
+
 def make_sample_candidates(policy: BaseChatModel, default: MURConfig) -> Node[CandidatesState]:
     """Return the `sample_candidates` node that guided search and φ-decoding share."""
 

@@ -20,7 +20,13 @@ from mur_graph.events import emit
 from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
 from mur_graph.prompts import critic_messages, step_format
-from mur_graph.scaling.candidates import CandidatesState, keep_candidate, kept_steps, make_sample_candidates
+from mur_graph.scaling.candidates import (
+    CandidatesState,
+    keep_candidate,
+    kept_steps,
+    lowest_uncertainty,
+    make_sample_candidates,
+)
 from mur_graph.scoring import yes_probability
 from mur_graph.state import Candidate, ScalingOutput
 
@@ -92,8 +98,7 @@ def choose(candidates: list[Candidate]) -> tuple[int, str]:
     if scored:
         _, neg_index = max(scored)
         return -neg_index, "critic"
-    best = min(range(len(candidates)), key=lambda i: (candidates[i]["uncertainty"], i))
-    return best, "logprob_fallback"
+    return lowest_uncertainty(candidates), "logprob_fallback"
 
 
 def select_candidate(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:

@@ -25,7 +25,13 @@ from mur_graph.events import emit
 from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
 from mur_graph.prompts import continuation_messages, step_format
-from mur_graph.scaling.candidates import CandidatesState, keep_candidate, kept_steps, make_sample_candidates
+from mur_graph.scaling.candidates import (
+    CandidatesState,
+    keep_candidate,
+    kept_steps,
+    lowest_uncertainty,
+    make_sample_candidates,
+)
 from mur_graph.state import Candidate, ScalingOutput
 from mur_graph.uncertainty import step_uncertainty
 
@@ -159,7 +165,7 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
             scores = dict(zip(alive, probabilities, strict=True))
             clusters = dict(zip(alive, labels, strict=True)) if labels is not None else {}
         else:  # every rollout empty: rank by the candidates' own log-probs
-            selected = min(range(len(candidates)), key=lambda i: (candidates[i]["uncertainty"], i))
+            selected = lowest_uncertainty(candidates)
             selection = "logprob_fallback"
         ranked: list[Candidate] = [
             {**c, "score": scores.get(i), "cluster": clusters.get(i)} for i, c in enumerate(candidates)
