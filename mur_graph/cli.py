@@ -31,6 +31,7 @@ from mur_graph.models.local import ContextLengthError
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of `mur-graph`."""
     from mur_graph.eval.commands import add_eval_commands
+    from mur_graph.viz.commands import add_viz_commands
 
     parser = argparse.ArgumentParser(
         prog="mur-graph",
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--json", action="store_true", help="print the full trace as JSON on stdout")
     solve.set_defaults(handler=_solve)
     add_eval_commands(commands)
+    add_viz_commands(commands)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Pictures: the graph's structure (`draw`) and one solved problem's reasoning path (`html`)."""
