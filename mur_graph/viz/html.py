@@ -28,7 +28,7 @@ h2 { font-size: 1.1em; margin: 28px 0 10px; }
 .question { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 12px; }
 .facts { display: flex; flex-wrap: wrap; gap: 6px 18px; margin: 12px 0; }
 .facts span { white-space: nowrap; }
-.facts b { font-weight: 600; }
+.facts strong { font-weight: 600; }
 .answer { font-size: 1.15em; }
 .right { color: #1f7a43; } .wrong { color: #b3261e; }
 table { border-collapse: collapse; background: #fff; }
@@ -100,11 +100,11 @@ def _header(trace: Trace) -> str:
     answer = doc.get("answer")
     parts = [f'<div class="question">{escape(doc["question"])}</div>', '<div class="facts">']
     answer_text = escape(str(answer)) if answer is not None else '<span class="muted">(none found)</span>'
-    parts.append(f'<span class="answer"><b>Answer:</b> {answer_text}</span>')
+    parts.append(f'<span class="answer"><strong>Answer:</strong> {answer_text}</span>')
     if "reference" in record:
         verdict = "right" if record.get("correct") else "wrong"
         parts.append(
-            f"<span><b>Reference:</b> {escape(str(record['reference']))} "
+            f"<span><strong>Reference:</strong> {escape(str(record['reference']))} "
             f'<span class="{verdict}">({verdict})</span></span>'
         )
     facts = [
@@ -122,7 +122,9 @@ def _header(trace: Trace) -> str:
         ("wall time", f"{doc['wall_time_s']} s" if doc.get("wall_time_s") is not None else None),
     ]
     parts += [
-        f"<span><b>{name}:</b> {escape(str(value))}</span>" for name, value in facts if value is not None
+        f"<span><strong>{name}:</strong> {escape(str(value))}</span>"
+        for name, value in facts
+        if value is not None
     ]
     parts.append("</div>")
     ledger = doc.get("ledger", {})
@@ -131,7 +133,7 @@ def _header(trace: Trace) -> str:
     parts.append(
         '<table class="ledger"><caption class="muted">generated tokens by kind</caption><tr>'
         + "".join(f"<th>{kind}</th>" for kind in KINDS)
-        + f"<th>total</th></tr><tr>{cells}<td class='num'><b>{total}</b></td></tr></table>"
+        + f"<th>total</th></tr><tr>{cells}<td class='num'><strong>{total}</strong></td></tr></table>"
     )
     return "\n".join(parts)
 
@@ -176,7 +178,7 @@ def _decision(step: Mapping[str, Any]) -> str:
 def _scaled_detail(step: Mapping[str, Any]) -> str:
     parts = ["<details open>", "<summary>draft, candidates and scores</summary>"]
     parts.append(
-        f"<div><b>draft</b> (m_t={_num(step['uncertainty'])}): "
+        f"<div><strong>draft</strong> (m_t={_num(step['uncertainty'])}): "
         f'<span class="candidate-text">{escape(str(step.get("draft", "")))}</span></div>'
     )
     critique = step.get("critique")
@@ -184,7 +186,7 @@ def _scaled_detail(step: Mapping[str, Any]) -> str:
         p_yes = critique.get("p_yes")
         judged = "correct" if critique.get("correct") else "wrong"
         parts.append(
-            f"<div><b>critique</b> (P(Yes)={_num(p_yes)}, judged {judged}, verdict "
+            f"<div><strong>critique</strong> (P(Yes)={_num(p_yes)}, judged {judged}, verdict "
             f"“{escape(str(critique.get('verdict', '')))}”):"
             f'<div class="critique">{escape(str(critique.get("analysis", "")))}</div></div>'
         )
