@@ -39,3 +39,19 @@ def phi_trace() -> dict[str, Any]:
     config = MURConfig.paper("phi", mode="per_step", candidates=4, max_steps=1, seed=5)
     state = create_mur_graph(ScriptedChatModel(script=script), config=config).invoke({"question": "q"})
     return result_document(state, config, policy_name="scripted", critic_name="scripted")
+
+
+def critic_trace() -> dict[str, Any]:
+    """Step 1 critiqued (P(Yes)=0.1, analysis with markup) and revised."""
+    policy = ScriptedChatModel(
+        script=[
+            [say("Add them.", -0.1)],
+            [say("17 + 25 = 32.", -3.0)],
+            [say("17 + 25 = 42, so the answer is 42", -0.4, -0.2)],
+        ]
+    )
+    critic = ScriptedChatModel(script=[[say("The sum is <em>wrong</em>.", -0.2, -0.2)], [verdict(0.1)]])
+    config = MURConfig.paper("critic")
+    graph = create_mur_graph(policy, critic=critic, config=config)
+    state = graph.invoke({"question": "What is 17 + 25?"})
+    return result_document(state, config, policy_name="scripted", critic_name="scripted critic")

@@ -62,6 +62,12 @@ def momentum_chart(steps: Sequence[Mapping[str, Any]]) -> str:
     parts.append(_polyline(xs, [s["threshold"] for s in steps], y, COLOURS["threshold"], "6 4"))
     parts.append(_polyline(xs, [s["uncertainty"] for s in steps], y, COLOURS["m_t"], None))
     for x, step in zip(xs, steps, strict=True):
+        if math.isfinite(float(step["threshold"])):  # a dash per step: visible even for one step
+            ty = y(float(step["threshold"]))
+            parts.append(
+                f'<line class="threshold-mark" x1="{x - 8:.1f}" x2="{x + 8:.1f}" y1="{ty:.1f}" '
+                f'y2="{ty:.1f}" stroke="{COLOURS["threshold"]}" stroke-width="3"/>'
+            )
         parts.append(_marker(x, y, step))
     parts += _legend()
     parts.append("</svg>")

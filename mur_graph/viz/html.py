@@ -33,7 +33,7 @@ h2 { font-size: 1.1em; margin: 28px 0 10px; }
 .right { color: #1f7a43; } .wrong { color: #b3261e; }
 table { border-collapse: collapse; background: #fff; }
 th, td { border: 1px solid #ddd; padding: 6px 8px; vertical-align: top; text-align: left; }
-th { background: #f0f0f3; font-weight: 600; }
+th { background: #f0f0f3; font-weight: 600; white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.steps { width: 100%; }
 tr.step.scaled > td { background: #fff6e5; }
@@ -202,7 +202,7 @@ def _scaled_detail(step: Mapping[str, Any]) -> str:
             draft = " (the draft)" if candidate.get("is_draft") else ""
             extra = (
                 f'<td class="num">{_num(candidate.get("foresight"))}</td>'
-                f'<td class="num">{escape(str(candidate.get("cluster", "–")))}</td>'
+                f'<td class="num">{_text(candidate.get("cluster"))}</td>'
                 if phi
                 else ""
             )
@@ -211,7 +211,7 @@ def _scaled_detail(step: Mapping[str, Any]) -> str:
                 f'<td class="num">{number}{mark}{draft}</td>'
                 f'<td class="candidate-text">{escape(str(candidate.get("text", "")))}</td>'
                 f'<td class="num">{_num(candidate.get("uncertainty"))}</td>'
-                f'<td class="num">{_num(candidate.get("score"))}</td>{extra}'
+                f'<td class="num">{_num(candidate.get("score"), 4)}</td>{extra}'
                 f'<td class="num">{int(candidate.get("n_tokens", 0))}</td></tr>'
             )
         parts.append("</table>")
@@ -220,11 +220,15 @@ def _scaled_detail(step: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _num(value: Any) -> str:
+def _num(value: Any, digits: int = 3) -> str:
     if value is None:
         return "–"
     number = float(value)
-    return f"{number:.3f}" if math.isfinite(number) else escape(str(number))
+    return f"{number:.{digits}f}" if math.isfinite(number) else escape(str(number))
+
+
+def _text(value: Any) -> str:
+    return "–" if value is None else escape(str(value))
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -9,7 +9,7 @@ import pytest
 from mur_graph.cli import main
 from mur_graph.viz.html import render_page
 from mur_graph.viz.traces import Trace, TraceError, load_trace
-from tests.viz_traces import INJECTION, guided_search_trace, phi_trace
+from tests.viz_traces import INJECTION, critic_trace, guided_search_trace, phi_trace
 
 
 class Tags(HTMLParser):
@@ -48,7 +48,7 @@ def test_one_row_per_step_and_the_scaled_step_shows_its_candidates(trace):
     winners = [attrs for tag, attrs in tags.tags if tag == "tr" and attrs.get("class") == "candidate winner"]
     assert len(winners) == 1
     text = "".join(tags.text)
-    assert "1 ★ kept" in text and "0.900" in text and "0.200" in text  # the winner and both scores
+    assert "1 ★ kept" in text and "0.9000" in text and "0.2000" in text  # the winner and both scores
     assert "scaled by guided_search" in text and "kept #1 (critic)" in text
     assert "0.333" in text  # step 2's threshold 0.11 + ln 1.25
     assert "Answer: <b>42</b>" in text and "stop: answer" in text  # the answer is model text too
@@ -89,6 +89,17 @@ def test_phi_candidates_show_foresight_clusters_and_the_fallback():
     assert "foresight" in text and "cluster" in text
     assert "scaled by phi_foresight" in text
     assert "Fallback completion (1 tokens)" in text and "the answer is 3" in text
+
+
+def test_a_critiqued_step_shows_the_critique_and_the_revision():
+    tags = parse(render_page(Trace(critic_trace())))
+    text = "".join(tags.text)
+    assert "scaled by critic_refine" in text and "revised" in text
+    assert "P(Yes)=0.100, judged wrong" in text and "The sum is <em>wrong</em>." in text
+    assert "draft (m_t=3.000): 17 + 25 = 32." in text
+    assert "Step1: 17 + 25 = 42, so the answer is 42" in text
+    assert "critic: scripted critic" in text
+    assert "em" not in [tag for tag, _ in tags.tags]
 
 
 def test_an_empty_trace_renders_without_a_chart():
