@@ -28,7 +28,8 @@ from typing_extensions import TypedDict
 from mur_graph.config import MURConfig
 from mur_graph.events import ReviewAction, emit
 from mur_graph.node_types import Node
-from mur_graph.state import Kept, MURState
+from mur_graph.nodes.accept import accept
+from mur_graph.state import MURState
 
 ACTIONS: tuple[ReviewAction, ...] = ("scale", "accept", "edit")
 _HEADER = re.compile(r"^\s*Step\s?\d+\s*:\s*")
@@ -125,17 +126,11 @@ def make_review_scale(method: str) -> Node[MURState]:
         emit(runtime.stream_writer, "review", step=draft["index"], **decision)
         if decision["action"] == "scale":
             return {}
-        human_edit = decision["text"]
-        kept = Kept(
-            text=draft["text"] if human_edit is None else human_edit,
-            uncertainty=gate["uncertainty"] if human_edit is None else None,
-            tokens={},
-            method=None,
-            keeps_draft=human_edit is None,
-            candidates=[],
-            selected=None,
-            selection="human_accept" if human_edit is None else "human_edit",
-        )
+        kept = accept(state)["kept"]  # the draft, with its m_t
+        if decision["text"] is None:
+            kept["selection"] = "human_accept"
+        else:
+            kept.update(text=decision["text"], uncertainty=None, keeps_draft=False, selection="human_edit")
         return {"kept": kept, "gate": {**gate, "scale": False}}
 
     return review_scale

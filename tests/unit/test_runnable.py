@@ -11,7 +11,7 @@ from langchain_core.outputs import ChatResult
 
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.ledger import empty_ledger
-from tests.fakes import ScriptedChatModel, say
+from tests.fakes import ScriptedChatModel, say, verdict
 from tests.unit.test_graph_scripted import mur_script
 
 SUM = "What is 17 + 25?"  # mur_script: 3 steps, the third scaled, answer 42
@@ -148,3 +148,44 @@ def test_astream_gives_the_same_updates_and_custom_events_as_stream():
     assert [next(iter(data)) for mode, data in got if mode == "updates"] == NODE_ORDER
     assert [data["event"] for mode, data in got if mode == "custom"][-1] == "final"
     assert models[SUM].remaining == 0
+
+
+def test_llm_as_a_critic_streams_its_critique_before_the_revised_step():
+    policy = ScriptedChatModel(
+        script=[
+            [say("Add them.", -0.1)],
+            [say("17 + 25 = 32.", -3.0)],  # m=3 > 0.01 + ln(1/0.9): critiqued
+            [say("17 + 25 = 42, so the answer is 42", -0.4, -0.2)],  # the revision
+        ]
+    )
+    critic = ScriptedChatModel(script=[[say("The sum is wrong.", -0.2, -0.2)], [verdict(0.1)]])
+    graph = create_mur_graph(policy, critic=critic, config=MURConfig.paper("critic"))
+    events = [data for _, _, data in graph.stream({"question": SUM}, stream_mode=["custom"], subgraphs=True)]
+    assert [(e["event"], e.get("what")) for e in events] == [
+        ("generating", "draft"),
+        ("draft", None),
+        ("gate", None),
+        ("step", None),
+        ("generating", "draft"),
+        ("draft", None),
+        ("gate", None),
+        ("generating", "critique"),
+        ("critique", None),
+        ("generating", "revision"),
+        ("step", None),
+        ("final", None),
+    ]
+    assert events[8] == {
+        "event": "critique",
+        "step": 1,
+        "analysis": "The sum is wrong.",
+        "verdict": "Yes",
+        "p_yes": pytest.approx(0.1),
+        "correct": False,
+    }
+    kept = events[10]["record"]
+    assert (kept["text"], kept["selection"], kept["kept_uncertainty"]) == (
+        "Step1: 17 + 25 = 42, so the answer is 42",
+        "revised",
+        pytest.approx(0.3),
+    )
