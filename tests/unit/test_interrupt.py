@@ -1,5 +1,6 @@
 """Checkpointing and human review: pause before scaling, resume with Command(resume=...)."""
 
+import asyncio
 import math
 import sqlite3
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from langgraph.types import Command
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.ledger import empty_ledger
 from mur_graph.nodes.review_scale import parse_review
-from tests.fakes import ScriptedChatModel, say
+from tests.fakes import ScriptedChatModel, say, verdict
 from tests.unit.test_graph_scripted import mur_script
 
 QUESTION = "What is 17 + 25?"
@@ -231,3 +232,45 @@ def test_the_review_point_sits_between_the_gate_and_the_method():
         ("review_scale", "commit_step", "commit"),
     } <= edges
     assert ("assess_uncertainty", "guided_search", "scale") not in edges
+
+
+def test_review_routes_to_the_graphs_own_method_and_per_step_reviews_step_zero():
+    policy = ScriptedChatModel(
+        script=[[say("17 + 25 = 32.", -3.0)], [say("17 + 25 = 42, so the answer is 42", -0.4, -0.2)]]
+    )
+    critic = ScriptedChatModel(script=[[say("The sum is wrong.", -0.2, -0.2)], [verdict(0.1)]])
+    graph = create_mur_graph(
+        policy,
+        critic=critic,
+        config=MURConfig.paper("critic", mode="per_step"),
+        checkpointer=InMemorySaver(),
+        interrupt_on_scale=True,
+    )
+    (request,) = graph.invoke({"question": QUESTION}, THREAD)["__interrupt__"]
+    assert (request.value["step"], request.value["method"]) == (0, "critic_refine")
+    state = graph.invoke(Command(resume="scale"), THREAD)
+    (step,) = state["steps"]
+    assert (step["method"], step["selection"], step["critique"]["analysis"]) == (
+        "critic_refine",
+        "revised",
+        "The sum is wrong.",
+    )
+    assert state["answer"] == "42" and policy.remaining == critic.remaining == 0
+
+
+def test_async_runs_pause_and_resume_on_an_async_sqlite_saver(tmp_path):
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    async def review() -> dict:
+        async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "runs.sqlite")) as saver:
+            model = ScriptedChatModel(script=[*BEFORE_SCALING, [say("the answer is 41", -0.1)]])
+            graph = create_mur_graph(model, config=CONFIG, checkpointer=saver, interrupt_on_scale=True)
+            paused = await graph.ainvoke({"question": QUESTION}, THREAD)
+            assert paused["__interrupt__"][0].value["step"] == 2
+            state = await graph.ainvoke(Command(resume={"action": "accept"}), THREAD)
+            assert model.remaining == 0
+            return state
+
+    state = asyncio.run(review())
+    assert [s["selection"] for s in state["steps"]] == [None, None, "human_accept", None]
+    assert state["answer"] == "41"
