@@ -1,5 +1,6 @@
 """mur-graph: Momentum Uncertainty-guided Reasoning (MUR, arXiv 2507.14958) for LangGraph."""
 
+from mur_graph.agents import MURTool, create_mur_tool
 from mur_graph.config import MODES, MURConfig
 from mur_graph.graph import build_mur_graph, create_mur_graph
 from mur_graph.ledger import KINDS as LEDGER_KINDS
@@ -19,10 +20,12 @@ __all__ = [
     "ChatTransformers",
     "MURConfig",
     "MURState",
+    "MURTool",
     "MissingLogprobsError",
     "StepRecord",
     "build_mur_graph",
     "create_mur_graph",
+    "create_mur_tool",
     "load_chat_model",
     "load_embedded_model",
     "momentum_condition",

@@ -15,8 +15,9 @@ from mur_graph.nodes import (
     make_commit_step,
     make_finalize,
     make_generate_step,
+    make_review_scale,
 )
-from mur_graph.routing import momentum_condition, route_after_commit
+from mur_graph.routing import momentum_condition, review_condition, route_after_commit
 from mur_graph.scaling import build_scaling_subgraph, canonical_method
 from mur_graph.state import MURInput, MURState
 
@@ -26,10 +27,12 @@ def build_mur_graph(
     *,
     critic: BaseChatModel | None = None,
     config: MURConfig | None = None,
+    interrupt_on_scale: bool = False,
 ) -> StateGraph[MURState, MURConfig, MURInput, MURState]:
     """Return the uncompiled MUR `StateGraph`, for tests and for users who compose graphs.
 
-    See `create_mur_graph` for the arguments.
+    See `create_mur_graph` for the arguments. With `interrupt_on_scale`, compile it with a
+    checkpointer, or run it inside a parent graph that has one.
     """
     config = config or MURConfig()
     if not isinstance(config, MURConfig):
@@ -45,14 +48,21 @@ def build_mur_graph(
     builder.add_node("generate_step", make_generate_step(policy, config))
     builder.add_node("assess_uncertainty", make_assess_uncertainty(config))
     builder.add_node("accept", accept)
+    if interrupt_on_scale:
+        builder.add_node("review_scale", make_review_scale(method))
     builder.add_node(method, scaling)
     builder.add_node("commit_step", make_commit_step(config))
     builder.add_node("finalize", make_finalize(policy, config))
     builder.add_edge(START, "generate_step")
     builder.add_edge("generate_step", "assess_uncertainty")
+    scale_target = "review_scale" if interrupt_on_scale else method
     builder.add_conditional_edges(
-        "assess_uncertainty", momentum_condition, {"scale": method, "accept": "accept"}
+        "assess_uncertainty", momentum_condition, {"scale": scale_target, "accept": "accept"}
     )
+    if interrupt_on_scale:
+        builder.add_conditional_edges(
+            "review_scale", review_condition, {"scale": method, "commit": "commit_step"}
+        )
     builder.add_edge("accept", "commit_step")
     builder.add_edge(method, "commit_step")
     builder.add_conditional_edges("commit_step", route_after_commit)
@@ -66,6 +76,7 @@ def create_mur_graph(
     critic: BaseChatModel | None = None,
     config: MURConfig | None = None,
     checkpointer: Checkpointer = None,
+    interrupt_on_scale: bool = False,
     name: str = "mur",
 ) -> CompiledStateGraph[MURState, MURConfig, MURInput, MURState]:
     """Build MUR (Momentum Uncertainty-guided Reasoning) as a compiled LangGraph graph.
@@ -83,7 +94,12 @@ def create_mur_graph(
         critic: The chat model that scores candidate steps; defaults to the policy.
         config: Default settings (mode, γ, α, N, limits); a run may override them with
             `graph.invoke(inputs, context=MURConfig(...))`, except the method.
-        checkpointer: Any LangGraph checkpointer, to persist and resume runs.
+        checkpointer: Any LangGraph checkpointer (`InMemorySaver`, `SqliteSaver`, ...), to
+            persist runs per `thread_id` and resume them after an interruption or an error.
+        interrupt_on_scale: Pause before a gated step is scaled (node `review_scale`) so that a
+            human can resume with `Command(resume={"action": "scale" | "accept"})` or
+            `{"action": "edit", "text": ...}`; see `mur_graph.nodes.review_scale`. Needs a
+            checkpointer.
         name: The compiled graph's name.
 
     Returns:
@@ -91,7 +107,16 @@ def create_mur_graph(
         `ledger` (tokens by kind), `stop_reason`, `fallback` and `solution`.
 
     Raises:
-        ValueError: an invalid setting, an unknown method, or a model set up without log-probs.
+        ValueError: an invalid setting, an unknown method, a model set up without log-probs, or
+            `interrupt_on_scale` without a checkpointer.
     """
-    builder = build_mur_graph(policy, critic=critic, config=config)
+    if interrupt_on_scale and (checkpointer is None or checkpointer is False):
+        msg = (
+            "interrupt_on_scale=True pauses the run, which needs a checkpointer to resume it: pass "
+            "checkpointer=InMemorySaver() (from langgraph.checkpoint.memory) or a SqliteSaver; "
+            "inside a parent graph that has one, compile build_mur_graph(..., interrupt_on_scale=True) "
+            "yourself instead"
+        )
+        raise ValueError(msg)
+    builder = build_mur_graph(policy, critic=critic, config=config, interrupt_on_scale=interrupt_on_scale)
     return builder.compile(checkpointer=checkpointer, name=name)

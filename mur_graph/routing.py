@@ -19,3 +19,8 @@ def momentum_condition(state: MURState) -> Literal["scale", "accept"]:
 def route_after_commit(state: MURState) -> Literal["generate_step", "finalize"]:
     """Loop to the next step until a stop reason (answer, max steps, budget) is set."""
     return "finalize" if state.get("stop_reason") else "generate_step"
+
+
+def review_condition(state: MURState) -> Literal["scale", "commit"]:
+    """After a human review: scale the draft, or commit the step the human accepted or wrote."""
+    return "commit" if state.get("kept") is not None else "scale"

@@ -5,6 +5,7 @@ from mur_graph.nodes.assess_uncertainty import make_assess_uncertainty
 from mur_graph.nodes.commit_step import make_commit_step
 from mur_graph.nodes.finalize import make_finalize
 from mur_graph.nodes.generate_step import make_generate_step
+from mur_graph.nodes.review_scale import make_review_scale
 
 __all__ = [
     "accept",
@@ -12,4 +13,5 @@ __all__ = [
     "make_commit_step",
     "make_finalize",
     "make_generate_step",
+    "make_review_scale",
 ]

@@ -29,7 +29,12 @@ def make_commit_step(
             raise ValueError(msg)
         index = draft["index"]
         previous = state.get("momentum", 0.0)
-        momentum = update_momentum(previous, kept["uncertainty"], config.alpha)
+        # A human-written step has no m̂_t: the momentum skips it.
+        momentum = (
+            previous
+            if kept["uncertainty"] is None
+            else update_momentum(previous, kept["uncertainty"], config.alpha)
+        )
         # The draft is always booked: as a policy step when it is what was kept, else as discarded.
         draft_kind = "policy_step" if kept["keeps_draft"] else "draft_discarded"
         tokens = add_ledgers({draft_kind: draft["n_tokens"]}, kept["tokens"])

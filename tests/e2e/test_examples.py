@@ -11,15 +11,36 @@ pytestmark = pytest.mark.real_model
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def test_solve_example_prints_steps_and_the_ledger():
+def run_example(name: str, *args: str) -> list[str]:
+    """Run examples/NAME as a script; return the lines it printed."""
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "solve.py"), "What is 2 + 3?"],
+        [sys.executable, str(EXAMPLES / name), *args],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    return done.stdout.splitlines()
+
+
+def test_solve_example_prints_steps_and_the_ledger():
+    lines = run_example("solve.py", "What is 2 + 3?")
     assert lines[0].startswith("m_t=") and "Step0:" in lines[0]
     assert lines[-1].startswith("answer:") and "'policy_step'" in lines[-1]
+
+
+def test_agent_example_standalone_says_its_agent_is_scripted_and_shows_murs_reply():
+    lines = run_example("agent_with_mur_tool.py", "What is 2 + 3?")
+    assert lines[0].startswith("agent model: RelayAgent (scripted stand-in, not a language model")
+    assert lines[1].startswith("  [mur] Step0 m_t=")
+    assert "agent -> mur_reasoner({'question': 'What is 2 + 3?'})" in lines
+    reply = lines.index("agent -> mur_reasoner({'question': 'What is 2 + 3?'})") + 1
+    assert lines[reply].startswith("mur_reasoner: Answer: ")
+    assert lines[reply + 1].startswith("  Reasoning: ") and " tokens (" in lines[reply + 1]
+    assert lines[-1] == f"agent: (relayed from mur_reasoner) {lines[reply].removeprefix('mur_reasoner: ')}"
+
+
+def test_every_example_is_run_by_a_test():
+    tested = "".join(test.read_text() for test in Path(__file__).parent.glob("test_*.py"))
+    assert all(example.name in tested for example in EXAMPLES.glob("*.py"))

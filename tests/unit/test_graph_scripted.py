@@ -243,15 +243,59 @@ def test_decisions_are_streamed_as_custom_events():
             {"question": "What is 17 + 25?"}, stream_mode=["custom"], subgraphs=True
         )
     ]
-    kinds = [e["event"] for e in events]
-    assert kinds == [
-        *["generating", "draft", "gate", "step"] * 2,
-        *["generating", "draft", "gate", "generating", "generating", "candidates", "step", "final"],
+    _, state = run(mur_script(), MURConfig(candidates=2))
+    s0, s1, s2 = state["steps"]
+
+    def gate(step, uncertainty, momentum, fired):
+        return {
+            "event": "gate",
+            "step": step,
+            "uncertainty": pytest.approx(uncertainty),
+            "momentum_before": pytest.approx(momentum),
+            "threshold": pytest.approx(momentum + LN_1_25),
+            "fired": fired,
+            "scale": fired,
+        }
+
+    def candidate(text, uncertainty, n_tokens, score):
+        return {
+            "text": text,
+            "uncertainty": pytest.approx(uncertainty),
+            "n_tokens": n_tokens,
+            "is_draft": False,
+            "score": pytest.approx(score),
+        }
+
+    assert events == [
+        {"event": "generating", "step": 0, "what": "draft"},
+        {"event": "draft", "step": 0, "text": "Let s be the sum.", "n_tokens": 2},
+        gate(0, 1.0, 0.0, False),
+        {"event": "step", "record": s0},
+        {"event": "generating", "step": 1, "what": "draft"},
+        {"event": "draft", "step": 1, "text": "17 + 25 = 42.", "n_tokens": 3},
+        gate(1, 0.2, 0.1, False),
+        {"event": "step", "record": s1},
+        {"event": "generating", "step": 2, "what": "draft"},
+        {"event": "draft", "step": 2, "text": "So it is 41.", "n_tokens": 2},
+        gate(2, 0.8, 0.11, True),
+        {"event": "generating", "step": 2, "what": "candidates"},
+        {"event": "generating", "step": 2, "what": "critic"},
+        {
+            "event": "candidates",
+            "step": 2,
+            "method": "guided_search",
+            "candidates": [
+                candidate("The answer is 41.", 0.5, 3, 0.2),
+                candidate("The answer is 42.", 0.3, 2, 0.9),
+            ],
+            "selected": 1,
+            "selection": "critic",
+        },
+        {"event": "step", "record": s2},
+        {"event": "final", "answer": "42", "stop_reason": "answer", "ledger": state["ledger"]},
     ]
-    gate2 = events[10]
-    assert gate2["fired"] and gate2["uncertainty"] == pytest.approx(0.8)
-    assert events[13]["selected"] == 1
-    assert events[-1]["answer"] == "42"
+    # the kept step arrives in the step event: text, m̂_t and M_t
+    assert (s2["text"], s2["kept_uncertainty"]) == ("Step2: The answer is 42.", pytest.approx(0.3))
 
 
 @pytest.mark.parametrize("question", ["", "   \n"])
