@@ -17,6 +17,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables.config import ensure_config
 
+from mur_graph.uncertainty import LOGPROB_SLACK
+
 
 class MissingLogprobsError(ValueError):
     """The model returned no per-token log-probs, which MUR needs to measure uncertainty."""
@@ -26,8 +28,16 @@ class InvalidLogprobsError(MissingLogprobsError):
     """The model returned log-probs that are not log-probabilities (NaN, positive, non-numeric)."""
 
 
-class ServerUnavailableError(ConnectionError):
-    """An OpenAI-compatible server could not be reached, timed out or failed, after its retries."""
+class ServerError(ConnectionError):
+    """A request to an OpenAI-compatible server failed; the message names the server and the fix."""
+
+
+class ServerUnavailableError(ServerError):
+    """The server could not be reached, timed out or failed (HTTP 5xx), after the client's retries."""
+
+
+class ServerRequestError(ServerError):
+    """The server refused the request (HTTP 4xx other than a too-long prompt), e.g. an unknown model."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ def sample(
         InvalidLogprobsError: a returned log-prob is NaN, positive or not a number.
         ServerUnavailableError: the server refused the connection, timed out or failed (HTTP 5xx)
             after the client's retries; the message names the server.
+        ServerRequestError: the server refused the request (HTTP 4xx), e.g. an unknown model.
         ContextLengthError: the server refused the prompt as longer than its context.
     """
     config = ensure_config()
@@ -137,11 +148,11 @@ def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single:
         )
         raise MissingLogprobsError(msg)
     logprobs = tuple(_as_logprob(entry.get("logprob")) for entry in content)
-    bad = next((i for i, lp in enumerate(logprobs) if math.isnan(lp) or lp > _LOGPROB_SLACK), None)
+    bad = next((i for i, lp in enumerate(logprobs) if math.isnan(lp) or lp > LOGPROB_SLACK), None)
     if bad is not None:
         msg = (
             f"{type(model).__name__} returned {content[bad].get('logprob')!r} as the log-prob of token "
-            f"{bad} ({content[bad].get('token')!r}); a log-prob must be a number <= 0. The server's "
+            f"{bad} ({content[bad].get('token')!r}); a log-prob must be a number <= 0. The backend's "
             f"log-probs are broken: check its version and that it computes them from the model's logits"
         )
         raise InvalidLogprobsError(msg)
@@ -167,10 +178,6 @@ def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single:
     )
 
 
-_LOGPROB_SLACK = 1e-6
-"""Rounding slack above 0 tolerated in a log-prob (the same as `step_uncertainty`'s)."""
-
-
 def _server_error(model: BaseChatModel, exc: Exception) -> Exception | None:
     """The clear error to raise for an OpenAI client's failure, or None to re-raise it as is."""
     try:
@@ -181,9 +188,16 @@ def _server_error(model: BaseChatModel, exc: Exception) -> Exception | None:
     if isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower():
         from mur_graph.models.local import ContextLengthError
 
-        msg = f"the server at {url} refused the prompt as too long for its context: {exc.message}"
+        msg = f"the server at {url} refused the prompt as too long for its context: {_said(exc)}"
         return ContextLengthError(msg)
-    if not isinstance(exc, openai.APIConnectionError | openai.InternalServerError):
+    busy = openai.InternalServerError | openai.RateLimitError  # retried by the client, like no answer
+    if isinstance(exc, openai.APIStatusError) and not isinstance(exc, busy):
+        msg = (
+            f"the server at {url} refused the request with HTTP {exc.status_code} ({_said(exc)}); "
+            f"check the model name (what {url}/models lists) and the server's options"
+        )
+        return ServerRequestError(msg)
+    if not isinstance(exc, openai.APIConnectionError | busy):
         return None
     retries = getattr(model, "max_retries", None)
     timeout = getattr(model, "request_timeout", None)
@@ -192,8 +206,8 @@ def _server_error(model: BaseChatModel, exc: Exception) -> Exception | None:
         tries += f", {timeout} s timeout per request"
     if isinstance(exc, openai.APITimeoutError):
         reason = "timed out"
-    elif isinstance(exc, openai.InternalServerError):
-        reason = f"failed with HTTP {exc.status_code} ({exc.message})"
+    elif isinstance(exc, openai.APIStatusError):
+        reason = f"failed with HTTP {exc.status_code} ({_said(exc)})"
     else:
         reason = f"could not be reached ({_root_cause(exc)})"
     msg = (
@@ -201,6 +215,14 @@ def _server_error(model: BaseChatModel, exc: Exception) -> Exception | None:
         f"reachable at that URL (or raise --request-timeout / --max-retries)"
     )
     return ServerUnavailableError(msg)
+
+
+def _said(exc: Any) -> str:
+    """What the server said in an OpenAI-style error body, else the client's message."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return str(getattr(exc, "message", exc))
 
 
 def _root_cause(exc: BaseException) -> str:

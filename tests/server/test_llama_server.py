@@ -61,11 +61,11 @@ def test_stop_strings_end_the_sample_and_are_removed(llama_server):
     (gen,) = sample(
         client(llama_server),
         ask("Count from 1 to 20, separated by commas."),
-        stop=[","],
+        stop=["\n"],
         max_tokens=16,
         temperature=0.0,
     )
-    assert "," not in gen.text and gen.finish_reason == "stop" and len(gen.token_logprobs) < 16
+    assert "\n" not in gen.text and gen.finish_reason == "stop" and len(gen.token_logprobs) < 16
 
 
 def test_the_server_ignores_n_so_samples_are_asked_for_one_by_one_with_distinct_seeds(llama_server):

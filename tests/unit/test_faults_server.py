@@ -5,9 +5,11 @@ replies makes the client time out. The OpenAI client retries with backoff; mur-g
 final failure into `ServerUnavailableError` naming the server.
 """
 
+import json
 import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from langchain_core.messages import HumanMessage
@@ -15,7 +17,8 @@ from langchain_openai import ChatOpenAI
 
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.cli import main
-from mur_graph.models.contract import ServerUnavailableError, sample
+from mur_graph.models import ContextLengthError
+from mur_graph.models.contract import ServerRequestError, ServerUnavailableError, sample
 
 
 def free_port() -> int:
@@ -57,6 +60,40 @@ class SilentServer:
         self.listener.close()
 
 
+class ErrorServer:
+    """A real HTTP server on 127.0.0.1 that answers every request with one status and error body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                outer.requests += 1
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                body = json.dumps({"error": {"message": message, "type": "error", "code": status}}).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.http.server_address[1])
+        self._thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+
+    def __enter__(self) -> "ErrorServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
 def client(port: int, *, timeout: float, retries: int) -> ChatOpenAI:
     return ChatOpenAI(
         base_url=f"http://127.0.0.1:{port}/v1",
@@ -91,6 +128,40 @@ def test_a_server_that_never_answers_times_out_after_each_retry_within_a_bounded
         time.sleep(0.3)  # let the listener thread register the last connection
         assert len(silent.accepted) == 2, "one request and one retry"
     assert 1.0 <= elapsed < 15, "two 0.5 s timeouts plus backoff, and no more"
+
+
+def test_a_server_error_is_retried_then_reported_with_its_status():
+    with ErrorServer(500, "out of memory") as broken:
+        with pytest.raises(
+            ServerUnavailableError, match=r"failed with HTTP 500 \(out of memory\) after 1 retries"
+        ):
+            sample(
+                client(broken.port, timeout=5, retries=1), [HumanMessage("q")], max_tokens=4, temperature=0
+            )
+        assert broken.requests == 2
+
+
+def test_a_refused_request_is_not_retried_and_names_the_fix():
+    with ErrorServer(404, "The model `m` does not exist.") as server:
+        with pytest.raises(
+            ServerRequestError, match=r"refused the request with HTTP 404 \(The model `m` does not"
+        ):
+            sample(
+                client(server.port, timeout=5, retries=2), [HumanMessage("q")], max_tokens=4, temperature=0
+            )
+        assert server.requests == 1
+
+
+def test_a_prompt_too_long_for_the_servers_context_is_a_context_length_error():
+    vllm_says = "This model's maximum context length is 4096 tokens. However, you requested 9000 tokens."
+    with ErrorServer(400, vllm_says) as server:
+        with pytest.raises(
+            ContextLengthError, match=r"too long for its context: This model's maximum context"
+        ):
+            sample(
+                client(server.port, timeout=5, retries=2), [HumanMessage("q")], max_tokens=4, temperature=0
+            )
+        assert server.requests == 1
 
 
 def test_a_graph_run_against_a_dead_server_fails_with_the_server_named():
