@@ -130,38 +130,45 @@ def test_a_server_that_never_answers_times_out_after_each_retry_within_a_bounded
     assert 1.0 <= elapsed < 15, "two 0.5 s timeouts plus backoff, and no more"
 
 
-def test_a_server_error_is_retried_then_reported_with_its_status():
-    with ErrorServer(500, "out of memory") as broken:
-        with pytest.raises(
-            ServerUnavailableError, match=r"failed with HTTP 500 \(out of memory\) after 1 retries"
-        ):
+VLLM_TOO_LONG = "This model's maximum context length is 4096 tokens. However, you requested 9000 tokens."
+
+
+@pytest.mark.parametrize(
+    ("status", "said", "error", "match", "requests"),
+    [
+        # 5xx: retried (1 retry here), then named with the server's words
+        (
+            500,
+            "out of memory",
+            ServerUnavailableError,
+            r"failed with HTTP 500 \(out of memory\) after 1 retr",
+            2,
+        ),
+        # 4xx: not retried; the fix is named
+        (
+            404,
+            "The model `m` does not exist.",
+            ServerRequestError,
+            r"HTTP 404 \(The model `m` does not exist",
+            1,
+        ),
+        # a prompt longer than the server's context
+        (
+            400,
+            VLLM_TOO_LONG,
+            ContextLengthError,
+            r"too long for its context: This model's maximum context",
+            1,
+        ),
+    ],
+)
+def test_an_http_error_becomes_one_clear_error(status, said, error, match, requests):
+    with ErrorServer(status, said) as server:
+        with pytest.raises(error, match=match):
             sample(
-                client(broken.port, timeout=5, retries=1), [HumanMessage("q")], max_tokens=4, temperature=0
+                client(server.port, timeout=5, retries=1), [HumanMessage("q")], max_tokens=4, temperature=0
             )
-        assert broken.requests == 2
-
-
-def test_a_refused_request_is_not_retried_and_names_the_fix():
-    with ErrorServer(404, "The model `m` does not exist.") as server:
-        with pytest.raises(
-            ServerRequestError, match=r"refused the request with HTTP 404 \(The model `m` does not"
-        ):
-            sample(
-                client(server.port, timeout=5, retries=2), [HumanMessage("q")], max_tokens=4, temperature=0
-            )
-        assert server.requests == 1
-
-
-def test_a_prompt_too_long_for_the_servers_context_is_a_context_length_error():
-    vllm_says = "This model's maximum context length is 4096 tokens. However, you requested 9000 tokens."
-    with ErrorServer(400, vllm_says) as server:
-        with pytest.raises(
-            ContextLengthError, match=r"too long for its context: This model's maximum context"
-        ):
-            sample(
-                client(server.port, timeout=5, retries=2), [HumanMessage("q")], max_tokens=4, temperature=0
-            )
-        assert server.requests == 1
+        assert server.requests == requests
 
 
 def test_a_graph_run_against_a_dead_server_fails_with_the_server_named():
