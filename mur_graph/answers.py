@@ -33,6 +33,22 @@ def extract_answer(text: str) -> str | None:
     return rest or None
 
 
+def answer_is_closed(text: str) -> bool:
+    r"""Return whether the last answer statement in `text` visibly ends before the text does.
+
+    A `\\boxed{…}` ends at its closing brace; "the answer is …" ends at a line break. Text that
+    stopped on a token limit right after "the answer is 1" may have been about to write "1100":
+    such an answer is not closed. Text with no answer statement counts as closed.
+    """
+    phrase_at = text.lower().rfind(ANSWER_PHRASE)
+    boxed_at = text.rfind(_BOXED)
+    if boxed_at > phrase_at:
+        return _last_boxed(text[boxed_at:]) is not None
+    if phrase_at >= 0:
+        return "\n" in text[phrase_at:]
+    return True
+
+
 def _last_boxed(text: str) -> str | None:
     start = text.rfind(_BOXED)
     while start >= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -14,6 +15,11 @@ from mur_graph.scaling import ALIASES, scaling_methods
 EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
 """Limits used with the embedded 135M model on CPU unless given: the paper's (20 steps, 2048
 tokens per step, 8096 for the fallback, 1024 for a critique) would take many minutes at ~10 tokens/s."""
+
+SERVER_TIMEOUT_S = 300.0
+"""Default seconds one request to a server may take (a long fallback on a slow server needs minutes)."""
+SERVER_MAX_RETRIES = 2
+"""Default retries of a failed request (the OpenAI client backs off 0.5 s, 1 s, ... up to 8 s)."""
 
 _SETTINGS = ("alpha", "candidates", "max_steps", "max_step_tokens", "fallback_tokens", "critique_tokens")
 
@@ -66,6 +72,18 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="OpenAI-compatible server (vLLM, llama.cpp) serving --model, e.g. http://127.0.0.1:8000/v1",
     )
     parser.add_argument("--critic-base-url", help="OpenAI-compatible server serving --critic")
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=SERVER_TIMEOUT_S,
+        help=f"seconds one server request may take (default {SERVER_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=int,
+        default=SERVER_MAX_RETRIES,
+        help=f"retries of a failed server request, with backoff (default {SERVER_MAX_RETRIES})",
+    )
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
@@ -82,6 +100,13 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
             model_flag = "--model" if flag == "--base-url" else "--critic"
             msg = f"{flag} needs {model_flag}: the model name the server serves, e.g. Qwen/Qwen3-1.7B"
             raise UsageError(msg)
+    timeout, retries = getattr(args, "request_timeout", None), getattr(args, "max_retries", None)
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        msg = f"--request-timeout must be a number of seconds > 0, got {timeout}"
+        raise UsageError(msg)
+    if retries is not None and retries < 0:
+        msg = f"--max-retries must be an integer >= 0, got {retries}"
+        raise UsageError(msg)
     settings: dict[str, Any] = {"step_format": args.step_format}
     if getattr(args, "mode", None):
         settings["mode"] = args.mode
@@ -106,14 +131,19 @@ def load_models(args: argparse.Namespace) -> tuple[BaseChatModel, BaseChatModel,
     from mur_graph.models import EMBEDDED_NAME
 
     hf_logging.disable_progress_bar()  # the CLI shows its own progress
-    policy = _load(args.model, args.base_url)
-    critic = _load(args.critic, args.critic_base_url) if args.critic else policy
+    policy = _load(args.model, args.base_url, args)
+    critic = _load(args.critic, args.critic_base_url, args) if args.critic else policy
     policy_name = args.model or EMBEDDED_NAME
     return policy, critic, policy_name, args.critic or policy_name
 
 
-def _load(model: str | None, base_url: str | None) -> BaseChatModel:
-    """A local model, or a ChatOpenAI client of an OpenAI-compatible server."""
+def _load(model: str | None, base_url: str | None, args: argparse.Namespace) -> BaseChatModel:
+    """A local model, or a ChatOpenAI client of an OpenAI-compatible server.
+
+    A server client retries a failed request `--max-retries` times with backoff, and waits at most
+    `--request-timeout` seconds per request, so a dead server costs a bounded wait, then a
+    `ServerUnavailableError` naming it.
+    """
     if base_url is None:
         from mur_graph.models import load_chat_model
 
@@ -123,4 +153,11 @@ def _load(model: str | None, base_url: str | None) -> BaseChatModel:
     except ImportError as exc:
         msg = "--base-url needs langchain-openai; install it with: pip install 'mur-graph[openai]'"
         raise UsageError(msg) from exc
-    return ChatOpenAI(base_url=base_url, api_key=SecretStr("EMPTY"), model=model or "", logprobs=True)
+    return ChatOpenAI(
+        base_url=base_url,
+        api_key=SecretStr("EMPTY"),
+        model=model or "",
+        logprobs=True,
+        timeout=getattr(args, "request_timeout", SERVER_TIMEOUT_S),
+        max_retries=getattr(args, "max_retries", SERVER_MAX_RETRIES),
+    )

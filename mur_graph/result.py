@@ -24,6 +24,7 @@ def result_document(
     return {
         "question": state["question"],
         "answer": state.get("answer"),
+        "answer_truncated": state.get("answer_truncated", False),
         "stop_reason": state.get("stop_reason"),
         "solution": state.get("solution", ""),
         "steps": steps,

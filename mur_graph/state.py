@@ -112,6 +112,8 @@ class StepRecord(TypedDict):
     momentum_after: float
     tokens: Ledger
     has_answer: bool
+    draft_finish_reason: NotRequired[str | None]
+    """Why the draft ended: `stop` (step header or end of turn) or `length` (cut at max_step_tokens)."""
 
 
 class Fallback(TypedDict):
@@ -141,7 +143,10 @@ class MURState(TypedDict):
     stop_reason: NotRequired[StopReason | None]
     fallback: NotRequired[Fallback | None]
     answer: NotRequired[str | None]
-    """The extracted final answer, or None when the model gave none."""
+    """The extracted final answer, or None when the model gave none (or it was cut, see below)."""
+    answer_truncated: NotRequired[bool]
+    """True when the text holding the answer stopped on its token limit right after the answer
+    began ("the answer is 1" may have been "1100"): `answer` is then None."""
     solution: NotRequired[str]
     """The kept steps (and the fallback completion) joined into one text."""
 

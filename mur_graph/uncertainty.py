@@ -12,25 +12,31 @@ MIN_LOGPROB = -100.0
 """Floor for a token log-prob of -inf (a token the model gave probability 0, e.g. from a
 post-processed distribution): counted as e^-100 so that m_t stays finite."""
 
+LOGPROB_SLACK = 1e-6
+"""Rounding above 0 tolerated in a log-prob (counted as 0); anything larger is not a log-prob."""
+
 
 def step_uncertainty(token_logprobs: Sequence[float]) -> float:
     """Return m_t, the mean negative log-prob of a step's tokens: m_t = -(1/n) Σ_j log p(y_j).
 
     An empty step has m_t = 0 (the reference code's convention: maximal confidence). A log-prob
-    of -inf is floored at `MIN_LOGPROB`; NaN or a positive log-prob is a backend fault.
+    of -inf is floored at `MIN_LOGPROB`; one above 0 by rounding (<= `LOGPROB_SLACK`) counts as
+    0; NaN or a positive log-prob is a backend fault. Any other input gives a finite m_t >= 0.
 
     Raises:
         ValueError: a log-prob is NaN or greater than 0.
     """
     if not token_logprobs:
         return 0.0
+    n = len(token_logprobs)
     total = 0.0
     for lp in token_logprobs:
-        if math.isnan(lp) or lp > 1e-6:
+        if math.isnan(lp) or lp > LOGPROB_SLACK:
             msg = f"token log-prob {lp!r} is not a log-probability (must be a number <= 0)"
             raise ValueError(msg)
-        total += MIN_LOGPROB if lp == -math.inf else lp
-    return -total / len(token_logprobs) + 0.0  # + 0.0 turns -0.0 into 0.0
+        # Rounding above 0 counts as 0; divided before summing, the mean never overflows.
+        total += (MIN_LOGPROB if lp == -math.inf else min(lp, 0.0)) / n
+    return -total + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def update_momentum(previous: float, kept_uncertainty: float, alpha: float) -> float:

@@ -20,6 +20,8 @@ class Say:
     text: str
     logprobs: tuple[float, ...]
     top: tuple[dict[str, float], ...] = field(default=())
+    finish: str = "stop"
+    """The finish reason reported: `stop`, or `length` for a sample cut at its token limit."""
 
     @property
     def n_tokens(self) -> int:
@@ -29,6 +31,11 @@ class Say:
 def say(text: str, *logprobs: float) -> Say:
     """A sample whose tokens have the given log-probs."""
     return Say(text, tuple(logprobs))
+
+
+def cut(text: str, *logprobs: float) -> Say:
+    """A sample that hit its token limit (finish reason `length`)."""
+    return Say(text, tuple(logprobs), finish="length")
 
 
 def verdict(p_yes: float, *, tokens: int = 2) -> Say:
@@ -96,7 +103,7 @@ class ScriptedChatModel(BaseChatModel):
             raise AssertionError(msg)
         generations = []
         for s in samples:
-            metadata: dict[str, Any] = {"finish_reason": "stop"}
+            metadata: dict[str, Any] = {"finish_reason": s.finish}
             if self.with_logprobs:
                 tops = list(s.top) + [{}] * (s.n_tokens - len(s.top))
                 metadata["logprobs"] = {

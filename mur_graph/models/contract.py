@@ -17,9 +17,27 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables.config import ensure_config
 
+from mur_graph.uncertainty import LOGPROB_SLACK
+
 
 class MissingLogprobsError(ValueError):
     """The model returned no per-token log-probs, which MUR needs to measure uncertainty."""
+
+
+class InvalidLogprobsError(MissingLogprobsError):
+    """The model returned log-probs that are not log-probabilities (NaN, positive, non-numeric)."""
+
+
+class ServerError(ConnectionError):
+    """A request to an OpenAI-compatible server failed; the message names the server and the fix."""
+
+
+class ServerUnavailableError(ServerError):
+    """The server could not be reached, timed out or failed (HTTP 5xx), after the client's retries."""
+
+
+class ServerRequestError(ServerError):
+    """The server refused the request (HTTP 4xx other than a too-long prompt), e.g. an unknown model."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,11 @@ def sample(
 
     Raises:
         MissingLogprobsError: a returned sample carries no log-probs.
+        InvalidLogprobsError: a returned log-prob is NaN, positive or not a number.
+        ServerUnavailableError: the server refused the connection, timed out or failed (HTTP 5xx)
+            after the client's retries; the message names the server.
+        ServerRequestError: the server refused the request (HTTP 4xx), e.g. an unknown model.
+        ContextLengthError: the server refused the prompt as longer than its context.
     """
     config = ensure_config()
     generations: list[Generation] = []
@@ -81,14 +104,20 @@ def sample(
         want = n - len(generations)
         call_seed = None if seed is None else seed + attempts
         kwargs = _call_kwargs(model, messages, want, max_tokens, temperature, call_seed, top_logprobs)
-        result = model.generate(
-            [list(messages)],
-            stop=list(stop) if stop else None,
-            callbacks=config.get("callbacks"),
-            tags=config.get("tags"),
-            metadata=config.get("metadata"),
-            **kwargs,
-        )
+        try:
+            result = model.generate(
+                [list(messages)],
+                stop=list(stop) if stop else None,
+                callbacks=config.get("callbacks"),
+                tags=config.get("tags"),
+                metadata=config.get("metadata"),
+                **kwargs,
+            )
+        except Exception as exc:
+            clear = _server_error(model, exc)
+            if clear is None:
+                raise
+            raise clear from exc
         batch = [g for g in result.generations[0] if isinstance(g, ChatGeneration)]
         if not batch:
             msg = f"{type(model).__name__} returned no generation"
@@ -101,12 +130,17 @@ def sample(
 def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single: bool) -> Generation:
     """Read text, log-probs and token count from one chat generation in OpenAI's shape.
 
+    An entry whose log-prob is -inf is kept (`step_uncertainty` floors it); one that is NaN,
+    positive or not a number is a backend fault and is refused here, naming the model.
+
     Raises:
-        MissingLogprobsError: the generation has no `response_metadata["logprobs"]["content"]`.
+        MissingLogprobsError: the generation has no `response_metadata["logprobs"]["content"]`,
+            or it has none for a non-empty text.
+        InvalidLogprobsError: a log-prob is NaN, positive or not a number.
     """
     message = generation.message
     content = _logprob_content(message)
-    if content is None:
+    if content is None or (not content and message.text.strip()):
         msg = (
             f"{type(model).__name__} returned no log-probs; MUR needs per-token log-probs to measure "
             f"step uncertainty. Pass logprobs=True (e.g. ChatOpenAI(logprobs=True)) or use "
@@ -114,6 +148,14 @@ def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single:
         )
         raise MissingLogprobsError(msg)
     logprobs = tuple(_as_logprob(entry.get("logprob")) for entry in content)
+    bad = next((i for i, lp in enumerate(logprobs) if math.isnan(lp) or lp > LOGPROB_SLACK), None)
+    if bad is not None:
+        msg = (
+            f"{type(model).__name__} returned {content[bad].get('logprob')!r} as the log-prob of token "
+            f"{bad} ({content[bad].get('token')!r}); a log-prob must be a number <= 0. The backend's "
+            f"log-probs are broken: check its version and that it computes them from the model's logits"
+        )
+        raise InvalidLogprobsError(msg)
     tops = tuple(
         {str(t.get("token", "")): _as_logprob(t.get("logprob")) for t in entry.get("top_logprobs") or ()}
         for entry in content
@@ -134,6 +176,60 @@ def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single:
         finish_reason=finish,
         top_logprobs=tops,
     )
+
+
+def _server_error(model: BaseChatModel, exc: Exception) -> Exception | None:
+    """The clear error to raise for an OpenAI client's failure, or None to re-raise it as is."""
+    try:
+        import openai
+    except ImportError:  # no OpenAI client installed: the failure is not a server's
+        return None
+    url = getattr(model, "openai_api_base", None) or "the OpenAI-compatible server"
+    if isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower():
+        from mur_graph.models.local import ContextLengthError
+
+        msg = f"the server at {url} refused the prompt as too long for its context: {_said(exc)}"
+        return ContextLengthError(msg)
+    busy = openai.InternalServerError | openai.RateLimitError  # retried by the client, like no answer
+    if isinstance(exc, openai.APIStatusError) and not isinstance(exc, busy):
+        msg = (
+            f"the server at {url} refused the request with HTTP {exc.status_code} ({_said(exc)}); "
+            f"check the model name (what {url}/models lists) and the server's options"
+        )
+        return ServerRequestError(msg)
+    if not isinstance(exc, openai.APIConnectionError | busy):
+        return None
+    retries = getattr(model, "max_retries", None)
+    timeout = getattr(model, "request_timeout", None)
+    tries = f"{retries if retries is not None else openai.DEFAULT_MAX_RETRIES} retries"
+    if timeout is not None:
+        tries += f", {timeout} s timeout per request"
+    if isinstance(exc, openai.APITimeoutError):
+        reason = "timed out"
+    elif isinstance(exc, openai.APIStatusError):
+        reason = f"failed with HTTP {exc.status_code} ({_said(exc)})"
+    else:
+        reason = f"could not be reached ({_root_cause(exc)})"
+    msg = (
+        f"the model server at {url} {reason} after {tries}; check that it is running and "
+        f"reachable at that URL (or raise --request-timeout / --max-retries)"
+    )
+    return ServerUnavailableError(msg)
+
+
+def _said(exc: Any) -> str:
+    """What the server said in an OpenAI-style error body, else the client's message."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return str(getattr(exc, "message", exc))
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost cause of a client error, e.g. `[Errno 111] Connection refused`."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return str(exc) or type(exc).__name__
 
 
 def _logprob_content(message: BaseMessage) -> list[Mapping[str, Any]] | None:
@@ -172,7 +268,9 @@ def _call_kwargs(
     if top_logprobs:
         kwargs["top_logprobs"] = top_logprobs
     if _is_openai_compatible(model):
+        # top_logprobs is always sent: llama-cpp-python's server returns no log-probs without it.
         kwargs["logprobs"] = True
+        kwargs["top_logprobs"] = top_logprobs
         # langchain-openai sends max_tokens as max_completion_tokens, which llama.cpp's server
         # ignores; vLLM reads both. A final assistant message is continued, not answered.
         extra: dict[str, Any] = dict(getattr(model, "extra_body", None) or {})

@@ -57,6 +57,7 @@ def make_commit_step(
             momentum_after=momentum,
             tokens=tokens,
             has_answer=has_answer(kept["text"]),
+            draft_finish_reason=draft["finish_reason"],
         )
         spent = ledger_totals(add_ledgers(state.get("ledger"), tokens))["total"]
         stop: StopReason | None = None

@@ -7,7 +7,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
-from mur_graph.answers import extract_answer
+from mur_graph.answers import answer_is_closed, extract_answer
 from mur_graph.config import MURConfig, derive_seed, resolve_config
 from mur_graph.events import emit
 from mur_graph.ledger import add_ledgers, ledger_totals
@@ -55,6 +55,10 @@ def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
         tail = [fmt.format(len(kept), fallback["text"])] if fallback else []
         solution = fmt.solution([*kept, *tail])
         answer = extract_answer(solution)
+        # An answer at the very end of text cut by its token limit may itself be cut ("1" of "1100").
+        truncated = answer is not None and _ended_on_limit(state, fallback) and not answer_is_closed(solution)
+        if truncated:
+            answer = None
         ledger = add_ledgers(state.get("ledger"), tokens)
         emit(
             runtime.stream_writer,
@@ -63,6 +67,20 @@ def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
             stop_reason=state.get("stop_reason"),
             ledger=ledger,
         )
-        return {"fallback": fallback, "ledger": tokens, "solution": solution, "answer": answer}
+        return {
+            "fallback": fallback,
+            "ledger": tokens,
+            "solution": solution,
+            "answer": answer,
+            "answer_truncated": truncated,
+        }
 
     return finalize
+
+
+def _ended_on_limit(state: MURState, fallback: Fallback | None) -> bool:
+    """Whether the solution's last text stopped on a token limit (the fallback's, or a kept draft's)."""
+    if fallback is not None:
+        return fallback["finish_reason"] == "length"
+    steps = state.get("steps", [])
+    return bool(steps) and not steps[-1]["scaled"] and steps[-1].get("draft_finish_reason") == "length"

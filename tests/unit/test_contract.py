@@ -73,4 +73,5 @@ def test_openai_compatible_models_get_logprobs_max_tokens_and_continuation():
         "add_generation_prompt": False,
     }
     plain = _call_kwargs(server, [HumanMessage("q")], 1, 64, 0.6, None, 0)
-    assert plain["extra_body"] == {"max_tokens": 64} and "seed" not in plain and "top_logprobs" not in plain
+    assert plain["extra_body"] == {"max_tokens": 64} and "seed" not in plain
+    assert plain["top_logprobs"] == 0  # llama-cpp-python's server returns no log-probs without it

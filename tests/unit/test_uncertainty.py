@@ -1,8 +1,6 @@
 import math
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from mur_graph.uncertainty import (
     MIN_LOGPROB,
@@ -61,22 +59,3 @@ def test_bias_correction_divides_by_one_minus_alpha_to_the_t():
     assert bias_corrected(0.1, 0.9, 1) == pytest.approx(1.0)
     assert bias_corrected(0.19, 0.9, 2) == pytest.approx(0.19 / 0.19)
     assert bias_corrected(0.0, 0.9, 0) == 0.0
-
-
-@given(st.lists(st.floats(min_value=-1e6, max_value=0.0), max_size=64))
-def test_any_finite_logprobs_give_a_finite_nonnegative_uncertainty(logprobs):
-    m = step_uncertainty(logprobs)
-    assert math.isfinite(m)
-    assert m >= 0.0
-
-
-@given(
-    st.floats(min_value=0.0, max_value=20.0),
-    st.floats(min_value=0.0, max_value=20.0),
-    st.floats(min_value=0.01, max_value=1.0),
-    st.floats(min_value=0.01, max_value=1.0),
-)
-def test_gate_is_monotone_in_gamma(m, momentum, gamma_a, gamma_b):
-    low, high = sorted((gamma_a, gamma_b))
-    if gate_fires(1, m, momentum, low):
-        assert gate_fires(1, m, momentum, high)
