@@ -67,6 +67,7 @@ SMALL_STEP = {
     "momentum_after": pytest.approx(0.02),
     "tokens": {**empty_ledger(), "policy_step": 2},
     "has_answer": True,
+    "draft_finish_reason": "stop",
 }
 SMALL_OUTPUT = {
     "question": SMALL,
@@ -79,6 +80,7 @@ SMALL_OUTPUT = {
     "stop_reason": "answer",
     "fallback": None,
     "answer": "5",
+    "answer_truncated": False,
     "solution": "Step0: 2 + 3 = 5, so the answer is 5.",
 }
 SUM_LEDGER = {**empty_ledger(), "policy_step": 5, "draft_discarded": 2, "candidates": 5, "critic": 4}
