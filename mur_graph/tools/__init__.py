@@ -1,5 +1,8 @@
-"""Tools a reasoning step may call: a safe calculator, and the stepping loop that runs calls."""
+"""Tools a reasoning step may call: a safe calculator, and the stepping loop that runs its calls.
 
-from mur_graph.tools.calculator import CalculatorResult, calculate, calculator
+`calculate(expression)` is the function; the LangChain tool is `mur_graph.tools.calculator.calculator`.
+"""
 
-__all__ = ["CalculatorResult", "calculate", "calculator"]
+from mur_graph.tools.calculator import CalculatorResult, calculate
+
+__all__ = ["CalculatorResult", "calculate"]
