@@ -10,6 +10,7 @@ Every event is a dict with an `event` key naming its kind:
 - `candidates`: a scaling method's candidates and scores (`step`, `method`, `candidates`,
   `selected`, `selection`).
 - `critique`: LLM-as-a-critic's judgement (`step`, `analysis`, `verdict`, `p_yes`, `correct`).
+- `tool_call`: a calculator call inside a step (`step`, `tool`, `input`, `output`, `error`).
 - `step`: a committed step (`record`: the full `StepRecord`).
 - `final`: the run's end (`answer`, `stop_reason`, `ledger`).
 """

@@ -149,3 +149,18 @@ def test_without_the_calculator_nothing_changes():
 )
 def test_pending_call(text, finish, expected):
     assert pending_call(text, finish) == expected
+
+
+def test_the_cli_flag_turns_the_calculator_on():
+    from mur_graph.cli import build_parser
+    from mur_graph.cli_options import config_from_args
+
+    assert config_from_args(build_parser().parse_args(["solve", "q", "--calculator"])).calculator
+    assert not config_from_args(build_parser().parse_args(["solve", "q"])).calculator
+
+
+def test_the_call_limit_is_a_validated_setting():
+    with pytest.raises(ValueError, match="calculator_calls=0: must be an integer >= 1"):
+        MURConfig(calculator_calls=0)
+    with pytest.raises(ValueError, match="calculator='yes': must be True or False"):
+        MURConfig(calculator="yes")
