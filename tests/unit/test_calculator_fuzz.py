@@ -62,13 +62,13 @@ def _check(expression: str) -> CalculatorResult:
     return result
 
 
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=1000)
 @given(hostile_text)
 def test_random_text_never_crashes_or_escapes(text):
     _check(text)
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=600)
 @given(expressions)
 def test_random_expressions_never_crash_escape_or_run_past_the_time_limit(expression):
     _check(expression)

@@ -164,3 +164,26 @@ def test_the_call_limit_is_a_validated_setting():
         MURConfig(calculator_calls=0)
     with pytest.raises(ValueError, match="calculator='yes': must be True or False"):
         MURConfig(calculator="yes")
+
+
+def test_the_critics_revision_may_call_the_calculator_too():
+    policy = ScriptedChatModel(
+        script=[
+            [say(" 17 + 25 = <<17+25=32", -3.0, -3.0)],  # draft of step 0 (its call runs too)
+            [say(", so the sum is 32.", -3.0)],
+            [say(" 17 + 25 = <<17+25", -0.2, -0.2)],  # the revision stops at its call
+            [say(" and the answer is 42.", -0.5, -0.5)],
+        ]
+    )
+    critic = ScriptedChatModel(script=[[say("The sum is wrong.", -0.2, -0.2)], [verdict(0.1)]])
+    config = MURConfig.paper("critic", calculator=True, mode="per_step", max_steps=1)
+    state = create_mur_graph(policy, critic=critic, config=config).invoke({"question": QUESTION})
+    assert policy.remaining == 0 and critic.remaining == 0
+    step = state["steps"][0]
+    assert step["selection"] == "revised"
+    assert step["draft"] == "17 + 25 = <<17+25=42>>, so the sum is 32."
+    assert step["text"] == "Step0: 17 + 25 = <<17+25=42>> and the answer is 42."
+    assert step["tool_calls"] == step["draft_tool_calls"] == [call("17+25", "42")]
+    assert step["kept_uncertainty"] == pytest.approx(0.35)
+    assert step["tokens"]["revision"] == 4 and step["tokens"]["draft_discarded"] == 3
+    assert policy.calls[3].messages[-1] == AIMessage("Refined Step0: 17 + 25 = <<17+25=42>>")
