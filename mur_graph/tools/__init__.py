@@ -3,6 +3,6 @@
 `calculate(expression)` is the function; the LangChain tool is `mur_graph.tools.calculator.calculator`.
 """
 
-from mur_graph.tools.calculator import CalculatorResult, calculate
+from mur_graph.tools.calculator import CalculatorResult, calculate, start_worker
 
-__all__ = ["CalculatorResult", "calculate"]
+__all__ = ["CalculatorResult", "calculate", "start_worker"]

@@ -75,6 +75,17 @@ def calculate(expression: str, *, timeout: float = TIMEOUT_S) -> CalculatorResul
     return CalculatorResult(expression, reply.get("value"), reply.get("error"), bool(reply.get("refused")))
 
 
+def start_worker() -> None:
+    """Start the calculation process now (about a second), so that no later call waits for it.
+
+    Optional: the first calculation starts it otherwise, as does the call after a timeout.
+
+    Raises:
+        RuntimeError: the process did not start.
+    """
+    _WORKER.start()
+
+
 @tool("calculator")
 def calculator(expression: str) -> str:
     """Compute a math expression exactly: arithmetic, fractions, powers, sqrt, gcd, factorial, log,
@@ -91,6 +102,10 @@ class _Worker:
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            self._running()
 
     def ask(self, expression: str, timeout: float) -> dict[str, Any]:
         with self._lock:

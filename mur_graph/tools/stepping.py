@@ -81,6 +81,7 @@ def sample_step(
             if len(calls) >= max_calls:
                 why = f"not run: the step reached its limit of {max_calls} calculator calls"
                 calls.append(ToolCall(tool="calculator", input=expression, output=None, error=why))
+                emit(writer, "tool_call", step=step, **calls[-1])
                 text, finish = f"{text[:start]}{expression}{CALL_CLOSE}", "tool_call_limit"
                 break
             result = calculate(expression)

@@ -11,7 +11,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mur_graph.tools import CalculatorResult, calculate
+from mur_graph.tools import CalculatorResult, calculate, start_worker
 from mur_graph.tools.engine import CONSTANTS, FUNCTIONS, SYMBOLS
 
 TIMEOUT = 2.0
@@ -49,6 +49,7 @@ hostile_text = st.text(
 
 
 def _check(expression: str) -> CalculatorResult:
+    start_worker()  # after a timeout the worker restarts: the time limit is the calculation's
     started = time.monotonic()
     result = calculate(expression, timeout=TIMEOUT)
     elapsed = time.monotonic() - started
