@@ -131,7 +131,11 @@ class _Worker:
             if not line:
                 self.stop()
                 return {"value": None, "error": "the calculation crashed its process", "refused": False}
-            reply: dict[str, Any] = json.loads(line)
+            try:
+                reply: dict[str, Any] = json.loads(line)
+            except ValueError:
+                self.stop()
+                return {"value": None, "error": "the calculator process answered garbage", "refused": False}
             return reply
 
     def _running(self) -> subprocess.Popen[str]:

@@ -104,7 +104,8 @@ def serve() -> None:
     for expression in WARM_UP:
         engine.answer(expression)
     sys.addaudithook(audit)
-    print(json.dumps({"ready": True}), flush=True)
+    replies, sys.stdout = sys.stdout, sys.stderr  # anything sympy prints cannot corrupt a reply
+    print(json.dumps({"ready": True}), file=replies, flush=True)
     for line in sys.stdin:
         try:
             expression = json.loads(line)["expression"]
@@ -115,7 +116,7 @@ def serve() -> None:
             blocked = ", ".join(sorted(set(violations)))
             reply = {"value": None, "error": f"blocked by the calculator sandbox: {blocked}", "refused": True}
             violations.clear()
-        print(json.dumps(reply), flush=True)
+        print(json.dumps(reply), file=replies, flush=True)
 
 
 if __name__ == "__main__":
