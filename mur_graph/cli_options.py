@@ -61,6 +61,11 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
         "--reuse-draft", action="store_true", help="keep the draft as candidate 0 when scaling"
     )
     parser.add_argument("--seed", type=int, help="seed for reproducible sampling")
+    parser.add_argument(
+        "--calculator",
+        action="store_true",
+        help="let steps call a safe calculator by writing <<expression>> (docs/security.md)",
+    )
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -118,6 +123,7 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
             settings[name] = value
     settings["bias_correction"] = args.bias_correction
     settings["reuse_draft"] = args.reuse_draft
+    settings["calculator"] = getattr(args, "calculator", False)
     try:
         return MURConfig.paper(args.method, **(settings | overrides))
     except ValueError as exc:

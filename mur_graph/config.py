@@ -63,6 +63,10 @@ class MURConfig:
     """`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines."""
     reuse_draft: bool = False
     """Keep the draft that tripped the gate as candidate 0 (the paper throws it away)."""
+    calculator: bool = False
+    """Let a step call the calculator by writing `<<expression>>` (docs/security.md)."""
+    calculator_calls: int = 4
+    """Most calculator calls in one step; the step ends at the next one."""
 
     @classmethod
     def paper(cls, method: str = "guided_search", **changes: Any) -> MURConfig:
@@ -91,6 +95,7 @@ class MURConfig:
             "critic_tokens",
             "critique_tokens",
             "clusters",
+            "calculator_calls",
         ):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
@@ -99,7 +104,7 @@ class MURConfig:
             _fail("token_budget", self.token_budget, "an integer >= 1, or None for no budget")
         if self.seed is not None and not _is_int(self.seed):
             _fail("seed", self.seed, "an integer, or None")
-        for flag in ("bias_correction", "reuse_draft"):
+        for flag in ("bias_correction", "reuse_draft", "calculator"):
             if not isinstance(getattr(self, flag), bool):
                 _fail(flag, getattr(self, flag), "True or False")
 

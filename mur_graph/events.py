@@ -13,6 +13,7 @@ Every event is a dict with an `event` key naming its kind; the TypedDicts below 
 - `candidates`: a scaling method's candidates and scores (`step`, `method`, `candidates`,
   `selected`, `selection`).
 - `critique`: LLM-as-a-critic's judgement (`step`, `analysis`, `verdict`, `p_yes`, `correct`).
+- `tool_call`: a calculator call inside a step (`step`, `tool`, `input`, `output`, `error`).
 - `step`: a committed step (`record`: the full `StepRecord`, with the kept text and M_t).
 - `final`: the run's end (`answer`, `stop_reason`, `ledger`).
 """
@@ -100,6 +101,17 @@ class CritiqueEvent(TypedDict):
     correct: bool
 
 
+class ToolCallEvent(TypedDict):
+    """A calculator call inside step `step` (with `MURConfig.calculator` on)."""
+
+    event: Literal["tool_call"]
+    step: int | None
+    tool: str
+    input: str
+    output: str | None
+    error: str | None
+
+
 class StepEvent(TypedDict):
     """Step `record["index"]` was committed: the kept text, m̂_t, M_t and its tokens."""
 
@@ -123,6 +135,7 @@ MUREvent = (
     | ReviewEvent
     | CandidatesEvent
     | CritiqueEvent
+    | ToolCallEvent
     | StepEvent
     | FinalEvent
 )

@@ -16,6 +16,12 @@ from mur_graph.config import STEP_FORMAT_NAMES, StepFormatName
 
 ANSWER_INSTRUCTION = "Always end your solution with the phrase 'the answer is' followed by your final answer."
 
+CALCULATOR_INSTRUCTION = (
+    "To compute something, write the expression between << and >>, e.g. <<48/2>>; "
+    "the calculator fills in the result: <<48/2=24>>."
+)
+"""Added to the policy's instruction when `MURConfig.calculator` is on (mur_graph/tools/stepping.py)."""
+
 
 @dataclass(frozen=True)
 class StepFormat:
@@ -97,8 +103,9 @@ def step_format(name: str) -> StepFormat:
     return STEP_FORMATS[name]
 
 
-def _question_turn(question: str, fmt: StepFormat) -> HumanMessage:
-    return HumanMessage(f"Q: {question}\n{fmt.instruction}")
+def _question_turn(question: str, fmt: StepFormat, *, calculator: bool = False) -> HumanMessage:
+    instruction = f"{fmt.instruction} {CALCULATOR_INSTRUCTION}" if calculator else fmt.instruction
+    return HumanMessage(f"Q: {question}\n{instruction}")
 
 
 def _continue(prefix: str) -> list[BaseMessage]:
@@ -107,14 +114,17 @@ def _continue(prefix: str) -> list[BaseMessage]:
 
 
 def policy_messages(
-    question: str, kept_steps: Sequence[str], index: int, fmt: StepFormat
+    question: str, kept_steps: Sequence[str], index: int, fmt: StepFormat, *, calculator: bool = False
 ) -> list[BaseMessage]:
-    """Messages that ask the policy for step `index` after `kept_steps`."""
-    return [_question_turn(question, fmt), *_continue(fmt.prefix(kept_steps, index))]
+    """Messages that ask the policy for step `index` after `kept_steps`.
+
+    With `calculator`, the instruction also tells the model how to call the calculator.
+    """
+    return [_question_turn(question, fmt, calculator=calculator), *_continue(fmt.prefix(kept_steps, index))]
 
 
 def continuation_messages(
-    question: str, kept_steps: Sequence[str], candidate: str, fmt: StepFormat
+    question: str, kept_steps: Sequence[str], candidate: str, fmt: StepFormat, *, calculator: bool = False
 ) -> list[BaseMessage]:
     """Messages that ask for the step after `candidate` (φ-decoding's one-step foresight).
 
@@ -123,7 +133,7 @@ def continuation_messages(
     """
     index = len(kept_steps)
     steps = [*kept_steps, fmt.format(index, candidate)]
-    return policy_messages(question, steps, index + 1, fmt)
+    return policy_messages(question, steps, index + 1, fmt, calculator=calculator)
 
 
 def _paragraphs(kept_steps: Sequence[str], candidate: str, fmt: StepFormat) -> tuple[str, int]:
@@ -165,11 +175,18 @@ def judgement_messages(critique: Sequence[BaseMessage], analysis: str) -> list[B
 
 
 def revision_messages(
-    question: str, kept_steps: Sequence[str], draft: str, analysis: str, fmt: StepFormat
+    question: str,
+    kept_steps: Sequence[str],
+    draft: str,
+    analysis: str,
+    fmt: StepFormat,
+    *,
+    calculator: bool = False,
 ) -> list[BaseMessage]:
     """Messages asking the policy to revise step t once, with the critique in the prompt (spec §5.2)."""
     index = len(kept_steps)
     attempt = fmt.solution([*kept_steps, fmt.format(index, draft)])
     feedback = f"Your previous solution is incorrect.\n{analysis.strip()}\nPlease revise your solution."
     opening = f"Refined {fmt.header(index)}" if fmt.headed else ""
-    return [_question_turn(question, fmt), AIMessage(attempt), HumanMessage(feedback), *_continue(opening)]
+    question_turn = _question_turn(question, fmt, calculator=calculator)
+    return [question_turn, AIMessage(attempt), HumanMessage(feedback), *_continue(opening)]

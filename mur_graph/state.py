@@ -15,14 +15,27 @@ from mur_graph.ledger import Ledger, add_ledgers
 StopReason = Literal["answer", "max_steps", "token_budget"]
 
 
+class ToolCall(TypedDict):
+    """One tool call made inside a step (the calculator, `MURConfig.calculator`)."""
+
+    tool: str
+    input: str
+    output: str | None
+    """The result written into the step, or None when there is none."""
+    error: str | None
+    """Why there is no result: a refusal, a math error, the time limit or the per-step call limit."""
+
+
 class Draft(TypedDict):
     """The first sample of step t, before the γ gate looks at it."""
 
     index: int
     text: str
     token_logprobs: list[float]
+    """Log-probs of the tokens the model generated (never of a tool's result written into the text)."""
     n_tokens: int
     finish_reason: str | None
+    tool_calls: NotRequired[list[ToolCall]]
 
 
 class Gate(TypedDict):
@@ -55,6 +68,7 @@ class Candidate(TypedDict):
     """φ-decoding: mean log-prob of the one-step rollout after this candidate (None: empty rollout)."""
     cluster: NotRequired[int | None]
     """φ-decoding: the k-means cluster of the rollout."""
+    tool_calls: NotRequired[list[ToolCall]]
 
 
 class Critique(TypedDict):
@@ -87,6 +101,8 @@ class Kept(TypedDict):
     selection: str | None
     """How the step was chosen, e.g. `critic`, `logprob_fallback`, `phi`, `revised`, `judged_correct`."""
     critique: NotRequired[Critique | None]
+    tool_calls: NotRequired[list[ToolCall]]
+    """The kept step's tool calls."""
 
 
 class StepRecord(TypedDict):
@@ -114,6 +130,10 @@ class StepRecord(TypedDict):
     has_answer: bool
     draft_finish_reason: NotRequired[str | None]
     """Why the draft ended: `stop` (step header or end of turn) or `length` (cut at max_step_tokens)."""
+    tool_calls: NotRequired[list[ToolCall]]
+    """The kept step's calculator calls (present when `MURConfig.calculator` is on)."""
+    draft_tool_calls: NotRequired[list[ToolCall]]
+    """The draft's calculator calls (present when `MURConfig.calculator` is on)."""
 
 
 class Fallback(TypedDict):

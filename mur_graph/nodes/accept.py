@@ -23,4 +23,6 @@ def accept(state: MURState) -> dict[str, Any]:
         selected=None,
         selection=None,
     )
+    if "tool_calls" in draft:
+        kept["tool_calls"] = draft["tool_calls"]
     return {"kept": kept}

@@ -59,6 +59,9 @@ def make_commit_step(
             has_answer=has_answer(kept["text"]),
             draft_finish_reason=draft["finish_reason"],
         )
+        if config.calculator:
+            record["tool_calls"] = kept.get("tool_calls", [])
+            record["draft_tool_calls"] = draft.get("tool_calls", [])
         spent = ledger_totals(add_ledgers(state.get("ledger"), tokens))["total"]
         stop: StopReason | None = None
         if record["has_answer"]:

@@ -9,10 +9,10 @@ from langgraph.runtime import Runtime
 
 from mur_graph.config import MURConfig, derive_seed, resolve_config
 from mur_graph.events import emit
-from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
 from mur_graph.prompts import policy_messages, step_format
 from mur_graph.state import Draft, MURState
+from mur_graph.tools.stepping import sample_step
 
 DRAFT_CALL = 0
 """Seed coordinate of the draft call (candidates, critic and fallback use their own)."""
@@ -30,14 +30,18 @@ def make_generate_step(policy: BaseChatModel, default: MURConfig) -> Node[MURSta
         index = len(kept)
         fmt = step_format(config.step_format)
         emit(runtime.stream_writer, "generating", step=index, what="draft")
-        (draft,) = sample(
+        (draft,) = sample_step(
             policy,
-            policy_messages(state["question"], kept, index, fmt),
+            policy_messages(state["question"], kept, index, fmt, calculator=config.calculator),
             n=1,
             stop=fmt.stops(index),
             max_tokens=config.max_step_tokens,
             temperature=config.temperature,
             seed=derive_seed(config.seed, index, DRAFT_CALL),
+            calculator=config.calculator,
+            max_calls=config.calculator_calls,
+            writer=runtime.stream_writer,
+            step=index,
         )
         record = Draft(
             index=index,
@@ -46,6 +50,8 @@ def make_generate_step(policy: BaseChatModel, default: MURConfig) -> Node[MURSta
             n_tokens=draft.n_tokens,
             finish_reason=draft.finish_reason,
         )
+        if config.calculator:
+            record["tool_calls"] = list(draft.tool_calls)
         emit(runtime.stream_writer, "draft", step=index, text=record["text"], n_tokens=draft.n_tokens)
         return {"draft": record}
 

@@ -131,6 +131,7 @@ def make_review_scale(method: str) -> Node[MURState]:
             kept["selection"] = "human_accept"
         else:
             kept.update(text=decision["text"], uncertainty=None, keeps_draft=False, selection="human_edit")
+            kept.pop("tool_calls", None)  # the draft's calculator calls are not in the human's text
         return {"kept": kept, "gate": {**gate, "scale": False}}
 
     return review_scale

@@ -10,10 +10,10 @@ from typing_extensions import TypedDict
 
 from mur_graph.config import MURConfig, derive_seed, resolve_config
 from mur_graph.events import emit
-from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
 from mur_graph.prompts import policy_messages, step_format
 from mur_graph.state import Candidate, Draft, Gate, Kept, StepRecord
+from mur_graph.tools.stepping import StepSample, sample_step
 from mur_graph.uncertainty import step_uncertainty
 
 CANDIDATES_CALL = 1
@@ -45,13 +45,16 @@ def kept_steps(state: ScalingState) -> list[str]:
 def draft_as_candidate(state: ScalingState) -> Candidate:
     """The draft as candidate 0 (`reuse_draft`); commit_step books its tokens."""
     draft = state["draft"]
-    return Candidate(
+    candidate = Candidate(
         text=draft["text"],
         uncertainty=state["gate"]["uncertainty"],
         n_tokens=draft["n_tokens"],
         is_draft=True,
         score=None,
     )
+    if "tool_calls" in draft:
+        candidate["tool_calls"] = draft["tool_calls"]
+    return candidate
 
 
 def sample_candidates(
@@ -68,26 +71,34 @@ def sample_candidates(
     if wanted <= 0:
         return reused, 0
     emit(runtime.stream_writer, "generating", step=index, what="candidates")
-    samples = sample(
+    samples = sample_step(
         policy,
-        policy_messages(state["question"], kept_steps(state), index, fmt),
+        policy_messages(state["question"], kept_steps(state), index, fmt, calculator=config.calculator),
         n=wanted,
         stop=fmt.stops(index),
         max_tokens=config.max_step_tokens,
         temperature=config.temperature,
         seed=derive_seed(config.seed, index, CANDIDATES_CALL),
+        calculator=config.calculator,
+        max_calls=config.calculator_calls,
+        writer=runtime.stream_writer,
+        step=index,
     )
-    fresh = [
-        Candidate(
-            text=s.text.strip(),
-            uncertainty=step_uncertainty(s.token_logprobs),
-            n_tokens=s.n_tokens,
-            is_draft=False,
-            score=None,
-        )
-        for s in samples
-    ]
+    fresh = [_candidate(s, calculator=config.calculator) for s in samples]
     return reused + fresh, sum(s.n_tokens for s in samples)
+
+
+def _candidate(sample: StepSample, *, calculator: bool) -> Candidate:
+    candidate = Candidate(
+        text=sample.text.strip(),
+        uncertainty=step_uncertainty(sample.token_logprobs),
+        n_tokens=sample.n_tokens,
+        is_draft=False,
+        score=None,
+    )
+    if calculator:
+        candidate["tool_calls"] = list(sample.tool_calls)
+    return candidate
 
 
 def lowest_uncertainty(candidates: list[Candidate]) -> int:
@@ -139,4 +150,6 @@ def keep_candidate(
         selected=selected,
         selection=selection,
     )
+    if "tool_calls" in winner:
+        kept["tool_calls"] = winner["tool_calls"]
     return {"kept": kept}

@@ -24,6 +24,7 @@ from mur_graph.prompts import critique_messages, judgement_messages, revision_me
 from mur_graph.scaling.candidates import ScalingState, kept_steps
 from mur_graph.scoring import verdict_word, yes_probability
 from mur_graph.state import Critique, Kept, ScalingOutput
+from mur_graph.tools.stepping import sample_step
 from mur_graph.uncertainty import step_uncertainty
 
 METHOD = "critic_refine"
@@ -124,6 +125,8 @@ def keep_draft(state: CriticRefineState) -> dict[str, Any]:
         selection="judged_correct",
         critique=state.get("critique"),
     )
+    if "tool_calls" in state["draft"]:
+        kept["tool_calls"] = state["draft"]["tool_calls"]
     return {"kept": kept}
 
 
@@ -135,14 +138,21 @@ def _make_revise_step(policy: BaseChatModel, default: MURConfig) -> Node[CriticR
         critique = state.get("critique")
         analysis = critique["analysis"] if critique else ""
         emit(runtime.stream_writer, "generating", step=index, what="revision")
-        (revised,) = sample(
+        draft = state["draft"]["text"]
+        (revised,) = sample_step(
             policy,
-            revision_messages(state["question"], kept_steps(state), state["draft"]["text"], analysis, fmt),
+            revision_messages(
+                state["question"], kept_steps(state), draft, analysis, fmt, calculator=config.calculator
+            ),
             n=1,
             stop=fmt.stops(index),
             max_tokens=config.max_step_tokens,
             temperature=config.temperature,
             seed=derive_seed(config.seed, index, REVISION_CALL),
+            calculator=config.calculator,
+            max_calls=config.calculator_calls,
+            writer=runtime.stream_writer,
+            step=index,
         )
         kept = Kept(
             text=revised.text.strip(),
@@ -155,6 +165,8 @@ def _make_revise_step(policy: BaseChatModel, default: MURConfig) -> Node[CriticR
             selection="revised",
             critique=critique,
         )
+        if config.calculator:
+            kept["tool_calls"] = list(revised.tool_calls)
         return {"kept": kept}
 
     return revise_step

@@ -75,7 +75,9 @@ def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
         for i, candidate in enumerate(state.get("candidates", [])):
             (rollout,) = sample(
                 policy,
-                continuation_messages(state["question"], kept, candidate["text"], fmt),
+                continuation_messages(
+                    state["question"], kept, candidate["text"], fmt, calculator=config.calculator
+                ),
                 n=1,
                 stop=fmt.stops(index + 1),
                 max_tokens=config.max_step_tokens,

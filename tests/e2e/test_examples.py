@@ -44,3 +44,23 @@ def test_agent_example_standalone_says_its_agent_is_scripted_and_shows_murs_repl
 def test_every_example_is_run_by_a_test():
     tested = "".join(test.read_text() for test in Path(__file__).parent.glob("test_*.py"))
     assert all(example.name in tested for example in EXAMPLES.glob("*.py"))
+
+
+def test_math_assistant_runs_the_calculator_calls_the_model_writes():
+    import ast
+
+    from mur_graph.tools import calculate
+
+    lines = run_example("math_assistant.py")
+    printed_text = "\n".join(lines)
+    assert lines[0].startswith("m_t=") and "Step0:" in lines[0]
+    assert lines[-1].startswith("answer:")
+    printed = [line.split("calculator: ", 1)[1] for line in lines if line.startswith("  calculator: ")]
+    # With this question and seed SmolLM2 writes <<17+25>> in its first step: the call was run
+    assert printed, printed_text
+    assert f"| calculator calls: {len(printed)} |" in lines[-1]
+    for call in printed:
+        expression, shown = (ast.literal_eval(part) for part in call.split(" -> "))
+        assert shown == calculate(expression).text  # the result written into the step is the calculator's
+        if not shown.startswith("error: "):  # an error is written into the step cut to 80 characters
+            assert f"<<{expression}={shown}>>" in printed_text
