@@ -15,6 +15,7 @@ cache and a compiled, CUDA-graphed forward instead, without prefix reuse.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +28,8 @@ from langchain_huggingface import HuggingFacePipeline
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from mur_graph.models.prefix_cache import PrefixCacheStore
+
+_STORE_CREATION = threading.Lock()
 
 
 class ChatTransformers(BaseChatModel):
@@ -122,11 +125,12 @@ class ChatTransformers(BaseChatModel):
         """The store of reusable KV caches, or None when prefix reuse is off for this model."""
         if not self.prefix_cache or self.static_cache or not self.prefix_cache_entries:
             return None
-        if self._store is None:
-            if not _plain_dynamic_cache(self.llm.pipeline.model):
-                return None
-            max_bytes = int(self.prefix_cache_mb * 2**20)
-            self._store = PrefixCacheStore(self.prefix_cache_entries, max_bytes)
+        with _STORE_CREATION:  # calls may overlap in threads (LangGraph runs sync nodes in a pool)
+            if self._store is None:
+                if not _plain_dynamic_cache(self.llm.pipeline.model):
+                    return None
+                max_bytes = int(self.prefix_cache_mb * 2**20)
+                self._store = PrefixCacheStore(self.prefix_cache_entries, max_bytes)
         return self._store
 
     def render_prompt(self, messages: Sequence[BaseMessage]) -> str:

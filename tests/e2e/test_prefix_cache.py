@@ -62,3 +62,14 @@ def test_n_samples_share_one_prefill_and_match_re_encoding(pair):
     again = reuse.generate([messages], n=2, max_tokens=4, temperature=0).generations[0]
     prompt_len = again[0].message.usage_metadata["input_tokens"]
     assert again[0].message.usage_metadata["input_token_details"]["cache_read"] == prompt_len - 1
+
+
+def test_the_static_cache_path_gives_the_same_greedy_text_and_turns_reuse_off(pair):
+    _, plain = pair
+    static = ChatTransformers(llm=plain.llm, static_cache=True, static_cache_len=256)
+    assert static.prefix_store is None
+    messages = policy_messages(QUESTION, [], 0, FMT)
+    fast = static.invoke(messages, max_tokens=6, temperature=0)
+    slow = plain.invoke(messages, max_tokens=6, temperature=0)
+    assert fast.content == slow.content
+    assert logprobs(fast) == pytest.approx(logprobs(slow), abs=1e-4)
