@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+import torch
 from perf_common import interleaved, median, table, write
 
 from mur_graph import ChatTransformers, load_embedded_model
@@ -28,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=4)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=24)
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     base = load_embedded_model()
     chat = ChatTransformers(llm=base.llm, model_name=base.model_name, prefix_cache=False)
@@ -66,12 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     markdown = (
         f"N = {args.n} candidates of one step, max {args.tokens} tokens each (temperature 0.6, step stop "
         f"strings; samples end at their own stop, so token counts differ a little between arms); "
-        f"{args.reps} interleaved repetitions.\n\n"
+        f"{args.reps} interleaved repetitions; torch threads: {torch.get_num_threads()}.\n\n"
         f"- batched speed-up (sequential / batched wall time, medians): **{speedup:.2f}×**\n\n"
         + table(rows, ["arm", "median_s", "tokens_per_call_set", "tok_per_s"])
     )
     payload = {"settings": vars(args), "times_s": times, "tokens": tokens, "speedup": speedup}
-    write(f"candidates_n{args.n}", payload, markdown)
+    suffix = f"_threads{args.threads}" if args.threads else ""
+    write(f"candidates_n{args.n}{suffix}", payload, markdown)
     return 0
 
 
