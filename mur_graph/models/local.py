@@ -6,10 +6,16 @@ ignores `stop` outside streaming and keeps one output of several, so MUR cannot 
 `ChatOpenAI(logprobs=True)`'s shape: `response_metadata["logprobs"]["content"]`,
 `usage_metadata`, `n` samples per call, `stop` strings, and continuation of a final assistant
 message. torch and transformers are imported only when a model is loaded.
+
+Two fast paths (docs/performance.md): prefix reuse (default) keeps the KV cache of recent token
+sequences, so a step's prompt prefills only what the last step did not already encode and the n
+samples of one call share one prefill; `static_cache=True` (for GPUs) generates with a static KV
+cache and a compiled, CUDA-graphed forward instead, without prefix reuse.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +25,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_huggingface import HuggingFacePipeline
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from mur_graph.models.prefix_cache import PrefixCacheStore
+
+_STORE_CREATION = threading.Lock()
 
 
 class ChatTransformers(BaseChatModel):
@@ -56,6 +66,19 @@ class ChatTransformers(BaseChatModel):
     """Default sampling seed; None leaves torch's global generator as it is."""
     chat_template_kwargs: dict[str, Any] = Field(default_factory=lambda: {"enable_thinking": False})
     """Extra variables for the chat template (Qwen3: thinking off, as in the paper)."""
+    prefix_cache: bool = True
+    """Reuse the KV cache of the longest already-encoded prefix of each prompt (same outputs)."""
+    prefix_cache_entries: int = Field(default=8, ge=0)
+    """At most this many token sequences keep their KV cache (one per sampled row)."""
+    prefix_cache_mb: float = Field(default=512.0, ge=0)
+    """At most this many MiB of stored keys and values (least recently used dropped first)."""
+    static_cache: bool = False
+    """GPU fast path: a static KV cache of `static_cache_len` positions and a compiled forward
+    (CUDA graphs); removes per-token launch overhead, and turns prefix reuse off."""
+    static_cache_len: int = Field(default=4096, ge=1)
+    """Positions of the static cache (prompt + generated); one size for every call avoids recompiling."""
+
+    _store: PrefixCacheStore | None = PrivateAttr(default=None)
 
     @classmethod
     def from_model_id(
@@ -96,6 +119,19 @@ class ChatTransformers(BaseChatModel):
     def tokenizer(self) -> Any:
         """The transformers tokenizer."""
         return self.llm.pipeline.tokenizer
+
+    @property
+    def prefix_store(self) -> PrefixCacheStore | None:
+        """The store of reusable KV caches, or None when prefix reuse is off for this model."""
+        if not self.prefix_cache or self.static_cache or not self.prefix_cache_entries:
+            return None
+        with _STORE_CREATION:  # calls may overlap in threads (LangGraph runs sync nodes in a pool)
+            if self._store is None:
+                if not _plain_dynamic_cache(self.llm.pipeline.model):
+                    return None
+                max_bytes = int(self.prefix_cache_mb * 2**20)
+                self._store = PrefixCacheStore(self.prefix_cache_entries, max_bytes)
+        return self._store
 
     def render_prompt(self, messages: Sequence[BaseMessage]) -> str:
         """Render messages with the chat template; a final AI message is left open to continue."""
@@ -141,18 +177,25 @@ class ChatTransformers(BaseChatModel):
             else {"do_sample": False}
         )
         eos_ids = _eos_ids(model, tokenizer)
-        with torch.inference_mode(), _seeded(seed):
-            out = model.generate(
-                batch,
-                attention_mask=torch.ones_like(batch),
-                max_new_tokens=max_tokens,
-                stop_strings=list(stop) if stop else None,
-                tokenizer=tokenizer,
-                pad_token_id=eos_ids[0],
-                output_logits=True,
-                return_dict_in_generate=True,
-                **sampling,
-            )
+        store = self.prefix_store
+        cached = 0
+        with torch.inference_mode():
+            if store is not None:
+                cached, sampling["past_key_values"] = _prefill(model, prompt_ids, store, n)
+            elif self.static_cache:
+                sampling |= _static_cache_settings(self.static_cache_len)
+            with _seeded(seed):
+                out = model.generate(
+                    batch,
+                    attention_mask=torch.ones_like(batch),
+                    max_new_tokens=max_tokens,
+                    stop_strings=list(stop) if stop else None,
+                    tokenizer=tokenizer,
+                    pad_token_id=eos_ids[0],
+                    output_logits=True,
+                    return_dict_in_generate=True,
+                    **sampling,
+                )
         new_ids = out.sequences[:, prompt_len:]  # [n, steps]
         # Raw model log-probs of the sampled tokens: log_softmax of the unprocessed logits, one
         # position at a time so that no [n, steps, vocab] copy is made beside generate's own.
@@ -163,11 +206,14 @@ class ChatTransformers(BaseChatModel):
             if top_k_report:
                 top_steps.append(step_log_probs.topk(top_k_report, dim=-1))
         chosen = torch.cat(chosen_steps, dim=1)  # [n, steps]
+        rows = [_cut_row(new_ids[row].tolist(), tokenizer, stop or [], eos_ids) for row in range(n)]
+        if store is not None:
+            _keep_rows(store, prompt_ids, new_ids, [end for end, _, _ in rows], out.past_key_values)
 
         generations = []
         for row in range(n):
             ids = new_ids[row].tolist()
-            end, text, finish = _cut_row(ids, tokenizer, stop or [], eos_ids)
+            end, text, finish = rows[row]
             row_lp = chosen[row, :end].tolist()
             tops: list[list[tuple[int, float]]] = [
                 list(zip(top.indices[row].tolist(), top.values[row].tolist(), strict=True))
@@ -194,6 +240,7 @@ class ChatTransformers(BaseChatModel):
                     "input_tokens": prompt_len,
                     "output_tokens": end,
                     "total_tokens": prompt_len + end,
+                    "input_token_details": {"cache_read": cached},
                 },
             )
             info = {"finish_reason": finish, "token_ids": ids[:end]}
@@ -202,6 +249,75 @@ class ChatTransformers(BaseChatModel):
             generations=generations,
             llm_output={"model_name": self.model_name},
         )
+
+
+def _plain_dynamic_cache(model: Any) -> bool:
+    """True when the model's dynamic cache is plain full-attention layers, which prefix reuse can cut.
+
+    Sliding-window, linear-attention and other layer kinds keep state a cut prefix cannot restore.
+    """
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    try:
+        layers = DynamicCache(config=model.config).layers
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return all(type(layer) is DynamicLayer for layer in layers)
+
+
+def _prefill(model: Any, prompt_ids: Any, store: PrefixCacheStore, n: int) -> tuple[int, Any]:
+    """Return (reused tokens, cache [n rows] of all prompt tokens but the last).
+
+    The longest stored prefix is copied into a fresh cache; the rest of the prompt but its last
+    token is encoded once at batch 1, then the cache is repeated for the n rows. `generate` then
+    encodes the last prompt token itself, which yields the logits of the first sampled position.
+    """
+    from transformers import DynamicCache
+
+    prompt_len = prompt_ids.shape[1]
+    cached, layers = store.lookup(prompt_ids[0].cpu(), limit=prompt_len - 1)
+    cache = DynamicCache(ddp_cache_data=layers or None, config=model.config)  # copies: stored stay intact
+    if cached < prompt_len - 1:
+        model(input_ids=prompt_ids[:, cached:-1], past_key_values=cache, use_cache=True, logits_to_keep=1)
+    if n > 1:
+        cache.batch_repeat_interleave(n)
+    return cached, cache
+
+
+def _keep_rows(store: PrefixCacheStore, prompt_ids: Any, new_ids: Any, ends: list[int], cache: Any) -> None:
+    """Store the cache of prompt + generated tokens of each row, for the next step's prompt.
+
+    The cache holds every position but the last sampled one (never fed back); tokens a row
+    generated after its end are batch padding and are left out.
+    """
+    import torch
+
+    encoded = cache.get_seq_length() - prompt_ids.shape[1]  # generated tokens held by the cache
+    for row, end in enumerate(ends):
+        keep = prompt_ids.shape[1] + min(end, encoded)
+        ids = torch.cat([prompt_ids[0], new_ids[row, : keep - prompt_ids.shape[1]]]).cpu()
+        layers = tuple(
+            (layer.keys[row : row + 1, :, :keep].clone(), layer.values[row : row + 1, :, :keep].clone())
+            for layer in cache.layers
+        )
+        store.store(ids, layers)
+
+
+def _static_cache_settings(max_cache_len: int) -> dict[str, Any]:
+    """generate() settings of the GPU fast path: static cache, compiled forward with CUDA graphs.
+
+    transformers compiles the decoding forward itself when the cache is static and the model is
+    on a GPU (`CompileConfig`, mode "reduce-overhead"); it copies each step's logits out of the
+    graph's buffers. One cache size for every call keeps one compiled graph per batch size.
+    """
+    from transformers import CompileConfig
+
+    return {
+        "cache_implementation": "static",
+        "max_cache_len": max_cache_len,
+        "compile_config": CompileConfig(fullgraph=False, mode="reduce-overhead"),
+    }
 
 
 class ContextLengthError(ValueError):
