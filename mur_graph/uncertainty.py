@@ -16,6 +16,11 @@ LOGPROB_SLACK = 1e-6
 """Rounding above 0 tolerated in a log-prob (counted as 0); anything larger is not a log-prob."""
 
 
+def is_logprob(value: float) -> bool:
+    """Return whether `value` can be a token log-prob: not NaN and <= 0 (up to `LOGPROB_SLACK`)."""
+    return not math.isnan(value) and value <= LOGPROB_SLACK
+
+
 def step_uncertainty(token_logprobs: Sequence[float]) -> float:
     """Return m_t, the mean negative log-prob of a step's tokens: m_t = -(1/n) Σ_j log p(y_j).
 
@@ -31,7 +36,7 @@ def step_uncertainty(token_logprobs: Sequence[float]) -> float:
     n = len(token_logprobs)
     total = 0.0
     for lp in token_logprobs:
-        if math.isnan(lp) or lp > LOGPROB_SLACK:
+        if not is_logprob(lp):
             msg = f"token log-prob {lp!r} is not a log-probability (must be a number <= 0)"
             raise ValueError(msg)
         # Rounding above 0 counts as 0; divided before summing, the mean never overflows.

@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables.config import ensure_config
 
-from mur_graph.uncertainty import LOGPROB_SLACK
+from mur_graph.uncertainty import is_logprob
 
 
 class MissingLogprobsError(ValueError):
@@ -148,7 +148,7 @@ def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single:
         )
         raise MissingLogprobsError(msg)
     logprobs = tuple(_as_logprob(entry.get("logprob")) for entry in content)
-    bad = next((i for i, lp in enumerate(logprobs) if math.isnan(lp) or lp > LOGPROB_SLACK), None)
+    bad = next((i for i, lp in enumerate(logprobs) if not is_logprob(lp)), None)
     if bad is not None:
         msg = (
             f"{type(model).__name__} returned {content[bad].get('logprob')!r} as the log-prob of token "
