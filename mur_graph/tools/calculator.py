@@ -112,30 +112,26 @@ class _Worker:
             try:
                 process = self._running()
             except (OSError, RuntimeError) as exc:
-                return {"value": None, "error": f"the calculator could not start: {exc}", "refused": False}
+                return _failed(f"the calculator could not start: {exc}")
             assert process.stdin is not None and process.stdout is not None
             try:
                 process.stdin.write(json.dumps({"expression": expression}) + "\n")
                 process.stdin.flush()
             except OSError:
                 self.stop()
-                return {"value": None, "error": "the calculator process stopped; try again", "refused": False}
+                return _failed("the calculator process stopped; try again")
             line = _read_line(process, timeout)
             if line is None:
                 self.stop()
-                return {
-                    "value": None,
-                    "error": f"the calculation took longer than {timeout:g} s",
-                    "refused": False,
-                }
+                return _failed(f"the calculation took longer than {timeout:g} s")
             if not line:
                 self.stop()
-                return {"value": None, "error": "the calculation crashed its process", "refused": False}
+                return _failed("the calculation crashed its process")
             try:
                 reply: dict[str, Any] = json.loads(line)
             except ValueError:
                 self.stop()
-                return {"value": None, "error": "the calculator process answered garbage", "refused": False}
+                return _failed("the calculator process answered garbage")
             return reply
 
     def _running(self) -> subprocess.Popen[str]:
@@ -164,6 +160,11 @@ class _Worker:
             for stream in (process.stdin, process.stdout):
                 if stream is not None:
                     stream.close()
+
+
+def _failed(error: str) -> dict[str, Any]:
+    """The worker's reply shape for a calculation that failed in the worker's plumbing, not its input."""
+    return {"value": None, "error": error, "refused": False}
 
 
 def _read_line(process: subprocess.Popen[str], timeout: float) -> str | None:
