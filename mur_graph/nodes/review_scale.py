@@ -90,11 +90,12 @@ def parse_review(value: object) -> ReviewDecision:
             msg = f'"text" is only read with action "edit", got it with {action!r}: {usage}'
             raise ValueError(msg)
         return ReviewDecision(action=action, text=None)
-    if not isinstance(text, str) or not _HEADER.sub("", text).strip():
+    # The step's header is added back when the step is committed.
+    body = _HEADER.sub("", text).strip() if isinstance(text, str) else ""
+    if not body:
         msg = f'action "edit" needs the new step as a non-empty "text" string: {usage}'
         raise ValueError(msg)
-    # The step's header is added back when the step is committed.
-    return ReviewDecision(action="edit", text=_HEADER.sub("", text).strip())
+    return ReviewDecision(action="edit", text=body)
 
 
 def make_review_scale(method: str) -> Node[MURState]:
