@@ -105,6 +105,12 @@ class Kept(TypedDict):
     """The kept step's tool calls."""
 
 
+def carry_tool_calls(source: Draft | Candidate, target: Kept | Candidate) -> None:
+    """Copy `source`'s calculator calls to `target`, if any (the key exists only with the calculator on)."""
+    if "tool_calls" in source:
+        target["tool_calls"] = source["tool_calls"]
+
+
 class StepRecord(TypedDict):
     """Everything a reader of the trace needs about one committed step."""
 

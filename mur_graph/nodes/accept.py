@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mur_graph.state import Kept, MURState
+from mur_graph.state import Kept, MURState, carry_tool_calls
 
 
 def accept(state: MURState) -> dict[str, Any]:
@@ -23,6 +23,5 @@ def accept(state: MURState) -> dict[str, Any]:
         selected=None,
         selection=None,
     )
-    if "tool_calls" in draft:
-        kept["tool_calls"] = draft["tool_calls"]
+    carry_tool_calls(draft, kept)
     return {"kept": kept}

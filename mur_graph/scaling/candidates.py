@@ -12,7 +12,7 @@ from mur_graph.config import MURConfig, derive_seed, resolve_config
 from mur_graph.events import emit
 from mur_graph.node_types import Node
 from mur_graph.prompts import policy_messages, step_format
-from mur_graph.state import Candidate, Draft, Gate, Kept, StepRecord
+from mur_graph.state import Candidate, Draft, Gate, Kept, StepRecord, carry_tool_calls
 from mur_graph.tools.stepping import StepSample, sample_step
 from mur_graph.uncertainty import step_uncertainty
 
@@ -52,8 +52,7 @@ def draft_as_candidate(state: ScalingState) -> Candidate:
         is_draft=True,
         score=None,
     )
-    if "tool_calls" in draft:
-        candidate["tool_calls"] = draft["tool_calls"]
+    carry_tool_calls(draft, candidate)
     return candidate
 
 
@@ -150,6 +149,5 @@ def keep_candidate(
         selected=selected,
         selection=selection,
     )
-    if "tool_calls" in winner:
-        kept["tool_calls"] = winner["tool_calls"]
+    carry_tool_calls(winner, kept)
     return {"kept": kept}

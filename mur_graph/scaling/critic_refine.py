@@ -23,7 +23,7 @@ from mur_graph.node_types import Node
 from mur_graph.prompts import critique_messages, judgement_messages, revision_messages, step_format
 from mur_graph.scaling.candidates import ScalingState, kept_steps
 from mur_graph.scoring import verdict_word, yes_probability
-from mur_graph.state import Critique, Kept, ScalingOutput
+from mur_graph.state import Critique, Kept, ScalingOutput, carry_tool_calls
 from mur_graph.tools.stepping import sample_step
 from mur_graph.uncertainty import step_uncertainty
 
@@ -125,8 +125,7 @@ def keep_draft(state: CriticRefineState) -> dict[str, Any]:
         selection="judged_correct",
         critique=state.get("critique"),
     )
-    if "tool_calls" in state["draft"]:
-        kept["tool_calls"] = state["draft"]["tool_calls"]
+    carry_tool_calls(state["draft"], kept)
     return {"kept": kept}
 
 
