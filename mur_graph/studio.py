@@ -3,7 +3,8 @@
 The factories are async: the server awaits them on its event loop, so the model is loaded in a
 worker thread (`asyncio.to_thread`), once per server process; later runs reuse the compiled
 graphs. Importing this module loads nothing. The policy is the embedded SmolLM2-135M-Instruct, or
-the local model named by the `MUR_GRAPH_MODEL` environment variable (a hub id or a folder).
+the model named by the `MUR_GRAPH_MODEL` environment variable: local (a hub id or a folder), or
+served at `MUR_GRAPH_BASE_URL` (vLLM, llama.cpp).
 
 Each served graph is a thin wrapper around the MUR graph, with a small state: the question in;
 the answer, the two-line summary an agent reads (`mur_graph.agents.summary_text`), the token
@@ -17,6 +18,7 @@ threads itself, which is what `mur_review`'s pauses need.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import functools
 import json
@@ -34,12 +36,14 @@ from typing_extensions import TypedDict
 
 from mur_graph.agents import tool_result
 from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS
+from mur_graph.cli_options import _load as load_model
 from mur_graph.config import MURConfig
 from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
+BASE_URL_VARIABLE = "MUR_GRAPH_BASE_URL"
 SETTINGS_VARIABLE = "MUR_GRAPH_SETTINGS"
 """A JSON object of `MURConfig` fields that changes the served defaults, e.g. `{"max_steps": 4}`."""
 TRACE_NAMESPACE = ("mur", "traces")
@@ -76,10 +80,14 @@ class ServedState(MURInput, ServedOutput, total=False):
 
 @functools.cache
 def studio_policy() -> BaseChatModel:
-    """The policy the served graphs run: `$MUR_GRAPH_MODEL`, else the embedded model."""
-    from mur_graph.models import load_chat_model
+    """The policy the served graphs run (also their critic).
 
-    return load_chat_model(os.environ.get(MODEL_VARIABLE) or None)
+    `$MUR_GRAPH_MODEL` on the OpenAI-compatible server at `$MUR_GRAPH_BASE_URL` (vLLM, llama.cpp;
+    through `ChatOpenAI(logprobs=True)`, with the CLI's timeout and retries) when that is set;
+    else the local model `$MUR_GRAPH_MODEL` (a hub id or a folder), else the embedded model.
+    """
+    model = os.environ.get(MODEL_VARIABLE) or None
+    return load_model(model, os.environ.get(BASE_URL_VARIABLE) or None, argparse.Namespace())
 
 
 def studio_config() -> MURConfig:

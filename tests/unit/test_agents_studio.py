@@ -119,3 +119,19 @@ def test_a_bad_settings_variable_is_refused_with_the_fix(monkeypatch, value, mes
     monkeypatch.setenv(module.SETTINGS_VARIABLE, value)
     with pytest.raises(ValueError, match=message):
         module.studio_config()
+
+
+def test_a_base_url_serves_the_named_model_through_chat_openai(monkeypatch):
+    from langchain_openai import ChatOpenAI
+
+    module = importlib.import_module("mur_graph.studio")
+    monkeypatch.setenv(module.MODEL_VARIABLE, "Qwen/Qwen3-1.7B")
+    monkeypatch.setenv(module.BASE_URL_VARIABLE, "http://127.0.0.1:8000/v1")
+    module.studio_policy.cache_clear()
+    try:
+        policy = module.studio_policy()  # a client only: nothing is sent until a run
+    finally:
+        module.studio_policy.cache_clear()
+    assert isinstance(policy, ChatOpenAI)
+    assert policy.model_name == "Qwen/Qwen3-1.7B" and policy.logprobs is True
+    assert policy.openai_api_base == "http://127.0.0.1:8000/v1"
