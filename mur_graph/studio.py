@@ -95,10 +95,6 @@ def studio_config() -> MURConfig:
 
     `$MUR_GRAPH_SETTINGS` (a JSON object of `MURConfig` fields) changes them for every run, which
     is the only way to set them for MCP's `tools/call` (it sends no run context).
-
-    A run's `context` changes only the fields it names; the server would otherwise turn an
-    absent context into `MURConfig()`, the paper's 20 steps of 2048 tokens and an 8096-token
-    fallback, which on a CPU model takes far longer than an MCP client waits.
     """
     limits: dict[str, Any] = {} if os.environ.get(MODEL_VARIABLE) else dict(EMBEDDED_DEMO_LIMITS)
     return MURConfig(**limits).replace(**_settings_from_env())
@@ -120,7 +116,12 @@ def _settings_from_env() -> dict[str, Any]:
 
 
 def run_settings(context: object) -> MURConfig:
-    """Return a served run's settings: `studio_config()` with the fields `context` names."""
+    """Return a served run's settings: `studio_config()` with the fields `context` names.
+
+    The server passes a run without a context as `{}`; with `MURConfig` as the context schema
+    LangGraph would turn that into `MURConfig()`, the paper's 20 steps of 2048 tokens and an
+    8096-token fallback, which on a CPU model takes far longer than an MCP client waits.
+    """
     if context is None:
         return studio_config()
     if not isinstance(context, dict):

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from mur_graph.agents import summary_text
+from mur_graph.agents import DEFAULT_DESCRIPTION, summary_text
 from mur_graph.studio import SETTINGS_VARIABLE
 
 pytestmark = pytest.mark.real_model
@@ -242,6 +242,7 @@ def test_mcp_tools_call_returns_the_answer_and_the_summary_with_the_trace_in_the
     by_name = {tool.name: tool for tool in tools.tools}
     assert {"mur", "mur_review"} <= set(by_name)
     assert by_name["mur"].input_schema["required"] == ["question"]
+    assert by_name["mur"].description == DEFAULT_DESCRIPTION  # langgraph.json's, as agents get it
     assert not reply.is_error
     (content,) = reply.content
     # langgraph-api answers with the repr of the run's result: the wrapper's small state.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mur_graph import MURConfig
-from mur_graph.agents import summarize_run, summary_text
+from mur_graph.agents import DEFAULT_DESCRIPTION, summarize_run, summary_text
 from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS
 from tests.fakes import ScriptedChatModel, say
 
@@ -38,8 +38,8 @@ def studio(monkeypatch):
 def factories():
     spec = json.loads((ROOT / "langgraph.json").read_text())
     assert spec["dependencies"] == ["."]
-    for name, target in spec["graphs"].items():
-        module_name, _, attribute = target.partition(":")
+    for name, entry in spec["graphs"].items():
+        module_name, _, attribute = entry["path"].partition(":")
         # module syntax, so that `langgraph dev --config <repo>/langgraph.json` runs from any folder
         assert "/" not in module_name
         yield name, module_name, attribute
@@ -84,6 +84,12 @@ def test_the_served_result_is_the_agents_summary_of_the_inner_run(studio):
     served = asyncio.run(graph.ainvoke({"question": "What is 2 + 2?"}))
     assert served["summary"] == summary_text(summarize_run(state))
     assert policy.remaining == 0
+
+
+def test_the_mur_tool_is_described_to_mcp_clients_as_to_agents():
+    graphs = json.loads((ROOT / "langgraph.json").read_text())["graphs"]
+    assert graphs["mur"]["description"] == DEFAULT_DESCRIPTION
+    assert "question" in graphs["mur_review"]["description"]
 
 
 def test_importing_the_studio_module_loads_no_model():
