@@ -118,7 +118,8 @@ def summary_text(summary: ReasoningSummary) -> str:
     )
 
 
-def _artifact(state: Mapping[str, Any]) -> tuple[str, MURToolArtifact]:
+def tool_result(state: Mapping[str, Any]) -> tuple[str, MURToolArtifact]:
+    """Return what the tool gives for a finished MUR run: the summary text and the full trace."""
     summary = summarize_run(state)
     artifact = MURToolArtifact(
         summary=summary,
@@ -154,7 +155,7 @@ class MURTool(BaseTool):
     ) -> tuple[str, MURToolArtifact]:
         child = patch_config(config, callbacks=run_manager.get_child() if run_manager else None)
         state = self.graph.invoke({"question": question}, child, context=self.context)
-        return _artifact(state)
+        return tool_result(state)
 
     async def _arun(
         self,
@@ -164,7 +165,7 @@ class MURTool(BaseTool):
     ) -> tuple[str, MURToolArtifact]:
         child = patch_config(config, callbacks=run_manager.get_child() if run_manager else None)
         state = await self.graph.ainvoke({"question": question}, child, context=self.context)
-        return _artifact(state)
+        return tool_result(state)
 
 
 def create_mur_tool(

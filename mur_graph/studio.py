@@ -1,54 +1,183 @@
-"""Graph factories for LangGraph Studio and `langgraph dev`, named in the repository's `langgraph.json`.
+"""Graph factories for LangGraph's server (`langgraph dev`, Studio, MCP), named in `langgraph.json`.
 
-The server calls a factory once per run; the model is loaded on the first call and kept, so
-importing this module loads nothing. The policy is the embedded SmolLM2-135M-Instruct, or the
-local model named by the `MUR_GRAPH_MODEL` environment variable (a hub id or a folder). The
-graphs are compiled without a checkpointer: the server persists threads itself, which is what
-`mur_review`'s pauses need.
+The factories are async: the server awaits them on its event loop, so the model is loaded in a
+worker thread (`asyncio.to_thread`), once per server process; later runs reuse the compiled
+graphs. Importing this module loads nothing. The policy is the embedded SmolLM2-135M-Instruct, or
+the model named by the `MUR_GRAPH_MODEL` environment variable: local (a hub id or a folder), or
+served at `MUR_GRAPH_BASE_URL` (vLLM, llama.cpp).
+
+Each served graph is a thin wrapper around the MUR graph, with a small state: the question in;
+the answer, the two-line summary an agent reads (`mur_graph.agents.summary_text`), the token
+ledger and a reference to the full trace out. The server returns that state as a run's result
+(to MCP's `tools/call` too), so clients get an answer, not every step record. The trace
+(`MURToolArtifact`: summary, step records, solution, fallback) goes to the server's store under
+`TRACE_NAMESPACE`; updates and custom events of the inner run still stream with
+`stream_subgraphs=True`. The graphs are compiled without a checkpointer: the server persists
+threads itself, which is what `mur_review`'s pauses need.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import functools
+import json
 import os
-from typing import Any
+import threading
+import uuid
+from typing import Any, NotRequired, get_type_hints
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
 
+from mur_graph.agents import tool_result
 from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS
+from mur_graph.cli_options import _load as load_model
 from mur_graph.config import MURConfig
 from mur_graph.graph import build_mur_graph
+from mur_graph.ledger import Ledger
+from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
+BASE_URL_VARIABLE = "MUR_GRAPH_BASE_URL"
+SETTINGS_VARIABLE = "MUR_GRAPH_SETTINGS"
+"""A JSON object of `MURConfig` fields that changes the served defaults, e.g. `{"max_steps": 4}`."""
+TRACE_NAMESPACE = ("mur", "traces")
+"""Store namespace of the full traces of served runs; the key is in the result's `trace`."""
+
+ServedSettings: Any = TypedDict(  # type: ignore[misc]
+    "ServedSettings",
+    {name: NotRequired[hint] for name, hint in get_type_hints(MURConfig).items()},
+)
+"""A run's `context`: any `MURConfig` field; the ones left out keep the served defaults."""
+
+
+class TraceRef(TypedDict):
+    """Where a served run's full trace lies in the server's store."""
+
+    namespace: list[str]
+    key: str
+
+
+class ServedOutput(TypedDict):
+    """A served run's result: what MCP's `tools/call` and `runs.wait` return."""
+
+    answer: str | None
+    summary: str
+    """`Answer: ...` / `Reasoning: N steps, K scaled; T tokens (...); stopped: ...` (as agents get it)."""
+    ledger: Ledger
+    trace: TraceRef | None
+    """The store item holding the `MURToolArtifact`; None when the server has no store."""
+
+
+class ServedState(MURInput, ServedOutput, total=False):
+    """The wrapper's state: the question and the result."""
 
 
 @functools.cache
 def studio_policy() -> BaseChatModel:
-    """The policy the Studio graphs run: `$MUR_GRAPH_MODEL`, else the embedded model."""
-    from mur_graph.models import load_chat_model
+    """The policy the served graphs run (also their critic).
 
-    return load_chat_model(os.environ.get(MODEL_VARIABLE) or None)
+    `$MUR_GRAPH_MODEL` on the OpenAI-compatible server at `$MUR_GRAPH_BASE_URL` (vLLM, llama.cpp;
+    through `ChatOpenAI(logprobs=True)`, with the CLI's timeout and retries) when that is set;
+    else the local model `$MUR_GRAPH_MODEL` (a hub id or a folder), else the embedded model.
+    """
+    model = os.environ.get(MODEL_VARIABLE) or None
+    return load_model(model, os.environ.get(BASE_URL_VARIABLE) or None, argparse.Namespace())
 
 
 def studio_config() -> MURConfig:
-    """The default settings: the paper's, with short limits for the embedded model on CPU."""
+    """The served defaults: the paper's, with short limits for the embedded model on CPU.
+
+    `$MUR_GRAPH_SETTINGS` (a JSON object of `MURConfig` fields) changes them for every run, which
+    is the only way to set them for MCP's `tools/call` (it sends no run context).
+    """
     limits: dict[str, Any] = {} if os.environ.get(MODEL_VARIABLE) else dict(EMBEDDED_DEMO_LIMITS)
-    return MURConfig(**limits)
+    return MURConfig(**limits).replace(**_settings_from_env())
 
 
-@functools.cache
+def _settings_from_env() -> dict[str, Any]:
+    text = os.environ.get(SETTINGS_VARIABLE, "").strip()
+    if not text:
+        return {}
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"{SETTINGS_VARIABLE} is not JSON ({exc}); set it to an object, e.g. '{{\"max_steps\": 4}}'"
+        raise ValueError(msg) from None
+    if not isinstance(settings, dict):
+        msg = f"{SETTINGS_VARIABLE} must be a JSON object of MURConfig fields, e.g. '{{\"max_steps\": 4}}'"
+        raise ValueError(msg)
+    return settings
+
+
+def run_settings(context: object) -> MURConfig:
+    """Return a served run's settings: `studio_config()` with the fields `context` names.
+
+    The server passes a run without a context as `{}`; with `MURConfig` as the context schema
+    LangGraph would turn that into `MURConfig()`, the paper's 20 steps of 2048 tokens and an
+    8096-token fallback, which on a CPU model takes far longer than an MCP client waits.
+    """
+    if context is None:
+        return studio_config()
+    if not isinstance(context, dict):
+        msg = f"context must be a dict of MURConfig fields, got {type(context).__name__}"
+        raise TypeError(msg)
+    return studio_config().replace(**context)
+
+
+def _serve(mur: CompiledStateGraph[Any, Any, Any, Any], name: str) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Wrap a compiled MUR graph in the served graph: one node, `solve`, that runs it."""
+
+    async def solve(state: ServedState, *, runtime: Runtime[Any]) -> dict[str, Any]:
+        # The run's config reaches the inner graph through LangGraph's context variable, so it
+        # runs as a subgraph: streamed under `solve:`, checkpointed with the thread, resumable.
+        result = await mur.ainvoke({"question": state["question"]}, context=run_settings(runtime.context))
+        summary, artifact = tool_result(result)
+        trace: TraceRef | None = None
+        if runtime.store is not None:
+            trace = TraceRef(namespace=list(TRACE_NAMESPACE), key=str(uuid.uuid4()))
+            await runtime.store.aput(TRACE_NAMESPACE, trace["key"], dict(artifact))
+        return {
+            "answer": result.get("answer"),
+            "summary": summary,
+            "ledger": result["ledger"],
+            "trace": trace,
+        }
+
+    builder = StateGraph(
+        ServedState, context_schema=ServedSettings, input_schema=MURInput, output_schema=ServedOutput
+    )
+    builder.add_node("solve", solve)
+    builder.add_edge(START, "solve")
+    builder.add_edge("solve", END)
+    return builder.compile(name=name)
+
+
+_building = threading.Lock()
+_served: dict[bool, CompiledStateGraph[Any, Any, Any, Any]] = {}
+"""The compiled served graphs, by `interrupt_on_scale`: built once per process, reused by every run."""
+
+
 def _compiled(*, interrupt_on_scale: bool) -> CompiledStateGraph[Any, Any, Any, Any]:
-    builder = build_mur_graph(studio_policy(), config=studio_config(), interrupt_on_scale=interrupt_on_scale)
-    return builder.compile(name="mur_review" if interrupt_on_scale else "mur")
+    with _building:  # concurrent first runs wait for one build (and one model load)
+        if interrupt_on_scale not in _served:
+            policy = studio_policy()
+            mur = build_mur_graph(policy, config=studio_config(), interrupt_on_scale=interrupt_on_scale)
+            name = "mur_review" if interrupt_on_scale else "mur"
+            _served[interrupt_on_scale] = _serve(mur.compile(name=name), name)
+        return _served[interrupt_on_scale]
 
 
-def make_graph(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """The MUR graph (guided search); a run's settings can be changed in Studio's context."""
-    return _compiled(interrupt_on_scale=False)
+async def make_graph(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The MUR graph (guided search); a run's `context` changes any of its settings."""
+    return await asyncio.to_thread(_compiled, interrupt_on_scale=False)
 
 
-def make_review_graph(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
+async def make_review_graph(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The MUR graph with a human review before each scaled step (`interrupt_on_scale=True`)."""
-    return _compiled(interrupt_on_scale=True)
+    return await asyncio.to_thread(_compiled, interrupt_on_scale=True)

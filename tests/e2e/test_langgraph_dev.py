@@ -1,0 +1,251 @@
+"""The repository's langgraph.json served by `langgraph dev`, driven by LangGraph's SDK and an MCP client.
+
+One server for the module: `langgraph dev` (the venv's binary) on 127.0.0.1, offline, started in a
+temporary folder so that its `.langgraph_api/` state stays out of the tree, with the real embedded
+SmolLM2-135M and short limits (`MUR_GRAPH_SETTINGS`). The model is weak; the tests check the
+structure of what comes back and the resume behaviour, not that the answer is right.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mur_graph.agents import DEFAULT_DESCRIPTION, summary_text
+from mur_graph.studio import SETTINGS_VARIABLE
+
+pytestmark = pytest.mark.real_model
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTION = "What is 17 + 25?"
+SERVED = {
+    "seed": 0,
+    "max_steps": 2,
+    "max_step_tokens": 16,
+    "candidates": 2,
+    "fallback_tokens": 8,
+    "critic_tokens": 4,
+}
+"""The served defaults for these tests (short: each model call is a few tokens)."""
+RESULT_KEYS = {"answer", "summary", "ledger", "trace"}
+REVIEW = {"mode": "per_step", "max_steps": 1}
+"""per_step sends every step to review, so step 0 pauses whatever the model writes."""
+
+
+def _require_clients() -> None:
+    missing = [m for m in ("langgraph_cli", "langgraph_sdk", "mcp") if importlib.util.find_spec(m) is None]
+    if missing:
+        reason = f"needs {', '.join(missing)}: pip install -e '.[test]'"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server's whole process group: SIGTERM, then SIGKILL after 20 s."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`langgraph dev` on a free port; its URL. Stopped at the end, whatever happens."""
+    _require_clients()
+    workdir = tmp_path_factory.mktemp("langgraph_dev")
+    port = _free_port()
+    env = os.environ | {
+        "HF_HUB_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "LANGSMITH_TRACING": "false",
+        SETTINGS_VARIABLE: json.dumps(SERVED),
+    }
+    env.pop("MUR_GRAPH_MODEL", None)
+    command = [
+        str(Path(sys.executable).with_name("langgraph")),
+        "dev",
+        "--config",
+        str(ROOT / "langgraph.json"),
+        "--no-browser",
+        "--no-reload",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    log = workdir / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"langgraph dev exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/ok", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"langgraph dev did not answer /ok within 180 s:\n{log.read_text()[-4000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        _stop(process)
+    assert "BlockingError" not in log.read_text()
+
+
+@pytest.fixture(scope="module")
+def client(server: str) -> Any:
+    from langgraph_sdk import get_sync_client
+
+    return get_sync_client(url=server, timeout=300)
+
+
+def trace_of(client: Any, result: dict[str, Any]) -> dict[str, Any]:
+    """The full trace (`MURToolArtifact`) a served run left in the server's store."""
+    item = client.store.get_item(result["trace"]["namespace"], result["trace"]["key"])
+    return dict(item["value"])
+
+
+def check_result(client: Any, result: dict[str, Any]) -> dict[str, Any]:
+    """A served result is the answer, the agents' summary and the ledger; the trace is in the store."""
+    assert RESULT_KEYS <= set(result) <= RESULT_KEYS | {"question"}
+    trace = trace_of(client, result)
+    assert set(trace) == {"summary", "steps", "solution", "fallback"}
+    assert result["summary"] == summary_text(trace["summary"])
+    assert result["answer"] == trace["summary"]["answer"]
+    assert result["ledger"] == trace["summary"]["tokens"]
+    assert trace["summary"]["n_steps"] == len(trace["steps"]) >= 1
+    assert trace["summary"]["total_tokens"] == sum(result["ledger"].values())
+    return trace
+
+
+def test_a_streamed_solve_streams_the_inner_runs_events_and_ends_with_a_result(client):
+    thread = client.threads.create()["thread_id"]
+    parts = list(
+        client.runs.stream(
+            thread,
+            "mur",
+            input={"question": QUESTION},
+            stream_mode=["updates", "custom"],
+            stream_subgraphs=True,
+        )
+    )
+    kinds = {part.event.split("|")[0] for part in parts}
+    assert kinds == {"metadata", "updates", "custom"}
+    # The wrapper's one node, at the top; MUR's nodes and events below it, as a subgraph.
+    top = [part.data for part in parts if part.event == "updates"]
+    assert len(top) == 1 and list(top[0]) == ["solve"]
+    custom = [part.data for part in parts if part.event.startswith("custom|solve:")]
+    names = [event["event"] for event in custom]
+    assert names[0] == "generating" and names[-1] == "final"
+    assert {"draft", "gate", "step"} <= set(names)
+    inner_nodes = {node for part in parts if part.event.startswith("updates|solve:") for node in part.data}
+    assert {"generate_step", "assess_uncertainty", "commit_step", "finalize"} <= inner_nodes
+
+    result = client.threads.get_state(thread)["values"]
+    assert result["question"] == QUESTION
+    trace = check_result(client, result)
+    assert result["ledger"] == custom[-1]["ledger"]
+    assert trace["steps"] == [event["record"] for event in custom if event["event"] == "step"]
+    assert len(trace["steps"]) <= SERVED["max_steps"]
+
+
+def test_a_runs_context_changes_only_the_settings_it_names(client):
+    context = {"mode": "cot", "max_steps": 3, "max_step_tokens": 4}
+    result = client.runs.wait(None, "mur", input={"question": QUESTION}, context=context)
+    trace = check_result(client, result)
+    assert len(trace["steps"]) <= 3
+    assert not any(step["scaled"] for step in trace["steps"])  # cot never scales
+    assert result["ledger"]["candidates"] == result["ledger"]["critic"] == 0
+    assert all(step["tokens"].get("policy_step", 0) <= 4 for step in trace["steps"])
+    # Unnamed settings keep the served defaults (8 fallback tokens), not the paper's 8096.
+    assert result["ledger"]["fallback"] <= SERVED["fallback_tokens"]
+
+
+@pytest.mark.parametrize(
+    ("resume", "selection", "scaled"),
+    [
+        ({"action": "accept"}, "human_accept", False),
+        ({"action": "edit", "text": "17 + 25 = 42"}, "human_edit", False),
+        ({"action": "scale"}, None, True),
+    ],
+    ids=["accept", "edit", "scale"],
+)
+def test_mur_review_pauses_before_scaling_and_resumes_with_a_command(client, resume, selection, scaled):
+    thread = client.threads.create()["thread_id"]
+    client.runs.wait(thread, "mur_review", input={"question": QUESTION}, context=REVIEW)
+    state = client.threads.get_state(thread)
+    (interrupt,) = state["interrupts"]
+    request = interrupt["value"]
+    assert request["question"] == QUESTION and request["step"] == 0 and request["error"] is None
+    assert set(request["actions"]) == {"scale", "accept", "edit"}
+    assert "trace" not in state["values"]  # paused: no result yet
+
+    result = client.runs.wait(thread, "mur_review", command={"resume": resume}, context=REVIEW)
+    assert client.threads.get_state(thread)["interrupts"] == []
+    (step,) = check_result(client, result)["steps"]
+    assert step["draft"] == request["draft"]
+    assert step["scaled"] is scaled
+    if selection is not None:
+        assert step["selection"] == selection
+    if resume["action"] == "edit":
+        assert step["text"] == "Step0: 17 + 25 = 42" and step["kept_uncertainty"] is None
+    if resume["action"] == "scale":
+        assert step["candidates"] and result["ledger"]["candidates"] > 0
+
+
+def test_mcp_tools_call_returns_the_answer_and_the_summary_with_the_trace_in_the_store(server, client):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    async def call() -> tuple[Any, Any]:
+        async with streamable_http_client(f"{server}/mcp") as streams, ClientSession(*streams[:2]) as session:
+            await session.initialize()
+            tools = await session.list_tools()
+            reply = await session.call_tool("mur", {"question": QUESTION})
+            return tools, reply
+
+    tools, reply = asyncio.run(call())
+    by_name = {tool.name: tool for tool in tools.tools}
+    assert {"mur", "mur_review"} <= set(by_name)
+    assert by_name["mur"].input_schema["required"] == ["question"]
+    assert by_name["mur"].description == DEFAULT_DESCRIPTION  # langgraph.json's, as agents get it
+    assert not reply.is_error
+    (content,) = reply.content
+    # langgraph-api answers with the repr of the run's result: the wrapper's small state.
+    result = ast.literal_eval(content.text)
+    check_result(client, result)
+    assert set(result) == RESULT_KEYS
