@@ -67,6 +67,11 @@ class MURConfig:
     """Let a step call the calculator by writing `<<expression>>` (docs/security.md)."""
     calculator_calls: int = 4
     """Most calculator calls in one step; the step ends at the next one."""
+    critic_kind: str = "generative"
+    """How guided search picks among its candidates: `generative` (the critic model's P(Yes), the
+    paper), `confidence` (lowest m_t) or `vote` (agreeing answers); see `critic_kinds()`."""
+    critic_concurrency: int = 4
+    """Critic verdicts of one scaled step asked at the same time (1: one after another)."""
 
     @classmethod
     def paper(cls, method: str = "guided_search", **changes: Any) -> MURConfig:
@@ -79,6 +84,8 @@ class MURConfig:
             _fail("mode", self.mode, f"one of {', '.join(MODES)}")
         if not isinstance(self.method, str) or not self.method:
             _fail("method", self.method, "the name of a registered scaling method")
+        if not isinstance(self.critic_kind, str) or not self.critic_kind:
+            _fail("critic_kind", self.critic_kind, "the name of a registered critic kind")
         if not _finite(self.alpha) or not 0.0 <= self.alpha < 1.0:
             _fail("alpha", self.alpha, "a number in [0, 1)")
         if not _finite(self.gamma) or not 0.0 < self.gamma <= 1.0:
@@ -96,6 +103,7 @@ class MURConfig:
             "critique_tokens",
             "clusters",
             "calculator_calls",
+            "critic_concurrency",
         ):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
