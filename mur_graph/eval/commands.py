@@ -48,6 +48,9 @@ def add_eval_commands(commands: Any) -> None:
     report = commands.add_parser("report", help="tabulate results like the paper")
     report.add_argument("dirs", nargs="+", type=Path, help="folders (or files) of results")
     report.add_argument("--out", type=Path, help="Markdown file to write (default: DIR/report.md)")
+    report.add_argument(
+        "--questions", type=int, help="questions a full row holds (default: the most any row holds)"
+    )
     report.set_defaults(handler=_report)
 
     sweep = commands.add_parser("sweep", help="run MUR over several γ plus CoT and per-step; plot")
@@ -165,7 +168,7 @@ def _report(args: argparse.Namespace, err: Console) -> int:
     if missing:
         msg = f"no such results folder: {', '.join(missing)}"
         raise UsageError(msg)
-    rows = summarise(collect(args.dirs))
+    rows = summarise(collect(args.dirs), questions=args.questions)
     if not rows:
         msg = f"no results in {', '.join(map(str, args.dirs))}; run mur-graph eval --out DIR first"
         raise UsageError(msg)
@@ -254,5 +257,5 @@ def _print_rows(console: Console, rows: list[Row]) -> None:
     for _, title in COLUMNS:
         table.add_column(title, justify="right")
     for row in rows:
-        table.add_row(*(format_cell(key, row[key]) for key, _ in COLUMNS))
+        table.add_row(*(format_cell(key, row[key], row) for key, _ in COLUMNS))
     console.print(table)

@@ -189,7 +189,10 @@ def test_report_rows_hold_accuracy_tokens_scale_rate_and_the_ratio_to_per_step()
     assert mur["vs_per_step"] == pytest.approx(400 / 800)
     assert per_step["accuracy"] == 50.0 and cot["gamma"] is None
     table = markdown_table(rows)
-    assert "| toy | guided_search | mur | 0.80 | 2 | 1 | 100.0 |" in table
+    assert (
+        "| toy | guided_search | generative | mur | 0.80 | partial (2 of 3) | 1 | 100.0 [34.2, 100.0] |"
+        in table
+    )
 
 
 def test_calibration_lands_within_tolerance_of_a_reachable_target():
