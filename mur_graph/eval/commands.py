@@ -30,7 +30,7 @@ from mur_graph.cli_options import (
     load_models,
 )
 from mur_graph.config import MURConfig
-from mur_graph.eval.problems import Problem, load_problems
+from mur_graph.eval.problems import Problem, load_problems, parse_levels
 from mur_graph.eval.report import COLUMNS, Row, collect, format_cell, markdown_table, summarise
 from mur_graph.eval.results import ResultsFile, dataset_label, results_name
 
@@ -88,13 +88,18 @@ def _add_data_options(parser: argparse.ArgumentParser, *, limit: bool = True) ->
     parser.add_argument("--kind", choices=["math", "choice"], help="grading (default: detected)")
     if limit:
         parser.add_argument("--limit", type=int, help="the first K questions only")
+    parser.add_argument("--level", help="only these difficulty levels (MATH), e.g. 1,2 or 1-2")
+    parser.add_argument("--records", type=int, help="look only at the first R records of the dataset")
     parser.add_argument("--concurrency", type=int, default=1, help="questions in flight (default 1)")
     parser.add_argument("--out", type=Path, required=True, help="folder for results (resumable)")
 
 
 def _load_problems(args: argparse.Namespace, err: Console, limit: int | None) -> list[Problem]:
     try:
-        problems, skipped = load_problems(args.dataset, split=args.split, kind=args.kind, limit=limit)
+        levels = parse_levels(args.level) if args.level else None
+        problems, skipped = load_problems(
+            args.dataset, split=args.split, kind=args.kind, limit=limit, levels=levels, records=args.records
+        )
     except (ValueError, FileNotFoundError) as exc:
         raise UsageError(str(exc)) from exc
     for skip in skipped:
