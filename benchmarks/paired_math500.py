@@ -1,4 +1,4 @@
-"""Paired MATH-500 runs: CoT, per-step and MUR for each critic kind, question by question, resumable.
+r"""Paired MATH-500 runs: CoT, per-step and MUR for each critic kind, question by question, resumable.
 
 For every question (MATH-500 levels 1–2 of the first 400 records by default), the script runs
 each cell — `cot`, then `per_step` and `mur` (the paper's γ) for each critic kind of guided
@@ -9,7 +9,7 @@ every cell holds the same questions, give or take the one in flight. Each cell i
 `benchmarks/results/NAME/`; running the same command again skips what is done and retries what
 failed. At the end it prints `mur-graph report` of the folder (and writes its report.md).
 
-    PYTHONPATH=. python benchmarks/paired_math500.py --model qwen2.5-coder-1.5b \\
+    PYTHONPATH=. python benchmarks/paired_math500.py --model qwen2.5-coder-1.5b \
         --data ../shared/mur_data --name qwen2.5-coder-1.5b --seed 0
 
 The data path can also come from $MUR_DATA (a folder holding math_500_test.json, or the file).
