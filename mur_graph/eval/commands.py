@@ -75,6 +75,12 @@ def add_eval_commands(commands: Any) -> None:
     )
     calibrate.add_argument("--tolerance", type=float, default=0.1, help="relative tolerance (default 0.1)")
     calibrate.add_argument("--max-trials", type=int, default=7, help="γ values to try at most")
+    calibrate.add_argument(
+        "--check",
+        type=Path,
+        metavar="SWEEP_DIR",
+        help="then run the chosen γ on this sweep folder's questions: where it lands vs the target",
+    )
     add_settings_options(calibrate, mode=False, gamma=False)
     add_model_options(calibrate)
     calibrate.set_defaults(handler=_calibrate)
@@ -219,6 +225,7 @@ def _calibrate(args: argparse.Namespace, err: Console) -> int:
     if not dev or not holdout:
         msg = f"need {args.dev} dev and {args.holdout} held-out questions, the dataset has {len(problems)}"
         raise UsageError(msg)
+    same = _sweep_questions(args, err) if args.check is not None else []
     with err.status("loading the model…"):
         models = load_models(args)
 
@@ -245,6 +252,9 @@ def _calibrate(args: argparse.Namespace, err: Console) -> int:
         "within_tolerance_on_dev": found.within_tolerance,
         "trials": [{"gamma": g, quantity: v} for g, v in found.trials],
     }
+    if args.check is not None:
+        checked = base.replace(gamma=found.gamma)
+        summary["check"] = _check_on_sweep(args, same, checked, models, quantity, target, err)
     (args.out / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n")
     verdict = "within" if found.within_tolerance else "NOT within"
     err.print(
@@ -252,6 +262,56 @@ def _calibrate(args: argparse.Namespace, err: Console) -> int:
         f"{verdict} ±{args.tolerance:.0%}); held-out {held:.3g} ({(held - target) / target:+.1%})"
     )
     return 0
+
+
+def _sweep_questions(args: argparse.Namespace, err: Console) -> list[Problem]:
+    """The dataset's questions that the sweep folder `--check` holds results for.
+
+    Raises:
+        UsageError: the folder holds no result of this dataset.
+    """
+    label = dataset_label(args.dataset)
+    ids = {str(r["id"]) for r in collect([args.check]) if r["dataset"] == label}
+    same = [p for p in _load_problems(args, err, None) if p.id in ids]
+    if not same:
+        msg = f"no results of {label} in {args.check}; run mur-graph sweep --out {args.check} first"
+        raise UsageError(msg)
+    return same
+
+
+def _check_on_sweep(
+    args: argparse.Namespace,
+    same: Sequence[Problem],
+    config: MURConfig,
+    models: tuple[BaseChatModel, BaseChatModel, str, str],
+    quantity: str,
+    target: float,
+    err: Console,
+) -> dict[str, Any]:
+    """Run the calibrated γ on the sweep's questions, into the sweep's folder; redraw its plot."""
+    from mur_graph.eval.plots import plot_sweep
+
+    check_args = argparse.Namespace(**{**vars(args), "out": args.check})
+    path = _run_cell(same, config, models, check_args, err)
+    (row,) = summarise(collect([path]))
+    measured = float(row[quantity] or 0.0)
+    error = (measured - target) / target
+    within = abs(error) <= args.tolerance
+    err.print(
+        f"check on the sweep's {len(same)} questions: γ = {config.gamma:.4g} gives {quantity} "
+        f"{measured:.3g} ({error:+.1%} vs {target:g}, {'within' if within else 'NOT within'} "
+        f"±{args.tolerance:.0%})"
+    )
+    rows = summarise(collect([args.check]))
+    plot_sweep(rows, args.check / "sweep", title=f"{models[2]} · {len(same)} questions")
+    (args.check / "sweep.md").write_text(markdown_table(rows))
+    return {
+        "folder": str(args.check),
+        "questions": len(same),
+        quantity: measured,
+        "relative_error": error,
+        "within_tolerance": within,
+    }
 
 
 def _print_rows(console: Console, rows: list[Row]) -> None:
