@@ -1,10 +1,12 @@
 """The N critic verdicts of one scaled step: asked one after another vs concurrently, embedded model.
 
-Both arms call `mur_graph.models.contract.sample_each` exactly as guided search does (greedy
-verdicts of `critic_tokens` = 8 tokens, 10 top log-probs, one seed per candidate), with
-`concurrency=1` (sequential) and `concurrency=N`. The model is the embedded one with its default
-settings (prefix reuse on). Every arm and repetition gets its own question text, so no arm reuses
-the KV cache another one stored (within one set of N verdicts, reuse is what the arm achieves).
+Every arm calls `mur_graph.models.contract.sample_each` as guided search does (greedy verdicts
+of `critic_tokens` = 8 tokens, 10 top log-probs, one seed per candidate): `concurrency=1`
+(sequential), `concurrency=N` with all N at once, and `concurrency=N` with the first verdict
+alone before the other N−1 (`lead_alone`, the default for a local model). The model is the
+embedded one with its default settings (prefix reuse on). Every arm and repetition gets its own
+question text, so no arm reuses the KV cache another one stored (within one set of N verdicts,
+reuse is what the arm achieves).
 Arms interleaved, medians; then both arms score the same prompts from an empty prefix store and
 their P(Yes) are compared.
 
@@ -53,13 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     chat = load_embedded_model()
     config = MURConfig()
     fmt = step_format(config.step_format)
-    scores: dict[str, list[list[float | None]]] = {"sequential": [], "concurrent": []}
-    tokens: dict[str, list[int]] = {"sequential": [], "concurrent": []}
-    rep = {"sequential": 0, "concurrent": 0}
+    arms = {"sequential": (1, False), "all_at_once": (args.n, False), "lead_alone": (args.n, True)}
+    scores: dict[str, list[list[float | None]]] = {arm: [] for arm in arms}
+    tokens: dict[str, list[int]] = {arm: [] for arm in arms}
+    rep = dict.fromkeys(arms, 0)
 
-    def verdicts(arm: str, concurrency: int) -> None:
+    def verdicts(arm: str) -> None:
+        concurrency, lead_alone = arms[arm]
         # Each arm and repetition its own question, so no arm reuses another's cache (-1: shared).
-        question = f"(Problem {arm[0] if rep[arm] >= 0 else ''}{rep[arm]}) {QUESTION}"
+        question = f"(Problem {arm if rep[arm] >= 0 else ''}{rep[arm]}) {QUESTION}"
         rep[arm] += 1
         prompts = [critic_messages(question, KEPT, c, fmt) for c in CANDIDATES[: args.n]]
         result = sample_each(
@@ -67,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             prompts,
             seeds=list(range(args.n)),
             concurrency=concurrency,
+            lead_alone=lead_alone,
             max_tokens=config.critic_tokens,
             temperature=0.0,
             top_logprobs=CRITIC_TOP_LOGPROBS,
@@ -75,39 +80,41 @@ def main(argv: list[str] | None = None) -> int:
         tokens[arm].append(sum(g.n_tokens for g in result))
 
     chat.invoke(QUESTION, max_tokens=2)  # warm-up
-    times = interleaved(
-        {
-            "sequential": lambda: verdicts("sequential", 1),
-            "concurrent": lambda: verdicts("concurrent", args.n),
-        },
-        args.reps,
-    )
+    times = interleaved({arm: lambda arm=arm: verdicts(arm) for arm in arms}, args.reps)
     medians = {name: median(values) for name, values in times.items()}
-    speedup = medians["sequential"] / medians["concurrent"]
-    # Same prompts in both arms, each starting from an empty prefix store: are the scores equal?
+    speedups = {arm: medians["sequential"] / medians[arm] for arm in arms}
+    # Same prompts in every arm, each starting from an empty prefix store: are the scores equal?
     same: dict[str, list[float | None]] = {}
-    for arm, concurrency in (("sequential", 1), ("concurrent", args.n)):
+    for arm in arms:
         if chat.prefix_store is not None:
             chat.prefix_store.clear()
         rep[arm] = -1
-        verdicts(arm, concurrency)
+        verdicts(arm)
         same[arm] = scores[arm].pop()
         tokens[arm].pop()
     gap = max(
         abs(a - b)
-        for a, b in zip(same["sequential"], same["concurrent"], strict=True)
+        for arm in arms
+        for a, b in zip(same["sequential"], same[arm], strict=True)
         if a is not None and b is not None
     )
     rows = [
-        {"arm": name, "median_s": medians[name], "verdict_tokens": median(tokens[name])} for name in times
+        {
+            "arm": name,
+            "median_s": medians[name],
+            "speedup": speedups[name],
+            "verdict_tokens": median(tokens[name]),
+        }
+        for name in times
     ]
     markdown = (
         f"N = {args.n} greedy critic verdicts of one step ({config.critic_tokens} tokens max, "
         f"{CRITIC_TOP_LOGPROBS} top log-probs), embedded model, prefix reuse on; {args.reps} interleaved "
         f"repetitions; torch threads per call: {torch.get_num_threads()}.\n\n"
-        f"- concurrent speed-up (sequential / concurrent wall time, medians): **{speedup:.2f}×**\n"
+        f"- speed-up of `lead_alone` (what guided search does on a local model; sequential / it, "
+        f"medians): **{speedups['lead_alone']:.2f}×**; all at once: {speedups['all_at_once']:.2f}×\n"
         f"- largest |ΔP(Yes)| between the arms on the same prompts: {gap:.2g}\n\n"
-        + table(rows, ["arm", "median_s", "verdict_tokens"])
+        + table(rows, ["arm", "median_s", "speedup", "verdict_tokens"])
     )
     payload = {
         "settings": vars(args) | {"torch_threads": torch.get_num_threads()},
@@ -116,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "p_yes": scores,
         "p_yes_same_prompts": same,
         "max_p_yes_gap": gap,
-        "speedup": speedup,
+        "speedups": speedups,
     }
     write(f"critic_n{args.n}", payload, markdown)
     return 0

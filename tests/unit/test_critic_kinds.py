@@ -1,12 +1,15 @@
 """Critic kinds of guided search: exact winners, scores and ledgers on scripted models."""
 
 import pytest
+from langchain_core.messages import HumanMessage
 
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.eval.results import results_name
 from mur_graph.ledger import empty_ledger
+from mur_graph.models.contract import sample_each
 from mur_graph.scaling import CriticKind, critic_kinds, get_critic_kind, register_critic_kind
 from mur_graph.scaling.critics import Scores, claims, vote_scores
+from mur_graph.scoring import yes_probability
 from tests.fakes import KeyedChatModel, ScriptedChatModel, say, verdict
 
 C0, C1, C2 = "The answer is 41.", "The answer is 42.", "Hence the answer is: 42"
@@ -22,8 +25,9 @@ def policy_script():
     ]
 
 
-def critic(meet=1):
-    return KeyedChatModel(replies={C0: verdict(0.3), C1: verdict(0.9), C2: verdict(0.5)}, meet=meet)
+def critic(meet=1, lead=0):
+    replies = {C0: verdict(0.3), C1: verdict(0.9), C2: verdict(0.5)}
+    return KeyedChatModel(replies=replies, meet=meet, lead=lead)
 
 
 def run(config, judge):
@@ -59,12 +63,26 @@ def test_each_kind_picks_its_winner_and_books_its_critic_tokens(
 
 def test_concurrent_verdicts_equal_sequential_ones():
     sequential = run(MURConfig(candidates=3, critic_concurrency=1, seed=7), critic())
-    concurrent_judge = critic(meet=3)  # each call waits until all three are in flight
+    # A local critic asks the first verdict alone (the others reuse its prefix), then the other
+    # two at once: each of those waits until both are in flight.
+    concurrent_judge = critic(meet=2, lead=1)
     concurrent = run(MURConfig(candidates=3, critic_concurrency=3, seed=7), concurrent_judge)
     assert concurrent["steps"] == sequential["steps"]
     assert concurrent["ledger"] == sequential["ledger"]
+    assert C0 in concurrent_judge.calls[0].messages[-1].text
     seeds = sorted(call.kwargs["seed"] for call in concurrent_judge.calls)
     assert len(set(seeds)) == 3  # each verdict keeps its own seed
+
+
+def test_sample_each_keeps_prompt_order_with_all_calls_in_flight():
+    judge = critic(meet=3)  # all three wait until all three are in flight
+    prompts = [[HumanMessage(text)] for text in (C2, C0, C1)]
+    generations = sample_each(
+        judge, prompts, seeds=[1, 2, 3], concurrency=3, max_tokens=8, temperature=0.0, lead_alone=False
+    )
+    assert [yes_probability(g.top_logprobs) for g in generations] == pytest.approx([0.5, 0.3, 0.9])
+    with pytest.raises(ValueError, match="3 prompts but 2 seeds"):
+        sample_each(judge, prompts, seeds=[1, 2], concurrency=3, max_tokens=8, temperature=0.0)
 
 
 def test_vote_without_agreement_falls_back_to_the_lowest_uncertainty():

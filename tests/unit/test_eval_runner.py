@@ -216,7 +216,8 @@ def test_sweep_plot_is_written_as_png_and_svg(tmp_path):
     written = plot_sweep(rows, tmp_path / "sweep", title="toy")
     assert [p.suffix for p in written] == [".png", ".svg"]
     assert written[0].read_bytes()[:4] == b"\x89PNG" and written[0].stat().st_size > 10_000
-    assert "γ=0.8" in written[1].read_text()
+    svg = written[1].read_text()
+    assert "γ=0.8" in svg and "CoT–per-step line" in svg and "toy · guided_search · generative critic" in svg
 
 
 def test_dataset_labels(tmp_path):
