@@ -152,3 +152,14 @@ def test_a_custom_kind_can_be_registered_and_is_named_in_results_files(monkeypat
         == "math_500__guided_search__vote__mur__g0.8.jsonl"
     )
     assert results_name("math_500", MURConfig()) == "math_500__guided_search__mur__g0.8.jsonl"
+
+
+def test_results_written_before_critic_kinds_resume_as_generative(tmp_path):
+    from mur_graph.eval.results import ResultsFile
+
+    old = {k: v for k, v in MURConfig().to_dict().items() if k not in ("critic_kind", "critic_concurrency")}
+    with ResultsFile(tmp_path / "r.jsonl") as results:
+        results.append({"id": "q0", "status": "ok", "settings": old})
+        assert results.finished_ids(MURConfig(critic_concurrency=1)) == {"q0"}
+        with pytest.raises(ValueError, match="critic_kind: 'generative' there, 'vote' now"):
+            results.finished_ids(MURConfig(critic_kind="vote"))
