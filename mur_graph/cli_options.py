@@ -46,7 +46,8 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
     parser.add_argument(
         "--critic-concurrency",
         type=int,
-        help="critic verdicts of one scaled step asked at once (default 4; 1 = one after another)",
+        help="critic verdicts of one scaled step asked at once (default: all against a server, "
+        "one after another on a local model)",
     )
     if mode:
         parser.add_argument("--mode", choices=MODES, default="mur", help="mur (γ gate), per_step or cot")

@@ -125,14 +125,12 @@ class ScriptedChatModel(BaseChatModel):
 class KeyedChatModel(BaseChatModel):
     """Answers a call by the one key found in its last message: order-free, so calls may overlap.
 
-    With `meet` > 1, each call after the first `lead` waits (5 s at most) until `meet` calls are in
-    flight at once: a test that sets it fails (BrokenBarrierError) when those calls are made one
-    after another.
+    With `meet` > 1, each call waits (5 s at most) until `meet` calls are in flight at once: a
+    test that sets it fails (BrokenBarrierError) when the calls are made one after another.
     """
 
     replies: dict[str, Say]
     meet: int = 1
-    lead: int = 0
     _calls: list[Call] = PrivateAttr(default_factory=list)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _barrier: threading.Barrier | None = PrivateAttr(default=None)
@@ -158,8 +156,7 @@ class KeyedChatModel(BaseChatModel):
     ) -> ChatResult:
         with self._lock:
             self._calls.append(Call(list(messages), stop, dict(kwargs)))
-            wait = self._barrier is not None and len(self._calls) > self.lead
-        if wait and self._barrier is not None:
+        if self._barrier is not None:
             self._barrier.wait()
         text = messages[-1].text
         keys = [key for key in self.replies if key in text]

@@ -136,17 +136,13 @@ def sample_each(
     max_tokens: int,
     temperature: float,
     top_logprobs: int = 0,
-    lead_alone: bool | None = None,
 ) -> list[Generation]:
     """Sample one completion of each prompt, up to `concurrency` calls in flight; keep prompt order.
 
     The calls run in LangChain's context-copying thread pool (what `Runnable.batch` uses), so a
     server gets `concurrency` requests at once and traces keep every call; the result of each
     prompt is what `sample()` returns for it alone, with its own seed. `concurrency=1` asks one
-    after another. With `lead_alone` (default: for a local model, not for a server) the first
-    prompt is asked alone before the others go concurrently: prompts that share a long prefix
-    (a step's critic prompts share the question and the kept steps) then reuse the KV cache it
-    left instead of each encoding the prefix at once (docs/performance.md).
+    after another.
 
     Raises:
         ValueError: `seeds` and `prompts` differ in length, or `concurrency` < 1.
@@ -173,12 +169,8 @@ def sample_each(
 
     if concurrency == 1 or len(prompts) <= 1:
         return [one(i) for i in range(len(prompts))]
-    if lead_alone is None:
-        lead_alone = not _is_openai_compatible(model)
-    first = [one(0)] if lead_alone else []
-    rest = range(len(first), len(prompts))
-    with ContextThreadPoolExecutor(max_workers=min(concurrency, len(rest))) as pool:
-        return first + list(pool.map(one, rest))
+    with ContextThreadPoolExecutor(max_workers=min(concurrency, len(prompts))) as pool:
+        return list(pool.map(one, range(len(prompts))))
 
 
 def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single: bool) -> Generation:
@@ -300,6 +292,11 @@ def _as_logprob(value: object) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return math.nan
+
+
+def is_server(model: BaseChatModel) -> bool:
+    """Whether `model` is a client of an OpenAI-compatible server, which serves requests concurrently."""
+    return _is_openai_compatible(model)
 
 
 def _is_openai_compatible(model: BaseChatModel) -> bool:

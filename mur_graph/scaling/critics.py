@@ -1,7 +1,8 @@
 """Critic kinds: how guided search scores its N candidates and picks one (`MURConfig.critic_kind`).
 
 - `generative` (the paper, spec §2.1): the critic model's P(Yes) to "is this step correct",
-  read at the verdict slot; the N verdicts are asked concurrently (`critic_concurrency`).
+  read at the verdict slot; against a server the N verdicts are asked concurrently
+  (`critic_concurrency`).
 - `confidence`: the candidate with the lowest uncertainty m_t wins (score = −m_t, the mean
   log-prob); no critic call, no critic tokens.
 - `vote`: step-level self-consistency. A candidate's claims are the final answer it states and
@@ -22,7 +23,7 @@ from langchain_core.language_models import BaseChatModel
 
 from mur_graph.answers import extract_answer
 from mur_graph.config import MURConfig, derive_seed
-from mur_graph.models.contract import sample_each
+from mur_graph.models.contract import is_server, sample_each
 from mur_graph.prompts import critic_messages, step_format
 from mur_graph.scaling.candidates import lowest_uncertainty
 from mur_graph.scoring import yes_probability
@@ -68,7 +69,7 @@ class CriticKind:
 
 
 def generative_scores(request: ScoreRequest) -> Scores:
-    """The critic's P(Yes) per candidate; greedy verdicts, asked `critic_concurrency` at a time."""
+    """The critic's P(Yes) per candidate; greedy verdicts, `verdict_concurrency` at a time."""
     config = request.config
     fmt = step_format(config.step_format)
     verdicts = sample_each(
@@ -79,12 +80,23 @@ def generative_scores(request: ScoreRequest) -> Scores:
         seeds=[
             derive_seed(config.seed, request.step, CRITIC_CALL, i) for i in range(len(request.candidates))
         ],
-        concurrency=config.critic_concurrency,
+        concurrency=verdict_concurrency(config, request.critic, len(request.candidates)),
         max_tokens=config.critic_tokens,
         temperature=0.0,
         top_logprobs=CRITIC_TOP_LOGPROBS,
     )
     return Scores([yes_probability(v.top_logprobs) for v in verdicts], sum(v.n_tokens for v in verdicts))
+
+
+def verdict_concurrency(config: MURConfig, critic: BaseChatModel, n: int) -> int:
+    """Verdicts in flight: `critic_concurrency`, else all N against a server and 1 on a local model.
+
+    On a local model the N calls would share the same cores and lose the prefix the first call
+    leaves for the others: on 2 CPU cores, concurrent verdicts were slower (docs/performance.md).
+    """
+    if config.critic_concurrency is not None:
+        return config.critic_concurrency
+    return max(1, n) if is_server(critic) else 1
 
 
 def choose_by_critic(candidates: Sequence[Candidate]) -> tuple[int, str]:

@@ -8,7 +8,7 @@ from mur_graph.eval.results import results_name
 from mur_graph.ledger import empty_ledger
 from mur_graph.models.contract import sample_each
 from mur_graph.scaling import CriticKind, critic_kinds, get_critic_kind, register_critic_kind
-from mur_graph.scaling.critics import Scores, claims, vote_scores
+from mur_graph.scaling.critics import Scores, claims, verdict_concurrency, vote_scores
 from mur_graph.scoring import yes_probability
 from tests.fakes import KeyedChatModel, ScriptedChatModel, say, verdict
 
@@ -25,9 +25,8 @@ def policy_script():
     ]
 
 
-def critic(meet=1, lead=0):
-    replies = {C0: verdict(0.3), C1: verdict(0.9), C2: verdict(0.5)}
-    return KeyedChatModel(replies=replies, meet=meet, lead=lead)
+def critic(meet=1):
+    return KeyedChatModel(replies={C0: verdict(0.3), C1: verdict(0.9), C2: verdict(0.5)}, meet=meet)
 
 
 def run(config, judge):
@@ -63,13 +62,10 @@ def test_each_kind_picks_its_winner_and_books_its_critic_tokens(
 
 def test_concurrent_verdicts_equal_sequential_ones():
     sequential = run(MURConfig(candidates=3, critic_concurrency=1, seed=7), critic())
-    # A local critic asks the first verdict alone (the others reuse its prefix), then the other
-    # two at once: each of those waits until both are in flight.
-    concurrent_judge = critic(meet=2, lead=1)
+    concurrent_judge = critic(meet=3)  # each call waits until all three are in flight
     concurrent = run(MURConfig(candidates=3, critic_concurrency=3, seed=7), concurrent_judge)
     assert concurrent["steps"] == sequential["steps"]
     assert concurrent["ledger"] == sequential["ledger"]
-    assert C0 in concurrent_judge.calls[0].messages[-1].text
     seeds = sorted(call.kwargs["seed"] for call in concurrent_judge.calls)
     assert len(set(seeds)) == 3  # each verdict keeps its own seed
 
@@ -77,9 +73,7 @@ def test_concurrent_verdicts_equal_sequential_ones():
 def test_sample_each_keeps_prompt_order_with_all_calls_in_flight():
     judge = critic(meet=3)  # all three wait until all three are in flight
     prompts = [[HumanMessage(text)] for text in (C2, C0, C1)]
-    generations = sample_each(
-        judge, prompts, seeds=[1, 2, 3], concurrency=3, max_tokens=8, temperature=0.0, lead_alone=False
-    )
+    generations = sample_each(judge, prompts, seeds=[1, 2, 3], concurrency=3, max_tokens=8, temperature=0.0)
     assert [yes_probability(g.top_logprobs) for g in generations] == pytest.approx([0.5, 0.3, 0.9])
     with pytest.raises(ValueError, match="3 prompts but 2 seeds"):
         sample_each(judge, prompts, seeds=[1, 2], concurrency=3, max_tokens=8, temperature=0.0)
@@ -163,3 +157,14 @@ def test_results_written_before_critic_kinds_resume_as_generative(tmp_path):
         assert results.finished_ids(MURConfig(critic_concurrency=1)) == {"q0"}
         with pytest.raises(ValueError, match="critic_kind: 'generative' there, 'vote' now"):
             results.finished_ids(MURConfig(critic_kind="vote"))
+
+
+def test_verdicts_go_all_at_once_to_a_server_and_one_by_one_to_a_local_model():
+    from langchain_openai import ChatOpenAI
+
+    server = ChatOpenAI(base_url="http://127.0.0.1:9/v1", api_key="x", model="m", logprobs=True)
+    local = critic()
+    assert verdict_concurrency(MURConfig(), server, 4) == 4
+    assert verdict_concurrency(MURConfig(), local, 4) == 1
+    assert verdict_concurrency(MURConfig(critic_concurrency=2), local, 4) == 2
+    assert verdict_concurrency(MURConfig(critic_concurrency=1), server, 4) == 1
