@@ -89,6 +89,9 @@ def load_questions(args: argparse.Namespace) -> list[Problem]:
     path = Path(args.data).expanduser()
     if path.is_dir():
         path = path / DATA_FILE
+    if not path.is_file():
+        msg = f"{path}: no such file; pass --data the MATH-500 file ({DATA_FILE}) or the folder holding it"
+        raise UsageError(msg)
     problems, _ = load_problems(
         str(path), levels=parse_levels(args.level), records=args.records, limit=args.limit
     )
