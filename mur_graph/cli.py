@@ -86,7 +86,9 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
         policy, critic, policy_name, critic_name = load_models(args)
     graph = create_mur_graph(policy, critic=critic, config=config)
     err.print(
-        f"[bold]mur-graph[/bold] {config.mode} · {config.method} · γ={config.gamma} α={config.alpha} "
+        f"[bold]mur-graph[/bold] {config.mode} · {config.method}"
+        + (f" ({config.critic_kind} critic)" if config.method == "guided_search" else "")
+        + f" · γ={config.gamma} α={config.alpha} "
         f"N={config.candidates} · policy: {escape(policy_name)}"
     )
     started = time.perf_counter()

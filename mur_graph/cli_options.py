@@ -10,7 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from mur_graph.config import MODES, STEP_FORMAT_NAMES, MURConfig
-from mur_graph.scaling import ALIASES, scaling_methods
+from mur_graph.scaling import ALIASES, critic_kinds, scaling_methods
 
 EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
 """Limits used with the embedded 135M model on CPU unless given: the paper's (20 steps, 2048
@@ -35,6 +35,19 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
         default="guided_search",
         choices=[*scaling_methods(), *ALIASES],
         help="scaling method: guided_search, critic (critic_refine) or phi (phi_foresight)",
+    )
+    parser.add_argument(
+        "--critic-kind",
+        choices=critic_kinds(),
+        default="generative",
+        help="how guided search picks a candidate: generative (critic's P(Yes)), confidence (lowest "
+        "m_t) or vote (agreeing answers, else confidence); the last two cost no critic tokens",
+    )
+    parser.add_argument(
+        "--critic-concurrency",
+        type=int,
+        help="critic verdicts of one scaled step asked at once (default: all against a server, "
+        "one after another on a local model)",
     )
     if mode:
         parser.add_argument("--mode", choices=MODES, default="mur", help="mur (γ gate), per_step or cot")
@@ -117,7 +130,8 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
         settings["mode"] = args.mode
     if args.model is None:
         settings.update(EMBEDDED_DEMO_LIMITS)
-    for name in (*_SETTINGS, "gamma", "temperature", "token_budget", "seed"):
+    settings["critic_kind"] = getattr(args, "critic_kind", "generative")
+    for name in (*_SETTINGS, "gamma", "temperature", "token_budget", "seed", "critic_concurrency"):
         value = getattr(args, name, None)
         if value is not None:
             settings[name] = value

@@ -67,6 +67,12 @@ class MURConfig:
     """Let a step call the calculator by writing `<<expression>>` (docs/security.md)."""
     calculator_calls: int = 4
     """Most calculator calls in one step; the step ends at the next one."""
+    critic_kind: str = "generative"
+    """How guided search picks among its candidates: `generative` (the critic model's P(Yes), the
+    paper), `confidence` (lowest m_t) or `vote` (agreeing answers); see `critic_kinds()`."""
+    critic_concurrency: int | None = None
+    """Critic verdicts of one scaled step asked at the same time (1: one after another); None: all
+    N against a server, one after another on a local model (measured faster on CPU)."""
 
     @classmethod
     def paper(cls, method: str = "guided_search", **changes: Any) -> MURConfig:
@@ -79,6 +85,8 @@ class MURConfig:
             _fail("mode", self.mode, f"one of {', '.join(MODES)}")
         if not isinstance(self.method, str) or not self.method:
             _fail("method", self.method, "the name of a registered scaling method")
+        if not isinstance(self.critic_kind, str) or not self.critic_kind:
+            _fail("critic_kind", self.critic_kind, "the name of a registered critic kind")
         if not _finite(self.alpha) or not 0.0 <= self.alpha < 1.0:
             _fail("alpha", self.alpha, "a number in [0, 1)")
         if not _finite(self.gamma) or not 0.0 < self.gamma <= 1.0:
@@ -102,6 +110,10 @@ class MURConfig:
                 _fail(name, value, "an integer >= 1")
         if self.token_budget is not None and (not _is_int(self.token_budget) or self.token_budget < 1):
             _fail("token_budget", self.token_budget, "an integer >= 1, or None for no budget")
+        if self.critic_concurrency is not None and (
+            not _is_int(self.critic_concurrency) or self.critic_concurrency < 1
+        ):
+            _fail("critic_concurrency", self.critic_concurrency, "an integer >= 1, or None for automatic")
         if self.seed is not None and not _is_int(self.seed):
             _fail("seed", self.seed, "an integer, or None")
         for flag in ("bias_correction", "reuse_draft", "calculator"):

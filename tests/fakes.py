@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,3 +120,47 @@ class ScriptedChatModel(BaseChatModel):
             message = AIMessage(content=s.text, response_metadata=metadata)
             generations.append(ChatGeneration(message=message))
         return ChatResult(generations=generations)
+
+
+class KeyedChatModel(BaseChatModel):
+    """Answers a call by the one key found in its last message: order-free, so calls may overlap.
+
+    With `meet` > 1, each call waits (5 s at most) until `meet` calls are in flight at once: a
+    test that sets it fails (BrokenBarrierError) when the calls are made one after another.
+    """
+
+    replies: dict[str, Say]
+    meet: int = 1
+    _calls: list[Call] = PrivateAttr(default_factory=list)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _barrier: threading.Barrier | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any) -> None:
+        if self.meet > 1:
+            self._barrier = threading.Barrier(self.meet, timeout=5)
+
+    @property
+    def _llm_type(self) -> str:
+        return "keyed"
+
+    @property
+    def calls(self) -> list[Call]:
+        return self._calls
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        with self._lock:
+            self._calls.append(Call(list(messages), stop, dict(kwargs)))
+        if self._barrier is not None:
+            self._barrier.wait()
+        text = messages[-1].text
+        keys = [key for key in self.replies if key in text]
+        if len(keys) != 1:
+            msg = f"expected exactly one key of {list(self.replies)} in the call, found {keys}: {text!r}"
+            raise AssertionError(msg)
+        return ScriptedChatModel(script=[[self.replies[keys[0]]]])._generate(messages, stop, **kwargs)

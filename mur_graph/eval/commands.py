@@ -30,7 +30,7 @@ from mur_graph.cli_options import (
     load_models,
 )
 from mur_graph.config import MURConfig
-from mur_graph.eval.problems import Problem, load_problems
+from mur_graph.eval.problems import Problem, load_problems, parse_levels
 from mur_graph.eval.report import COLUMNS, Row, collect, format_cell, markdown_table, summarise
 from mur_graph.eval.results import ResultsFile, dataset_label, results_name
 
@@ -48,6 +48,9 @@ def add_eval_commands(commands: Any) -> None:
     report = commands.add_parser("report", help="tabulate results like the paper")
     report.add_argument("dirs", nargs="+", type=Path, help="folders (or files) of results")
     report.add_argument("--out", type=Path, help="Markdown file to write (default: DIR/report.md)")
+    report.add_argument(
+        "--questions", type=int, help="questions a full row holds (default: the most any row holds)"
+    )
     report.set_defaults(handler=_report)
 
     sweep = commands.add_parser("sweep", help="run MUR over several γ plus CoT and per-step; plot")
@@ -72,6 +75,12 @@ def add_eval_commands(commands: Any) -> None:
     )
     calibrate.add_argument("--tolerance", type=float, default=0.1, help="relative tolerance (default 0.1)")
     calibrate.add_argument("--max-trials", type=int, default=7, help="γ values to try at most")
+    calibrate.add_argument(
+        "--check",
+        type=Path,
+        metavar="SWEEP_DIR",
+        help="then run the chosen γ on this sweep folder's questions: where it lands vs the target",
+    )
     add_settings_options(calibrate, mode=False, gamma=False)
     add_model_options(calibrate)
     calibrate.set_defaults(handler=_calibrate)
@@ -85,13 +94,18 @@ def _add_data_options(parser: argparse.ArgumentParser, *, limit: bool = True) ->
     parser.add_argument("--kind", choices=["math", "choice"], help="grading (default: detected)")
     if limit:
         parser.add_argument("--limit", type=int, help="the first K questions only")
+    parser.add_argument("--level", help="only these difficulty levels (MATH), e.g. 1,2 or 1-2")
+    parser.add_argument("--records", type=int, help="look only at the first R records of the dataset")
     parser.add_argument("--concurrency", type=int, default=1, help="questions in flight (default 1)")
     parser.add_argument("--out", type=Path, required=True, help="folder for results (resumable)")
 
 
 def _load_problems(args: argparse.Namespace, err: Console, limit: int | None) -> list[Problem]:
     try:
-        problems, skipped = load_problems(args.dataset, split=args.split, kind=args.kind, limit=limit)
+        levels = parse_levels(args.level) if args.level else None
+        problems, skipped = load_problems(
+            args.dataset, split=args.split, kind=args.kind, limit=limit, levels=levels, records=args.records
+        )
     except (ValueError, FileNotFoundError) as exc:
         raise UsageError(str(exc)) from exc
     for skip in skipped:
@@ -165,7 +179,7 @@ def _report(args: argparse.Namespace, err: Console) -> int:
     if missing:
         msg = f"no such results folder: {', '.join(missing)}"
         raise UsageError(msg)
-    rows = summarise(collect(args.dirs))
+    rows = summarise(collect(args.dirs), questions=args.questions)
     if not rows:
         msg = f"no results in {', '.join(map(str, args.dirs))}; run mur-graph eval --out DIR first"
         raise UsageError(msg)
@@ -211,6 +225,7 @@ def _calibrate(args: argparse.Namespace, err: Console) -> int:
     if not dev or not holdout:
         msg = f"need {args.dev} dev and {args.holdout} held-out questions, the dataset has {len(problems)}"
         raise UsageError(msg)
+    same = _sweep_questions(args, err) if args.check is not None else []
     with err.status("loading the model…"):
         models = load_models(args)
 
@@ -237,6 +252,9 @@ def _calibrate(args: argparse.Namespace, err: Console) -> int:
         "within_tolerance_on_dev": found.within_tolerance,
         "trials": [{"gamma": g, quantity: v} for g, v in found.trials],
     }
+    if args.check is not None:
+        checked = base.replace(gamma=found.gamma)
+        summary["check"] = _check_on_sweep(args, same, checked, models, quantity, target, err)
     (args.out / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n")
     verdict = "within" if found.within_tolerance else "NOT within"
     err.print(
@@ -244,6 +262,56 @@ def _calibrate(args: argparse.Namespace, err: Console) -> int:
         f"{verdict} ±{args.tolerance:.0%}); held-out {held:.3g} ({(held - target) / target:+.1%})"
     )
     return 0
+
+
+def _sweep_questions(args: argparse.Namespace, err: Console) -> list[Problem]:
+    """The dataset's questions that the sweep folder `--check` holds results for.
+
+    Raises:
+        UsageError: the folder holds no result of this dataset.
+    """
+    label = dataset_label(args.dataset)
+    ids = {str(r["id"]) for r in collect([args.check]) if r["dataset"] == label}
+    same = [p for p in _load_problems(args, err, None) if p.id in ids]
+    if not same:
+        msg = f"no results of {label} in {args.check}; run mur-graph sweep --out {args.check} first"
+        raise UsageError(msg)
+    return same
+
+
+def _check_on_sweep(
+    args: argparse.Namespace,
+    same: Sequence[Problem],
+    config: MURConfig,
+    models: tuple[BaseChatModel, BaseChatModel, str, str],
+    quantity: str,
+    target: float,
+    err: Console,
+) -> dict[str, Any]:
+    """Run the calibrated γ on the sweep's questions, into the sweep's folder; redraw its plot."""
+    from mur_graph.eval.plots import plot_sweep
+
+    check_args = argparse.Namespace(**{**vars(args), "out": args.check})
+    path = _run_cell(same, config, models, check_args, err)
+    (row,) = summarise(collect([path]))
+    measured = float(row[quantity] or 0.0)
+    error = (measured - target) / target
+    within = abs(error) <= args.tolerance
+    err.print(
+        f"check on the sweep's {len(same)} questions: γ = {config.gamma:.4g} gives {quantity} "
+        f"{measured:.3g} ({error:+.1%} vs {target:g}, {'within' if within else 'NOT within'} "
+        f"±{args.tolerance:.0%})"
+    )
+    rows = summarise(collect([args.check]))
+    plot_sweep(rows, args.check / "sweep", title=f"{models[2]} · {len(same)} questions")
+    (args.check / "sweep.md").write_text(markdown_table(rows))
+    return {
+        "folder": str(args.check),
+        "questions": len(same),
+        quantity: measured,
+        "relative_error": error,
+        "within_tolerance": within,
+    }
 
 
 def _print_rows(console: Console, rows: list[Row]) -> None:
@@ -254,5 +322,5 @@ def _print_rows(console: Console, rows: list[Row]) -> None:
     for _, title in COLUMNS:
         table.add_column(title, justify="right")
     for row in rows:
-        table.add_row(*(format_cell(key, row[key]) for key, _ in COLUMNS))
+        table.add_row(*(format_cell(key, row[key], row) for key, _ in COLUMNS))
     console.print(table)

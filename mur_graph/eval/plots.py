@@ -9,8 +9,10 @@ from mur_graph.eval.report import Row
 
 
 def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path]:
-    """Draw one panel of accuracy vs mean total tokens per (dataset, method); write PNG and SVG.
+    """Draw one panel of accuracy vs mean total tokens per (dataset, method, critic); write PNG and SVG.
 
+    Each panel holds MUR's γ points, the CoT and per-step points and the straight line between
+    those two (a MUR point above it buys more accuracy per token than mixing the two baselines).
     Returns the written files. matplotlib renders locally (Agg backend): no network.
     """
     import matplotlib
@@ -18,11 +20,16 @@ def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = sorted({(r["dataset"], r["method"]) for r in rows})
+    scaled = {(r["dataset"], r["method"], r.get("critic")) for r in rows if r["mode"] != "cot"}
+    groups = sorted(scaled or {(r["dataset"], r["method"], None) for r in rows}, key=str)
     fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.2), squeeze=False)
-    for ax, (dataset, method) in zip(axes[0], groups, strict=True):
+    for ax, (dataset, method, critic) in zip(axes[0], groups, strict=True):
         cell = [
-            r for r in rows if (r["dataset"], r["method"]) == (dataset, method) and r["accuracy"] is not None
+            r
+            for r in rows
+            if (r["dataset"], r["method"]) == (dataset, method)
+            and (r["mode"] == "cot" or r.get("critic") == critic)
+            and r["accuracy"] is not None
         ]
         mur = sorted((r for r in cell if r["mode"] == "mur"), key=lambda r: r["gamma"])
         if mur:
@@ -35,12 +42,17 @@ def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path
                     textcoords="offset points",
                     xytext=(4, 4),
                 )
+        ends = {}
         for mode, marker, label in (("cot", "s", "CoT"), ("per_step", "^", "per-step scale")):
             for r in (r for r in cell if r["mode"] == mode):
                 ax.plot(r["total_tokens"], r["accuracy"], marker, markersize=9, label=label)
+                ends[mode] = (r["total_tokens"], r["accuracy"])
+        if len(ends) == 2:
+            (x0, y0), (x1, y1) = ends["cot"], ends["per_step"]
+            ax.plot([x0, x1], [y0, y1], ":", color="gray", label="CoT–per-step line")
         ax.set_xlabel("mean tokens per question (policy + critic)")
         ax.set_ylabel("accuracy (%)")
-        ax.set_title(f"{dataset} · {method}")
+        ax.set_title(f"{dataset} · {method}" + (f" · {critic} critic" if critic else ""))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     if title:

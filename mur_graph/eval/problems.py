@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +55,8 @@ def load_problems(
     split: str = "test",
     kind: Kind | None = None,
     limit: int | None = None,
+    levels: Collection[int] | None = None,
+    records: int | None = None,
 ) -> tuple[list[Problem], list[Skipped]]:
     """Load benchmark problems from a local file or a Hugging Face hub dataset.
 
@@ -67,7 +70,10 @@ def load_problems(
         split: The hub split to load (ignored for files).
         kind: The kind of every problem; None detects "choice" when every reference is a letter A–D
             and every question contains "(A)", else "math".
-        limit: Keep only the first `limit` valid problems.
+        limit: Keep only the first `limit` valid problems (after the other filters).
+        levels: Keep only records whose `level` (MATH's 1–5; "Level 2" also reads as 2) is one of
+            these; a record without a level is skipped.
+        records: Look only at the first `records` records of the source.
 
     Returns:
         The valid problems and the skipped records.
@@ -77,26 +83,34 @@ def load_problems(
         ValueError: The file is empty, not valid JSON, not a list of records, or the hub dataset
             cannot be loaded.
     """
-    if limit is not None and limit < 0:
-        msg = f"limit must be >= 0, got {limit}"
-        raise ValueError(msg)
+    for name, value in (("limit", limit), ("records", records)):
+        if value is not None and value < 0:
+            msg = f"{name} must be >= 0, got {value}"
+            raise ValueError(msg)
     path = Path(source).expanduser()
     if path.is_file():
-        records: Iterable[tuple[int, Any, str | None]] = _read_file(path)
+        rows: Iterable[tuple[int, Any, str | None]] = _read_file(path)
     elif _looks_like_path(source):
         msg = f"{source}: no such file"
         raise FileNotFoundError(msg)
     else:
-        records = _read_hub(source, split)
+        rows = _read_hub(source, split)
 
     fields: list[tuple[str, str, str, int]] = []
     skipped: list[Skipped] = []
-    for index, record, error in records:
-        if limit is not None and len(fields) >= limit:
+    for index, record, error in rows:
+        if (limit is not None and len(fields) >= limit) or (records is not None and index >= records):
             break
         if error is not None:
             skipped.append(Skipped(source, index, error))
             continue
+        if levels is not None:
+            level = record_level(record)
+            if level is None:
+                skipped.append(Skipped(source, index, "no level field (needed to filter by level)"))
+                continue
+            if level not in levels:
+                continue
         parsed = _parse_record(record, index)
         if isinstance(parsed, str):
             skipped.append(Skipped(source, index, parsed))
@@ -106,6 +120,32 @@ def load_problems(
     chosen = kind if kind is not None else _detect_kind([(q, r) for _, q, r, _ in fields])
     problems = [Problem(pid, q, r, chosen, source, i) for pid, q, r, i in fields]
     return problems, skipped
+
+
+def record_level(record: Any) -> int | None:
+    """The difficulty level of a record (`level`: 2 or "Level 2"), or None when it has none."""
+    value = record.get("level", record.get("Level")) if isinstance(record, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = re.search(r"\d+", value) if isinstance(value, str) else None
+    return int(match.group()) if match else None
+
+
+def parse_levels(text: str) -> set[int]:
+    """Levels from the command line: `1,2`, `1-2` or `3`.
+
+    Raises:
+        ValueError: the text is not such a list.
+    """
+    levels: set[int] = set()
+    for part in text.split(","):
+        bounds = part.strip().split("-")
+        if not 1 <= len(bounds) <= 2 or not all(b.strip().isdigit() for b in bounds):
+            msg = f"invalid levels {text!r}: give numbers and ranges like 1,2 or 1-2"
+            raise ValueError(msg)
+        low, high = int(bounds[0]), int(bounds[-1])
+        levels.update(range(low, high + 1))
+    return levels
 
 
 def _looks_like_path(source: str) -> bool:

@@ -1,4 +1,4 @@
-"""The paper-style table: per dataset × method × mode (× γ), accuracy, tokens, scale rate, time."""
+"""The paper-style table: per dataset × method × critic × mode (× γ), accuracy, tokens, time, pairs."""
 
 from __future__ import annotations
 
@@ -7,25 +7,34 @@ from pathlib import Path
 from typing import Any
 
 from mur_graph.eval.results import latest_by_id, read_records
+from mur_graph.eval.stats import Paired, critic_signal, paired, wilson_interval
 from mur_graph.scaling import canonical_method
+from mur_graph.scaling.critics import DEFAULT_CRITIC_KIND
 
 Row = dict[str, Any]
 
 COLUMNS = (
     ("dataset", "dataset"),
     ("method", "method"),
+    ("critic", "critic"),
     ("mode", "mode"),
     ("gamma", "γ"),
     ("questions", "n"),
     ("failed", "failed"),
-    ("accuracy", "accuracy %"),
+    ("accuracy", "accuracy % [95% CI]"),
     ("policy_tokens", "policy tok/q"),
     ("critic_tokens", "critic tok/q"),
     ("total_tokens", "total tok/q"),
     ("vs_per_step", "tokens vs per-step"),
     ("scale_rate", "scale rate"),
     ("wall_s", "s/q"),
+    ("paired_per_step", "vs per-step won/lost (p)"),
+    ("paired_cot", "vs CoT won/lost (p)"),
+    ("not_first", "winner ≠ 0"),
+    ("score_spread", "median spread"),
 )
+NO_SIGNAL = 1e-3
+"""A median score spread below this is reported as `≈0 (no signal)`."""
 
 
 def collect(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -38,55 +47,111 @@ def collect(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return records
 
 
-def summarise(records: Sequence[dict[str, Any]]) -> list[Row]:
-    """One row per (dataset, method, mode, γ, bias correction), with the MUR / per-step token ratio."""
-    cells: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+def critic_label(settings: dict[str, Any]) -> str | None:
+    """The critic kind that chose the kept steps, or None where no candidate is ever chosen."""
+    method = canonical_method(settings["method"])
+    if method != "guided_search" or settings["mode"] == "cot":
+        return None
+    return str(settings.get("critic_kind", DEFAULT_CRITIC_KIND))
+
+
+def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None) -> list[Row]:
+    """One row per (dataset, method, critic kind, mode, γ, bias correction).
+
+    Besides accuracy (with its 95 % Wilson interval), tokens, scale rate and seconds per question,
+    a row compares itself, question by question, with the per-step row (MUR rows) and the CoT row
+    (MUR and per-step rows) of the same dataset, method and critic: won / lost counts and the
+    exact McNemar p-value on the questions both answered. A row with fewer answered questions
+    than `questions` (default: the most questions any row of its dataset holds) is partial.
+    """
+    cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
     for record in records:
         settings = record["settings"]
         gamma = settings["gamma"] if settings["mode"] == "mur" else None
         method = canonical_method(settings["method"])
-        key = (record["dataset"], method, settings["mode"], gamma, settings.get("bias_correction", False))
-        cells.setdefault(key, []).append(record)
+        bias = settings.get("bias_correction", False)
+        key = (record["dataset"], method, critic_label(settings), settings["mode"], gamma, bias)
+        cells.setdefault(key, {})[str(record["id"])] = record  # one record per question
+    expected: dict[str, int] = {}
+    for (dataset, *_), by_id in cells.items():
+        expected[dataset] = max(expected.get(dataset, 0), questions or 0, len(by_id))
     rows = []
-    for (dataset, method, mode, gamma, bias), runs in sorted(cells.items(), key=_order):
-        ok = [r for r in runs if r["status"] == "ok"]
+    for (dataset, method, critic, mode, gamma, bias), by_id in sorted(cells.items(), key=_order):
+        ok = [r for r in by_id.values() if r["status"] == "ok"]
         n = len(ok)
+        correct = sum(bool(r["correct"]) for r in ok)
         steps = sum(r["result"]["n_steps"] for r in ok)
+        signal = critic_signal(ok) if mode != "cot" else None
         rows.append(
             {
                 "dataset": dataset,
                 "method": method + (" (bias-corrected)" if bias else ""),
+                "critic": critic,
                 "mode": mode,
                 "gamma": gamma,
                 "questions": n,
-                "failed": len(runs) - n,
-                "accuracy": 100.0 * sum(bool(r["correct"]) for r in ok) / n if n else None,
+                "expected": expected[dataset],
+                "failed": len(by_id) - n,
+                "accuracy": 100.0 * correct / n if n else None,
+                "accuracy_ci": tuple(100.0 * x for x in wilson_interval(correct, n)) if n else None,
                 "policy_tokens": _mean(r["result"]["totals"]["policy"] for r in ok),
                 "critic_tokens": _mean(r["result"]["totals"]["critic"] for r in ok),
                 "total_tokens": _mean(r["result"]["totals"]["total"] for r in ok),
                 "scale_rate": sum(r["result"]["n_scaled"] for r in ok) / steps if steps else None,
                 "wall_s": _mean(r["wall_time_s"] for r in ok),
+                "not_first": signal.not_first if signal else None,
+                "score_spread": signal.median_spread if signal else None,
+                "signal_steps": signal.steps if signal else 0,
+                "_correct": {str(r["id"]): bool(r["correct"]) for r in ok},
                 "_base": (dataset, method, bias),
             }
         )
-    per_step = {row["_base"]: row["total_tokens"] for row in rows if row["mode"] == "per_step"}
+    per_step = {(r["_base"], r["critic"]): r for r in rows if r["mode"] == "per_step"}
+    cot = {r["_base"]: r for r in rows if r["mode"] == "cot"}
     for row in rows:
-        base = per_step.get(row.pop("_base"))
-        row["vs_per_step"] = row["total_tokens"] / base if base and row["total_tokens"] is not None else None
+        base = per_step.get((row["_base"], row["critic"]))
+        tokens = base["total_tokens"] if base else None
+        row["vs_per_step"] = (
+            row["total_tokens"] / tokens if tokens and row["total_tokens"] is not None else None
+        )
+        row["paired_per_step"] = (
+            paired(row["_correct"], base["_correct"]) if base and row["mode"] == "mur" else None
+        )
+        baseline = cot.get(row["_base"])
+        row["paired_cot"] = (
+            paired(row["_correct"], baseline["_correct"]) if baseline and row["mode"] != "cot" else None
+        )
+    for row in rows:
+        del row["_base"], row["_correct"]
     return rows
 
 
 def markdown_table(rows: Sequence[Row]) -> str:
     """The rows as a Markdown table."""
     lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(format_cell(key, row[key]) for key, _ in COLUMNS) + " |" for row in rows]
+    lines += ["| " + " | ".join(format_cell(key, row[key], row) for key, _ in COLUMNS) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def format_cell(key: str, value: Any) -> str:
-    """A table cell: ratios and rates with two decimals, other numbers with one."""
+def format_cell(key: str, value: Any, row: Row | None = None) -> str:
+    """A table cell: ratios and rates with two decimals, other numbers with one.
+
+    With its `row`, the accuracy carries its interval and `n` says when the row is partial.
+    """
+    row = row or {}
+    if key == "questions" and row.get("expected", 0) > (value or 0):
+        return f"partial ({value} of {row['expected']})"
     if value is None:
         return "—"
+    if isinstance(value, Paired):
+        return f"{value.won}/{value.lost} (p={value.p_value:.2g})"
+    if key == "accuracy" and row.get("accuracy_ci"):
+        low, high = row["accuracy_ci"]
+        return f"{value:.1f} [{low:.1f}, {high:.1f}]"
+    if key == "not_first":
+        return f"{100 * value:.0f}%"
+    if key == "score_spread":
+        return "≈0 (no signal)" if value < NO_SIGNAL else f"{value:.3g}"
     if isinstance(value, float):
         return f"{value:.2f}" if key in ("vs_per_step", "scale_rate", "gamma") else f"{value:.1f}"
     return str(value)
@@ -98,5 +163,6 @@ def _mean(values: Iterable[float]) -> float | None:
 
 
 def _order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
-    dataset, method, mode, gamma, bias = item[0]
-    return (dataset, method, bias, {"cot": 0, "mur": 1, "per_step": 2}.get(mode, 3), gamma or 0.0)
+    dataset, method, critic, mode, gamma, bias = item[0]
+    modes = {"cot": 0, "mur": 1, "per_step": 2}
+    return (dataset, method, bias, critic or "", modes.get(mode, 3), gamma or 0.0)

@@ -18,13 +18,21 @@ from typing import IO, Any
 
 from mur_graph.config import MURConfig
 
-SETTINGS_THAT_MAY_DIFFER = ("seed",)
+SETTINGS_THAT_MAY_DIFFER = ("seed", "critic_concurrency")
 """Settings a resumed run may change without mixing incomparable results."""
+_DEFAULTS = MURConfig().to_dict()
 
 
 def results_name(dataset: str, config: MURConfig) -> str:
-    """File name of one (dataset, method, mode, γ) cell, e.g. `math_500__guided_search__mur__g0.8.jsonl`."""
-    parts = [dataset, config.method, config.mode]
+    """File name of one (dataset, method, critic kind, mode, γ) cell.
+
+    E.g. `math_500__guided_search__mur__g0.8.jsonl`; a critic kind other than the paper's
+    generative one is named after the method: `math_500__guided_search__confidence__mur__g0.8.jsonl`.
+    """
+    parts = [dataset, config.method]
+    if config.critic_kind != _DEFAULTS["critic_kind"]:
+        parts.append(config.critic_kind)
+    parts.append(config.mode)
     if config.mode == "mur":
         parts.append(f"g{config.gamma:g}")
     if config.bias_correction:
@@ -143,11 +151,14 @@ class ResultsFile:
 
 
 def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in settings.items() if k not in SETTINGS_THAT_MAY_DIFFER}
+    """The settings that must match, a setting older records lack read as its default."""
+    full = _DEFAULTS | settings
+    return {k: v for k, v in full.items() if k not in SETTINGS_THAT_MAY_DIFFER}
 
 
 def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
-    keys: Iterator[str] = (k for k in sorted(set(old) | set(new)) if k not in SETTINGS_THAT_MAY_DIFFER)
+    old, new = _comparable(old), _comparable(new)
+    keys: Iterator[str] = iter(sorted(set(old) | set(new)))
     return ", ".join(
         f"{k}: {old.get(k)!r} there, {new.get(k)!r} now" for k in keys if old.get(k) != new.get(k)
     )

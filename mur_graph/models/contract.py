@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration
-from langchain_core.runnables.config import ensure_config
+from langchain_core.runnables.config import ContextThreadPoolExecutor, ensure_config
 
 from mur_graph.uncertainty import is_logprob
 
@@ -125,6 +125,52 @@ def sample(
         generations.extend(read_generation(model, g, single=len(batch) == 1) for g in batch[:want])
         attempts += 1
     return generations
+
+
+def sample_each(
+    model: BaseChatModel,
+    prompts: Sequence[Sequence[BaseMessage]],
+    *,
+    seeds: Sequence[int | None],
+    concurrency: int,
+    max_tokens: int,
+    temperature: float,
+    top_logprobs: int = 0,
+) -> list[Generation]:
+    """Sample one completion of each prompt, up to `concurrency` calls in flight; keep prompt order.
+
+    The calls run in LangChain's context-copying thread pool (what `Runnable.batch` uses), so a
+    server gets `concurrency` requests at once and traces keep every call; the result of each
+    prompt is what `sample()` returns for it alone, with its own seed. `concurrency=1` asks one
+    after another.
+
+    Raises:
+        ValueError: `seeds` and `prompts` differ in length, or `concurrency` < 1.
+        MissingLogprobsError: see `sample()`, as are the other errors it raises.
+    """
+    if len(seeds) != len(prompts):
+        msg = f"sample_each got {len(prompts)} prompts but {len(seeds)} seeds; pass one seed per prompt"
+        raise ValueError(msg)
+    if concurrency < 1:
+        msg = f"invalid concurrency {concurrency}: must be an integer >= 1"
+        raise ValueError(msg)
+
+    def one(i: int) -> Generation:
+        (generation,) = sample(
+            model,
+            prompts[i],
+            n=1,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            seed=seeds[i],
+            top_logprobs=top_logprobs,
+        )
+        return generation
+
+    if concurrency == 1 or len(prompts) <= 1:
+        return [one(i) for i in range(len(prompts))]
+    with ContextThreadPoolExecutor(max_workers=min(concurrency, len(prompts))) as pool:
+        return list(pool.map(one, range(len(prompts))))
 
 
 def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single: bool) -> Generation:
@@ -246,6 +292,11 @@ def _as_logprob(value: object) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return math.nan
+
+
+def is_server(model: BaseChatModel) -> bool:
+    """Whether `model` is a client of an OpenAI-compatible server, which serves requests concurrently."""
+    return _is_openai_compatible(model)
 
 
 def _is_openai_compatible(model: BaseChatModel) -> bool:

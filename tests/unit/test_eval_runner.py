@@ -189,7 +189,10 @@ def test_report_rows_hold_accuracy_tokens_scale_rate_and_the_ratio_to_per_step()
     assert mur["vs_per_step"] == pytest.approx(400 / 800)
     assert per_step["accuracy"] == 50.0 and cot["gamma"] is None
     table = markdown_table(rows)
-    assert "| toy | guided_search | mur | 0.80 | 2 | 1 | 100.0 |" in table
+    assert (
+        "| toy | guided_search | generative | mur | 0.80 | partial (2 of 3) | 1 | 100.0 [34.2, 100.0] |"
+        in table
+    )
 
 
 def test_calibration_lands_within_tolerance_of_a_reachable_target():
@@ -213,7 +216,8 @@ def test_sweep_plot_is_written_as_png_and_svg(tmp_path):
     written = plot_sweep(rows, tmp_path / "sweep", title="toy")
     assert [p.suffix for p in written] == [".png", ".svg"]
     assert written[0].read_bytes()[:4] == b"\x89PNG" and written[0].stat().st_size > 10_000
-    assert "γ=0.8" in written[1].read_text()
+    svg = written[1].read_text()
+    assert "γ=0.8" in svg and "CoT–per-step line" in svg and "toy · guided_search · generative critic" in svg
 
 
 def test_dataset_labels(tmp_path):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mur_graph.eval.problems import Problem, Skipped, load_problems
+from mur_graph.eval.problems import Problem, Skipped, load_problems, parse_levels
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "mur_data"
 
@@ -200,3 +200,26 @@ def test_kind_detection_and_override(tmp_path):
     path.write_text(json.dumps([*choice, {"input": "Which letter?", "target": "A"}]))
     assert {p.kind for p in load_problems(str(path))[0]} == {"math"}
     assert {p.kind for p in load_problems(str(path), kind="choice")[0]} == {"choice"}
+
+
+def test_levels_and_records_filter_before_the_limit(tmp_path):
+    levels = [1, "Level 2", 3, 2, None, 1]
+    records = [{"id": f"r{i}", "input": f"q{i}", "target": "1", "level": lv} for i, lv in enumerate(levels)]
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(records))
+    problems, skipped = load_problems(str(path), levels=parse_levels("1-2"))
+    assert [p.id for p in problems] == ["r0", "r1", "r3", "r5"]
+    assert skipped == [Skipped(str(path), 4, "no level field (needed to filter by level)")]
+    problems, _ = load_problems(str(path), levels={1, 2}, records=4, limit=2)
+    assert [p.id for p in problems] == ["r0", "r1"]
+    assert [p.id for p in load_problems(str(path), levels={2}, records=4)[0]] == ["r1", "r3"]
+    assert parse_levels("1,3-4") == {1, 3, 4}
+    with pytest.raises(ValueError, match="like 1,2 or 1-2"):
+        parse_levels("easy")
+    with pytest.raises(ValueError, match="records must be >= 0"):
+        load_problems(str(path), records=-1)
+
+
+def test_shared_math500_levels_1_2_of_the_first_400(shared):
+    problems, skipped = load_problems(str(shared / "math_500_test.json"), levels={1, 2}, records=400)
+    assert (len(problems), skipped) == (109, [])

@@ -1,0 +1,166 @@
+r"""Paired MATH-500 runs: CoT, per-step and MUR for each critic kind, question by question, resumable.
+
+For every question (MATH-500 levels 1–2 of the first 400 records by default), the script runs
+each cell — `cot`, then `per_step` and `mur` (the paper's γ) for each critic kind of guided
+search, and the same three modes for each other method asked for — before it moves on to the
+next question, all with the same seed. A run stopped at any point is therefore still paired:
+every cell holds the same questions, give or take the one in flight. Each cell is an ordinary
+`mur-graph eval` results file (one fsync'd JSON line per question) under
+`benchmarks/results/NAME/`; running the same command again skips what is done and retries what
+failed. At the end it prints `mur-graph report` of the folder (and writes its report.md).
+
+    PYTHONPATH=. python benchmarks/paired_math500.py --model qwen2.5-coder-1.5b \
+        --data ../shared/mur_data --name qwen2.5-coder-1.5b --seed 0
+
+The data path can also come from $MUR_DATA (a folder holding math_500_test.json, or the file).
+Every `mur-graph eval` setting (--max-steps, --calculator, --alpha, --candidates, --base-url, …)
+is accepted and applies to all cells; --methods critic,phi --limit 50 runs the other methods on
+the first 50 of the same questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from mur_graph.cli import main as mur_graph_main
+from mur_graph.cli_options import UsageError, add_model_options, add_settings_options, config_from_args
+from mur_graph.config import MURConfig
+from mur_graph.eval.problems import Problem, load_problems, parse_levels
+from mur_graph.eval.results import ResultsFile, results_name
+from mur_graph.eval.runner import run_eval
+from mur_graph.scaling import canonical_method, critic_kinds
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DATA_FILE = "math_500_test.json"
+DATASET = "math_500"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The runner's own options, plus every `mur-graph eval` setting and model option."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", default=os.environ.get("MUR_DATA"), help="MATH-500 file or its folder")
+    parser.add_argument("--name", help="results folder under benchmarks/results/ (default: the model)")
+    parser.add_argument("--out", type=Path, help="results folder (overrides --name)")
+    parser.add_argument("--level", default="1,2", help="MATH levels, e.g. 1,2 or 1-5 (default 1,2)")
+    parser.add_argument("--records", type=int, default=400, help="first R records only (default 400)")
+    parser.add_argument("--limit", type=int, help="the first K questions of those only")
+    parser.add_argument("--methods", default="guided_search", help="comma-separated methods")
+    parser.add_argument("--critic-kinds", default="generative,confidence,vote", help="guided search's")
+    parser.add_argument("--modes", default="cot,per_step,mur", help="comma-separated modes")
+    add_settings_options(parser, mode=False, gamma=False)
+    parser.add_argument("--gamma", type=float, help="MUR's γ (default: the paper's per method)")
+    add_model_options(parser)
+    parser.set_defaults(seed=0)
+    return parser.parse_args(argv)
+
+
+def cell_configs(args: argparse.Namespace) -> list[MURConfig]:
+    """Every cell, in the order one question visits them."""
+    kinds = _names(args.critic_kinds)
+    modes = _names(args.modes)
+    unknown = sorted(set(kinds) - set(critic_kinds()))
+    if unknown:
+        msg = f"unknown critic kinds {unknown}; registered: {', '.join(critic_kinds())}"
+        raise UsageError(msg)
+    configs: list[MURConfig] = []
+    for method in _names(args.methods):
+        guided = canonical_method(method) == "guided_search"  # an unknown method fails here
+        per_method = argparse.Namespace(**{**vars(args), "method": method})
+        for mode in modes:
+            # CoT never asks a critic, and only guided search has critic kinds: one cell each.
+            for kind in kinds if guided and mode != "cot" else ["generative"]:
+                configs.append(config_from_args(per_method, mode=mode, critic_kind=kind))
+    return configs
+
+
+def load_questions(args: argparse.Namespace) -> list[Problem]:
+    """MATH-500 problems of the chosen levels among the first records."""
+    if not args.data:
+        msg = "pass --data (the MATH-500 file or its folder) or set $MUR_DATA"
+        raise UsageError(msg)
+    path = Path(args.data).expanduser()
+    if path.is_dir():
+        path = path / DATA_FILE
+    if not path.is_file():
+        msg = f"{path}: no such file; pass --data the MATH-500 file ({DATA_FILE}) or the folder holding it"
+        raise UsageError(msg)
+    problems, _ = load_problems(
+        str(path), levels=parse_levels(args.level), records=args.records, limit=args.limit
+    )
+    if not problems:
+        msg = f"no question of levels {args.level} among the first {args.records} records of {path}"
+        raise UsageError(msg)
+    return problems
+
+
+async def run_paired(
+    problems: list[Problem], cells: list[tuple[MURConfig, Any, ResultsFile]], names: tuple[str, str]
+) -> None:
+    """Run every cell on one question before the next question; print a line per question."""
+    for number, problem in enumerate(problems, 1):
+        marks = []
+        for config, graph, results in cells:
+            tally = await run_eval(
+                [problem],
+                graph,
+                config,
+                results,
+                dataset=DATASET,
+                policy_name=names[0],
+                critic_name=names[1],
+            )
+            if tally.skipped:
+                marks.append(f"{_short(config)}=done")
+                continue
+            record = tally.records[-1]
+            if record["status"] != "ok":
+                marks.append(f"{_short(config)}=FAILED")
+                continue
+            total = record["result"]["totals"]["total"]
+            marks.append(f"{_short(config)}={'✓' if record['correct'] else '✗'}{total}t")
+        print(f"[{number}/{len(problems)}] {problem.id}: {' '.join(marks)}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from mur_graph.cli_options import load_models
+    from mur_graph.graph import create_mur_graph
+
+    try:
+        configs = cell_configs(args)
+        problems = load_questions(args)
+    except (UsageError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = args.out or RESULTS / (args.name or (args.model or "smollm2").replace("/", "__"))
+    print(f"{len(problems)} questions × {len(configs)} cells → {out}", flush=True)
+    policy, critic, policy_name, critic_name = load_models(args)
+    with ExitStack() as stack:
+        cells = []
+        for config in configs:
+            results = stack.enter_context(ResultsFile(out / results_name(DATASET, config)))
+            results.finished_ids(config)  # other settings in the file fail here, before any run
+            cells.append((config, create_mur_graph(policy, critic=critic, config=config), results))
+        asyncio.run(run_paired(problems, cells, (policy_name, critic_name)))
+    return mur_graph_main(["report", str(out)])
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _short(config: MURConfig) -> str:
+    kind = "" if config.mode == "cot" or config.critic_kind == "generative" else f"/{config.critic_kind}"
+    return f"{config.method}{kind}/{config.mode}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

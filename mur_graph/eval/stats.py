@@ -1,0 +1,111 @@
+"""The report's statistics: Wilson intervals, exact McNemar tests, and how much a critic decides.
+
+Plain Python (math.comb): no scipy.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Z_95 = 1.959963984540054
+"""The standard normal quantile of 0.975."""
+
+
+def wilson_interval(correct: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion `correct`/`n` (95 % by default), as fractions.
+
+    (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n), with p = correct/n.
+
+    Raises:
+        ValueError: n < 1, or `correct` outside [0, n].
+    """
+    if n < 1 or not 0 <= correct <= n:
+        msg = f"need 0 <= correct <= n and n >= 1, got correct={correct}, n={n}"
+        raise ValueError(msg)
+    p = correct / n
+    scale = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / scale
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / scale
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def mcnemar_exact(won: int, lost: int) -> float:
+    """Two-sided exact McNemar p-value: a binomial(won + lost, 1/2) test on the discordant pairs.
+
+    p = min(1, 2 · Σ_{k ≤ min(won, lost)} C(n, k) / 2ⁿ) with n = won + lost; 1 when n = 0.
+    """
+    if won < 0 or lost < 0:
+        msg = f"discordant counts must be >= 0, got won={won}, lost={lost}"
+        raise ValueError(msg)
+    n = won + lost
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(won, lost) + 1))
+    return min(1.0, 2 * tail / 2**n)
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A paired comparison of row A against row B on the questions both answered."""
+
+    questions: int
+    won: int
+    """Questions A got right and B wrong."""
+    lost: int
+    """Questions A got wrong and B right."""
+
+    @property
+    def p_value(self) -> float:
+        """The exact two-sided McNemar p-value."""
+        return mcnemar_exact(self.won, self.lost)
+
+
+def paired(a: Mapping[str, bool], b: Mapping[str, bool]) -> Paired:
+    """Compare two rows' correctness by question id, on the ids both hold."""
+    common = a.keys() & b.keys()
+    won = sum(1 for q in common if a[q] and not b[q])
+    lost = sum(1 for q in common if b[q] and not a[q])
+    return Paired(len(common), won, lost)
+
+
+@dataclass(frozen=True)
+class CriticSignal:
+    """How much a critic decided on the scaled steps of a set of runs."""
+
+    steps: int
+    """Scaled steps with candidates to choose from."""
+    not_first: float | None
+    """Fraction of them where the kept candidate is not candidate 0."""
+    median_spread: float | None
+    """Median over them of max − min of the readable scores (steps with at least two)."""
+
+
+def critic_signal(records: Iterable[Mapping[str, Any]]) -> CriticSignal:
+    """How often the winner is not candidate 0, and the median score spread, over scaled steps.
+
+    `records` are results records (`mur-graph eval` lines with a `result`) or result documents;
+    failed records are skipped. A critic that gives every candidate the same score has a spread
+    of ≈0 and then always keeps candidate 0: it carries no signal.
+    """
+    chosen: list[int] = []
+    spreads: list[float] = []
+    for record in records:
+        if record.get("status", "ok") != "ok":
+            continue
+        document = record.get("result", record)
+        for step in document.get("steps", []):
+            if not step.get("scaled") or not step.get("candidates") or step.get("selected") is None:
+                continue
+            chosen.append(int(step["selected"]))
+            scores = [c["score"] for c in step["candidates"] if c.get("score") is not None]
+            if len(scores) >= 2:
+                spreads.append(max(scores) - min(scores))
+    return CriticSignal(
+        steps=len(chosen),
+        not_first=sum(1 for i in chosen if i != 0) / len(chosen) if chosen else None,
+        median_spread=statistics.median(spreads) if spreads else None,
+    )

@@ -1,0 +1,57 @@
+"""`mur-graph sweep`, `calibrate --check` and `report` end to end on an order-free fake model."""
+
+import json
+
+import pytest
+
+from mur_graph.cli import main
+from mur_graph.eval import commands
+from tests.unit.test_eval_runner import Arithmetic
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    model = Arithmetic(delay=0.0)  # answers "the answer is N" at step 0: 15 tokens a question
+    monkeypatch.setattr(commands, "load_models", lambda args: (model, model, "fake", "fake"))
+    path = tmp_path / "d.jsonl"
+    lines = [
+        {"id": f"q{i}", "input": f"What is {i} + 2?", "target": str(i + 2), "level": 1} for i in range(3)
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines))
+    return path
+
+
+def test_calibrate_check_runs_the_chosen_gamma_on_the_sweeps_questions(data, tmp_path, capsys):
+    sweep = tmp_path / "sweep"
+    base = ["--dataset", str(data), "--critic-kind", "confidence"]
+    assert main(["sweep", *base, "--out", str(sweep), "--gammas", "0.5,0.9", "--limit", "2"]) == 0
+    assert (sweep / "sweep.png").exists()
+    calibrate = ["calibrate", *base, "--out", str(tmp_path / "cal"), "--target-tokens", "15"]
+    assert main([*calibrate, "--dev", "1", "--holdout", "1", "--check", str(sweep)]) == 0
+    summary = json.loads((tmp_path / "cal" / "calibration.json").read_text())
+    assert summary["gamma"] == 0.05
+    assert summary["check"] == {
+        "folder": str(sweep),
+        "questions": 2,  # the sweep's two, not the dataset's three
+        "total_tokens": 15.0,
+        "relative_error": 0.0,
+        "within_tolerance": True,
+    }
+    assert (sweep / "d__guided_search__confidence__mur__g0.05.jsonl").exists()
+    assert "| d | guided_search | confidence | mur | 0.05 | 2 |" in (sweep / "sweep.md").read_text()
+    assert "check on the sweep's 2 questions" in capsys.readouterr().err
+
+
+def test_calibrate_check_needs_a_sweep_of_the_same_dataset(data, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["calibrate", "--dataset", str(data), "--out", str(tmp_path / "c"), "--target-tokens", "15"]
+    assert main([*argv, "--dev", "1", "--holdout", "1", "--check", str(empty)]) == 2
+    assert "no results of d in" in capsys.readouterr().err
+
+
+def test_report_marks_partial_rows_against_the_expected_questions(data, tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["eval", "--dataset", str(data), "--out", str(out), "--mode", "cot", "--level", "1"]) == 0
+    assert main(["report", str(out), "--questions", "5"]) == 0
+    assert "partial (3 of 5)" in (out / "report.md").read_text()

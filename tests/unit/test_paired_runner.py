@@ -1,0 +1,76 @@
+"""benchmarks/paired_math500.py on an order-free fake model: cells, pairing, resume, report."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from mur_graph import cli_options
+from mur_graph.eval.results import read_records
+from tests.unit.test_eval_runner import Arithmetic
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "paired_math500.py"
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    spec = importlib.util.spec_from_file_location("paired_math500", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = Arithmetic(delay=0.0)
+    monkeypatch.setattr(cli_options, "load_models", lambda args: (model, model, "fake", "fake"))
+    return module
+
+
+@pytest.fixture
+def data(tmp_path):
+    levels = [1, 3, 2, 1, 2]
+    path = tmp_path / "math_500_test.json"
+    records = [
+        {"id": f"q{i}", "input": f"What is {i} + 2?", "target": str(i + 2), "level": lv}
+        for i, lv in enumerate(levels)
+    ]
+    path.write_text(json.dumps(records))
+    return tmp_path
+
+
+def test_every_cell_runs_the_same_questions_and_a_rerun_resumes(runner, data, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["--data", str(data), "--out", str(out), "--critic-kinds", "confidence,vote", "--records", "4"]
+    assert runner.main(argv) == 0
+    names = sorted(p.name for p in out.glob("*.jsonl"))
+    assert names == [
+        "math_500__guided_search__confidence__mur__g0.8.jsonl",
+        "math_500__guided_search__confidence__per_step.jsonl",
+        "math_500__guided_search__cot.jsonl",
+        "math_500__guided_search__vote__mur__g0.8.jsonl",
+        "math_500__guided_search__vote__per_step.jsonl",
+    ]
+    for name in names:  # levels 1-2 of the first 4 records, paired: same ids, same seed
+        records = read_records(out / name)
+        assert [r["id"] for r in records] == ["q0", "q2", "q3"]
+        assert {r["settings"]["seed"] for r in records} == {0}
+    printed = capsys.readouterr().out
+    assert "[1/3] q0: guided_search/cot=✓15t guided_search/confidence/per_step=✓75t" in printed
+    assert "| math_500 | guided_search | vote | per_step |" in (out / "report.md").read_text()
+    assert runner.main([*argv, "--modes", "cot"]) == 0
+    assert "[3/3] q3: guided_search/cot=done" in capsys.readouterr().out
+
+
+def test_other_methods_get_one_cell_per_mode_and_bad_input_is_refused(
+    runner, data, tmp_path, capsys, monkeypatch
+):
+    args = runner.parse_args(["--data", str(data), "--methods", "critic,phi", "--critic-kinds", "vote"])
+    configs = runner.cell_configs(args)
+    assert [(c.method, c.critic_kind, c.mode) for c in configs] == [
+        (m, "generative", mode) for m in ("critic", "phi") for mode in ("cot", "per_step", "mur")
+    ]
+    assert {c.gamma for c in configs} == {0.9}
+    assert runner.main(["--data", str(data), "--critic-kinds", "oracle"]) == 2
+    assert "unknown critic kinds ['oracle']" in capsys.readouterr().err
+    assert runner.main(["--data", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere: no such file; pass --data the MATH-500 file" in capsys.readouterr().err
+    monkeypatch.delenv("MUR_DATA", raising=False)
+    assert runner.main([]) == 2
+    assert "pass --data (the MATH-500 file or its folder) or set $MUR_DATA" in capsys.readouterr().err

@@ -1,0 +1,110 @@
+"""The report's statistics, pinned to hand-computed values, and the paired, per-critic table."""
+
+import pytest
+
+from mur_graph.eval.report import format_cell, markdown_table, summarise
+from mur_graph.eval.stats import Paired, critic_signal, mcnemar_exact, paired, wilson_interval
+
+
+def test_wilson_interval_matches_hand_computed_values():
+    # 7/10: centre (0.7 + z²/20)/(1 + z²/10) = 0.64449, half-width 0.24771
+    assert wilson_interval(7, 10) == pytest.approx((0.3968, 0.8922), abs=1e-4)
+    # 0/10: the interval starts at 0 and ends at (z²/10)/(1 + z²/10) = 0.27753
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(2, 2) == pytest.approx((0.3424, 1.0), abs=1e-4)
+    with pytest.raises(ValueError, match="n >= 1"):
+        wilson_interval(0, 0)
+    with pytest.raises(ValueError, match="0 <= correct <= n"):
+        wilson_interval(3, 2)
+
+
+def test_mcnemar_is_an_exact_two_sided_binomial_test_on_the_discordant_pairs():
+    assert mcnemar_exact(5, 1) == pytest.approx(2 * (1 + 6) / 64)  # 0.21875
+    assert mcnemar_exact(1, 5) == mcnemar_exact(5, 1)
+    assert mcnemar_exact(10, 0) == pytest.approx(2 / 1024)
+    assert mcnemar_exact(3, 3) == 1.0  # 2 · 42/64 > 1 is capped
+    assert mcnemar_exact(0, 0) == 1.0
+    with pytest.raises(ValueError, match="must be >= 0"):
+        mcnemar_exact(-1, 2)
+
+
+def test_paired_counts_only_questions_both_rows_answered():
+    a = {"q1": True, "q2": True, "q3": False, "q4": True}
+    b = {"q1": False, "q2": True, "q3": True, "q5": False}
+    assert paired(a, b) == Paired(questions=3, won=1, lost=1)
+
+
+def step(scores, selected, scaled=True):
+    candidates = [{"score": s} for s in scores]
+    return {"scaled": scaled, "candidates": candidates, "selected": selected}
+
+
+def test_critic_signal_counts_non_first_winners_and_the_median_spread_of_scaled_steps():
+    records = [
+        {
+            "status": "ok",
+            "result": {"steps": [step([0.2, 0.9], 1), step([0.5, 0.4], 0), step([], None, False)]},
+        },
+        {"status": "ok", "result": {"steps": [step([None, 0.3, 0.3], 1)]}},
+        {"status": "failed", "error": "x"},
+    ]
+    signal = critic_signal(records)
+    assert signal.steps == 3
+    assert signal.not_first == pytest.approx(2 / 3)
+    assert signal.median_spread == pytest.approx(0.1)  # spreads 0.7, 0.1, 0.0
+    assert critic_signal([]).not_first is None
+
+
+def record(qid, mode, correct, *, kind="generative", total=100, scores=(0.5, 0.5), selected=0, wall=2.0):
+    steps = [step(list(scores), selected)] if mode != "cot" else []
+    return {
+        "id": qid,
+        "dataset": "toy",
+        "status": "ok",
+        "correct": correct,
+        "wall_time_s": wall,
+        "settings": {"method": "guided_search", "mode": mode, "gamma": 0.8, "critic_kind": kind},
+        "result": {
+            "totals": {"policy": total - 10, "critic": 10, "total": total},
+            "n_scaled": len(steps),
+            "n_steps": 2,
+            "steps": steps,
+        },
+    }
+
+
+def test_rows_compare_mur_with_per_step_and_cot_question_by_question_per_critic():
+    marks = {"cot": [0, 0, 1, 0], "per_step": [1, 0, 1, 0], "mur": [1, 1, 0, 1]}
+    records = [
+        record(f"q{i}", mode, bool(m), total=400 if mode == "mur" else 800)
+        for mode, ms in marks.items()
+        for i, m in enumerate(ms)
+    ]
+    # the cot run under another critic kind is the same row (CoT never asks a critic)
+    records += [record("q0", "mur", True, kind="confidence", scores=(-0.2, -0.1), selected=1, wall=4.0)]
+    rows = summarise(records)
+    assert [(r["critic"], r["mode"]) for r in rows] == [
+        (None, "cot"),
+        ("confidence", "mur"),
+        ("generative", "mur"),
+        ("generative", "per_step"),
+    ]
+    cot, confidence, mur, per_step = rows
+    assert mur["paired_per_step"] == Paired(questions=4, won=2, lost=1)
+    assert mur["paired_cot"] == Paired(questions=4, won=3, lost=1)
+    assert (
+        per_step["paired_cot"] == Paired(questions=4, won=1, lost=0) and per_step["paired_per_step"] is None
+    )
+    assert cot["paired_cot"] is None and cot["critic"] is None and cot["not_first"] is None
+    assert mur["vs_per_step"] == pytest.approx(0.5) and mur["accuracy"] == 75.0
+    assert mur["not_first"] == 0.0 and mur["score_spread"] == 0.0
+    assert confidence["questions"] == 1 and confidence["expected"] == 4
+    assert confidence["paired_per_step"] is None  # no per-step row with this critic
+    assert confidence["paired_cot"] == Paired(questions=1, won=1, lost=0)
+    assert confidence["not_first"] == 1.0 and confidence["score_spread"] == pytest.approx(0.1)
+    assert confidence["wall_s"] == 4.0
+    table = markdown_table(rows)
+    assert "| toy | guided_search | confidence | mur | 0.80 | partial (1 of 4) |" in table
+    assert "| 2/1 (p=1) | 3/1 (p=0.62) | 0% | ≈0 (no signal) |" in table
+    assert format_cell("accuracy", 75.0, mur) == "75.0 [30.1, 95.4]"
+    assert summarise(records, questions=10)[2]["expected"] == 10
