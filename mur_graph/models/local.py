@@ -352,9 +352,11 @@ class ChatTransformers(BaseChatModel):
             [_top(log_probs, top_k) for _, log_probs in tokens],
         )
         info: dict[str, Any] = {"logprobs": {"content": entries}, "token_ids": [token for token, _ in tokens]}
-        if finish_reason is not None:
+        if finish_reason is None:
+            message = AIMessageChunk(content=text)
+        else:
             info |= {"finish_reason": finish_reason, "model_name": self.model_name}
-        message = AIMessageChunk(content=text, usage_metadata=usage)
+            message = AIMessageChunk(content=text, usage_metadata=usage, chunk_position="last")
         return ChatGenerationChunk(message=message, generation_info=info)
 
     def _retrying(self, action: Callable[[], _T]) -> _T:
