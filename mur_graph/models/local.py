@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -194,6 +194,7 @@ class ChatTransformers(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        """Inputs, sampling, result: the three phases of langchain_openai's `_generate`."""
         call = self._prepare(messages, stop, kwargs)
         out, cached = self._retrying(lambda: self._sample(call))
         return self._result(call, out, cached)
@@ -217,32 +218,22 @@ class ChatTransformers(BaseChatModel):
             raise ValueError(msg)
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         cached, cache = self._retrying(lambda: self._prefilled(call))
-        tokenizer = self.tokenizer
-        ids: list[int] = []
+        reply = _StreamedText(self.tokenizer, call.stop, call.eos_ids)
         pending: list[tuple[int, Any]] = []  # (token, log-probs [vocab]) not sent yet
-        text, shown, finish = "", 0, "length"
-        steps = _decode_steps(self.llm.pipeline.model, call, cache)
+        steps = _decode_steps(self.llm.pipeline.model, call, cache, deadline)
         for token, log_probs in steps:
-            ids.append(token)
             pending.append((token, log_probs))
-            if token in call.eos_ids:
-                finish = "stop"
-                break
-            text = tokenizer.decode(ids, skip_special_tokens=True)
-            if (cut := _stop_position(text, call.stop)) is not None:
-                text, finish = text[:cut], "stop"
-                break
-            if (ready := _shown_length(text, call.stop)) > shown:
-                yield self._chunk(text[shown:ready], pending, call.top_logprobs)
-                shown, pending = ready, []
-            if deadline is not None and time.monotonic() >= deadline:
+            if shown := reply.add(token):
+                yield self._chunk(shown, pending, call.top_logprobs)
+                pending = []
+            if reply.finish:
                 break
         steps.close()
-        store = self.prefix_store
-        if store is not None:
-            _keep_rows(store, call.prompt_ids, _as_row(ids, call.prompt_ids), [len(ids)], cache)
-        usage = _usage(call.prompt_len, len(ids), cached)
-        yield self._chunk(text[shown:], pending, call.top_logprobs, finish_reason=finish, usage=usage)
+        if (store := self.prefix_store) is not None:
+            _keep_rows(store, call.prompt_ids, _as_row(reply.ids, call.prompt_ids), [len(reply.ids)], cache)
+        usage = _usage(call.prompt_len, len(reply.ids), cached)
+        finish = reply.finish or "length"
+        yield self._chunk(reply.rest(), pending, call.top_logprobs, finish_reason=finish, usage=usage)
 
     def _prepare(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
@@ -470,12 +461,15 @@ def _usage(prompt_len: int, generated: int, cached: int) -> UsageMetadata:
     }
 
 
-def _decode_steps(model: Any, call: _Call, cache: Any) -> Generator[tuple[int, Any], None, None]:
+def _decode_steps(
+    model: Any, call: _Call, cache: Any, deadline: float | None
+) -> Generator[tuple[int, Any], None, None]:
     """Sample one token per forward from a cache of the prompt but its last token.
 
-    Yields (token, raw log-probs [vocab]). The draws are generate's: the argmax when greedy,
-    else one multinomial draw from softmax(logits / T) on a generator seeded like `_seeded`.
-    No context is held across a yield (the consumer may resume it from another thread).
+    Yields (token, raw log-probs [vocab]) until `max_tokens` or the `time.monotonic()` deadline.
+    The draws are generate's: the argmax when greedy, else one multinomial draw from
+    softmax(logits / T) on a generator seeded like `_seeded`. No context is held across a yield
+    (the consumer may resume it from another thread).
     """
     import torch
 
@@ -494,6 +488,44 @@ def _decode_steps(model: Any, call: _Call, cache: Any) -> Generator[tuple[int, A
                 next_ids = logits.argmax(dim=-1, keepdim=True)
             log_probs = torch.log_softmax(logits, dim=-1)[0]
         yield int(next_ids), log_probs
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+
+
+@dataclass
+class _StreamedText:
+    """The text of a reply streamed token by token: what was generated, shown, and why it ended."""
+
+    tokenizer: Any
+    stop: list[str]
+    eos_ids: list[int]
+    ids: list[int] = field(default_factory=list)
+    text: str = ""
+    shown: int = 0
+    """Characters of `text` already sent."""
+    finish: str | None = None
+    """`stop` once an end-of-sequence token or a stop string ended the reply."""
+
+    def add(self, token: int) -> str:
+        """Take one generated token; return the text it lets the stream show (often all of it)."""
+        self.ids.append(token)
+        if token in self.eos_ids:  # counted as generated, never shown (as in `_cut_row`)
+            self.finish = "stop"
+            return ""
+        self.text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if (cut := _stop_position(self.text, self.stop)) is not None:
+            self.text, self.finish = self.text[:cut], "stop"
+            return ""
+        return self._release(_shown_length(self.text, self.stop))
+
+    def rest(self) -> str:
+        """The text not shown yet, once the reply has ended."""
+        return self._release(len(self.text))
+
+    def _release(self, upto: int) -> str:
+        new = self.text[self.shown : upto]
+        self.shown = max(self.shown, upto)
+        return new
 
 
 def _as_row(ids: list[int], like: Any) -> Any:
