@@ -15,21 +15,34 @@ cache and a compiled, CUDA-graphed forward instead, without prefix reuse.
 
 from __future__ import annotations
 
+import inspect
+import itertools
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    UsageMetadata,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_huggingface import HuggingFacePipeline
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from mur_graph.models.prefix_cache import PrefixCacheStore
 
 _STORE_CREATION = threading.Lock()
+_T = TypeVar("_T")
 
 
 class ChatTransformers(BaseChatModel):
@@ -77,6 +90,16 @@ class ChatTransformers(BaseChatModel):
     (CUDA graphs); removes per-token launch overhead, and turns prefix reuse off."""
     static_cache_len: int = Field(default=4096, ge=1)
     """Positions of the static cache (prompt + generated); one size for every call avoids recompiling."""
+    stop: list[str] | None = None
+    """Stop strings of every call, before those the call passes."""
+    timeout: float | None = Field(default=None, gt=0)
+    """Seconds one call may run (prefill and generation); a reply cut short by it finishes with
+    `"length"`, as one cut by `max_tokens` does."""
+    max_retries: int = Field(default=0, ge=0)
+    """Further tries of a call that ran out of accelerator memory, after the stored prefix caches
+    and the allocator's cached blocks are freed (a local model has no requests to retry)."""
+    streaming: bool = False
+    """Generate through `_stream` even in `invoke`, so that callbacks see every token."""
 
     _store: PrefixCacheStore | None = PrivateAttr(default=None)
 
@@ -145,6 +168,25 @@ class ChatTransformers(BaseChatModel):
         )
         return text
 
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        return super()._get_ls_params(stop=self._stops(stop) or None, **kwargs)
+
+    def _should_stream(self, *, async_api: bool, **kwargs: Any) -> bool:
+        # A stream is one message: calls for several samples are generated in one batch instead.
+        return self._one_sample(kwargs) and super()._should_stream(async_api=async_api, **kwargs)
+
+    def _should_use_protocol_streaming(self, *, async_api: bool, **kwargs: Any) -> bool:
+        return self._one_sample(kwargs) and super()._should_use_protocol_streaming(
+            async_api=async_api, **kwargs
+        )
+
+    def _one_sample(self, kwargs: dict[str, Any]) -> bool:
+        return int(kwargs.get("n") or self.n) == 1
+
+    def _stops(self, stop: Sequence[str] | None) -> list[str]:
+        """The construction-time stop strings followed by this call's, without repeats."""
+        return list(dict.fromkeys([*(self.stop or ()), *(stop or ())]))
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -152,83 +194,114 @@ class ChatTransformers(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        import torch
+        """Inputs, sampling, result: the three phases of langchain_openai's `_generate`."""
+        call = self._prepare(messages, stop, kwargs)
+        out, cached = self._retrying(lambda: self._sample(call))
+        return self._result(call, out, cached)
 
-        n = int(kwargs.get("n") or self.n)
-        temperature = float(kwargs.get("temperature", self.temperature))
-        max_tokens = int(kwargs.get("max_tokens") or self.max_tokens)
-        top_k_report = int(kwargs.get("top_logprobs") or self.top_logprobs)
-        seed = kwargs.get("seed", self.seed)
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """Yield the reply a few tokens at a time, each chunk with its tokens' log-prob entries.
+
+        Tokens are decoded one forward at a time on the KV cache (prefix reuse included), with
+        the same draws as `generate`. Text that may be the start of a stop string is held back
+        until it is known not to be one; the last chunk carries usage and the finish reason.
+        """
+        call = self._prepare(messages, stop, kwargs)
+        if call.n != 1:
+            msg = f"ChatTransformers streams one sample; got n={call.n}: use invoke/generate for several"
+            raise ValueError(msg)
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        cached, cache = self._retrying(lambda: self._prefilled(call))
+        reply = _StreamedText(self.tokenizer, call.stop, call.eos_ids)
+        pending: list[tuple[int, Any]] = []  # (token, log-probs [vocab]) not sent yet
+        steps = _decode_steps(self.llm.pipeline.model, call, cache, deadline)
+        for token, log_probs in steps:
+            pending.append((token, log_probs))
+            if shown := reply.add(token):
+                yield self._chunk(shown, pending, call.top_logprobs)
+                pending = []
+            if reply.finish:
+                break
+        steps.close()
+        if (store := self.prefix_store) is not None:
+            _keep_rows(store, call.prompt_ids, _as_row(reply.ids, call.prompt_ids), [len(reply.ids)], cache)
+        usage = _usage(call.prompt_len, len(reply.ids), cached)
+        finish = reply.finish or "length"
+        yield self._chunk(reply.rest(), pending, call.top_logprobs, finish_reason=finish, usage=usage)
+
+    def _prepare(
+        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> _Call:
+        """Inputs: this call's settings over the model's defaults, and the encoded prompt."""
         model = self.llm.pipeline.model
-        tokenizer = self.tokenizer
-
         prompt = self.render_prompt(messages)
         # The rendered template already holds the special tokens (BOS included).
-        prompt_ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids
-        prompt_ids = prompt_ids.to(model.device)
-        prompt_len = prompt_ids.shape[1]
-        max_tokens = _fit_context(
-            prompt_len, max_tokens, getattr(model.config, "max_position_embeddings", None)
+        prompt_ids = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids
+        prompt_ids = prompt_ids.to(model.device)  # [1, prompt_len]
+        max_tokens = int(kwargs.get("max_tokens") or self.max_tokens)
+        context = getattr(model.config, "max_position_embeddings", None)
+        return _Call(
+            prompt_ids=prompt_ids,
+            n=int(kwargs.get("n") or self.n),
+            temperature=float(kwargs.get("temperature", self.temperature)),
+            max_tokens=_fit_context(prompt_ids.shape[1], max_tokens, context),
+            top_logprobs=int(kwargs.get("top_logprobs") or self.top_logprobs),
+            seed=kwargs.get("seed", self.seed),
+            stop=self._stops(stop),
+            eos_ids=_eos_ids(model, self.tokenizer),
         )
-        batch = prompt_ids.repeat(n, 1)  # [n, prompt_len]
-        sampling: dict[str, Any] = (
-            {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
-            if temperature > 0
-            else {"do_sample": False}
-        )
-        eos_ids = _eos_ids(model, tokenizer)
-        store = self.prefix_store
+
+    def _sample(self, call: _Call) -> tuple[Any, int]:
+        """Sampling: n rows in one `generate` call; return (its output, prompt tokens reused)."""
+        import torch
+
+        model = self.llm.pipeline.model
+        batch = call.prompt_ids.repeat(call.n, 1)  # [n, prompt_len]
+        settings = _sampling_settings(call.temperature)
+        if self.timeout is not None:
+            settings["stopping_criteria"] = _time_limit(self.timeout)
         cached = 0
         with torch.inference_mode():
-            if store is not None:
-                cached, sampling["past_key_values"] = _prefill(model, prompt_ids, store, n)
+            if self.prefix_store is not None:
+                cached, settings[_cache_arg(model)] = _prefill(
+                    model, call.prompt_ids, self.prefix_store, call.n
+                )
             elif self.static_cache:
-                sampling |= _static_cache_settings(self.static_cache_len)
-            with _seeded(seed):
+                settings |= _static_cache_settings(self.static_cache_len)
+            with _seeded(call.seed):
                 out = model.generate(
                     batch,
                     attention_mask=torch.ones_like(batch),
-                    max_new_tokens=max_tokens,
-                    stop_strings=list(stop) if stop else None,
-                    tokenizer=tokenizer,
-                    pad_token_id=eos_ids[0],
+                    max_new_tokens=call.max_tokens,
+                    stop_strings=call.stop or None,
+                    tokenizer=self.tokenizer,
+                    pad_token_id=call.eos_ids[0],
                     output_logits=True,
                     return_dict_in_generate=True,
-                    **sampling,
+                    **settings,
                 )
-        new_ids = out.sequences[:, prompt_len:]  # [n, steps]
-        # Raw model log-probs of the sampled tokens: log_softmax of the unprocessed logits, one
-        # position at a time so that no [n, steps, vocab] copy is made beside generate's own.
-        chosen_steps, top_steps = [], []
-        for position, step_logits in enumerate(out.logits):  # step_logits: [n, vocab]
-            step_log_probs = torch.log_softmax(step_logits.float(), dim=-1)
-            chosen_steps.append(step_log_probs.gather(-1, new_ids[:, position : position + 1]))
-            if top_k_report:
-                top_steps.append(step_log_probs.topk(top_k_report, dim=-1))
-        chosen = torch.cat(chosen_steps, dim=1)  # [n, steps]
-        rows = [_cut_row(new_ids[row].tolist(), tokenizer, stop or [], eos_ids) for row in range(n)]
-        if store is not None:
-            _keep_rows(store, prompt_ids, new_ids, [end for end, _, _ in rows], out.past_key_values)
+        return out, cached
 
+    def _result(self, call: _Call, out: Any, cached: int) -> ChatResult:
+        """Result: cut each row at its end, keep its KV cache, answer in ChatOpenAI's shape."""
+        new_ids = out.sequences[:, call.prompt_len :]  # [n, steps]
+        chosen, tops = _sampled_logprobs(out.logits, new_ids, call.top_logprobs)
+        rows = [
+            _cut_row(new_ids[row].tolist(), self.tokenizer, call.stop, call.eos_ids) for row in range(call.n)
+        ]
+        if (store := self.prefix_store) is not None:
+            _keep_rows(store, call.prompt_ids, new_ids, [end for end, _, _ in rows], _output_cache(out))
         generations = []
-        for row in range(n):
-            ids = new_ids[row].tolist()
-            end, text, finish = rows[row]
-            row_lp = chosen[row, :end].tolist()
-            tops: list[list[tuple[int, float]]] = [
-                list(zip(top.indices[row].tolist(), top.values[row].tolist(), strict=True))
-                for top in top_steps[:end]
-            ]
-            content = [
-                {
-                    "token": tokenizer.decode([tid]),
-                    "logprob": lp,
-                    "top_logprobs": [
-                        {"token": tokenizer.decode([t]), "logprob": v} for t, v in (tops[j] if tops else [])
-                    ],
-                }
-                for j, (tid, lp) in enumerate(zip(ids[:end], row_lp, strict=True))
-            ]
+        for row, (end, text, finish) in enumerate(rows):
+            ids = new_ids[row, :end].tolist()
+            row_tops = [list(zip(i.tolist(), v.tolist(), strict=True)) for i, v in tops[row][:end]]
+            content = _logprob_entries(self.tokenizer, ids, chosen[row, :end].tolist(), row_tops)
             message = AIMessage(
                 content=text,
                 response_metadata={
@@ -236,19 +309,246 @@ class ChatTransformers(BaseChatModel):
                     "finish_reason": finish,
                     "model_name": self.model_name,
                 },
-                usage_metadata={
-                    "input_tokens": prompt_len,
-                    "output_tokens": end,
-                    "total_tokens": prompt_len + end,
-                    "input_token_details": {"cache_read": cached},
-                },
+                usage_metadata=_usage(call.prompt_len, end, cached),
             )
-            info = {"finish_reason": finish, "token_ids": ids[:end]}
+            info = {"finish_reason": finish, "token_ids": ids}
             generations.append(ChatGeneration(message=message, generation_info=info))
-        return ChatResult(
-            generations=generations,
-            llm_output={"model_name": self.model_name},
+        return ChatResult(generations=generations, llm_output={"model_name": self.model_name})
+
+    def _prefilled(self, call: _Call) -> tuple[int, Any]:
+        """(reused tokens, cache of the prompt but its last token) for one streamed sample."""
+        import torch
+
+        with torch.inference_mode():
+            return _prefill(self.llm.pipeline.model, call.prompt_ids, self.prefix_store, 1)
+
+    def _chunk(
+        self,
+        text: str,
+        tokens: list[tuple[int, Any]],
+        top_k: int,
+        *,
+        finish_reason: str | None = None,
+        usage: UsageMetadata | None = None,
+    ) -> ChatGenerationChunk:
+        """One streamed chunk: its text and its tokens' log-prob entries (the last: finish and usage).
+
+        Entries go in `generation_info` as ChatOpenAI's chunks carry them; LangChain copies them
+        into `response_metadata`, and adding chunks concatenates their lists.
+        """
+        entries = _logprob_entries(
+            self.tokenizer,
+            [token for token, _ in tokens],
+            [float(log_probs[token]) for token, log_probs in tokens],
+            [_top(log_probs, top_k) for _, log_probs in tokens],
         )
+        info: dict[str, Any] = {"logprobs": {"content": entries}, "token_ids": [token for token, _ in tokens]}
+        if finish_reason is None:
+            message = AIMessageChunk(content=text)
+        else:
+            info |= {"finish_reason": finish_reason, "model_name": self.model_name}
+            message = AIMessageChunk(content=text, usage_metadata=usage, chunk_position="last")
+        return ChatGenerationChunk(message=message, generation_info=info)
+
+    def _retrying(self, action: Callable[[], _T]) -> _T:
+        """Run `action`, again up to `max_retries` times when the accelerator runs out of memory.
+
+        Before a retry the stored prefix caches are dropped and the allocator's cached blocks
+        freed, which is what concurrent calls on one GPU most often need.
+        """
+        import torch
+
+        for attempt in itertools.count():
+            try:
+                return action()
+            except torch.cuda.OutOfMemoryError:
+                if attempt >= self.max_retries:
+                    raise
+                if self._store is not None:
+                    self._store.clear()
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+        raise AssertionError  # pragma: no cover  (the loop returns or raises)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call's settings, resolved over the model's defaults, and its encoded prompt."""
+
+    prompt_ids: Any
+    """Prompt token ids [1, prompt_len] on the model's device."""
+    n: int
+    temperature: float
+    max_tokens: int
+    """Generated-token limit, already capped to what the context leaves."""
+    top_logprobs: int
+    seed: int | None
+    stop: list[str]
+    eos_ids: list[int]
+
+    @property
+    def prompt_len(self) -> int:
+        """Prompt tokens."""
+        return int(self.prompt_ids.shape[1])
+
+
+def _sampling_settings(temperature: float) -> dict[str, Any]:
+    """generate() settings: plain temperature sampling over the whole vocabulary, or greedy."""
+    if temperature > 0:
+        return {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
+    return {"do_sample": False}
+
+
+def _time_limit(seconds: float) -> Any:
+    """Stopping criteria that end generation after `seconds` (rows cut short finish with "length")."""
+    from transformers import MaxTimeCriteria, StoppingCriteriaList
+
+    return StoppingCriteriaList([MaxTimeCriteria(max_time=seconds)])
+
+
+def _sampled_logprobs(logits: Sequence[Any], new_ids: Any, top_k: int) -> tuple[Any, list[list[Any]]]:
+    """Raw-model log-probs of the sampled tokens [n, steps], and per row and step the top-k (ids, values).
+
+    log_softmax of the unprocessed logits, one position at a time, so that no [n, steps, vocab]
+    copy is made beside generate's own.
+    """
+    import torch
+
+    chosen_steps, top_steps = [], []
+    for position, step_logits in enumerate(logits):  # step_logits: [n, vocab]
+        step_log_probs = torch.log_softmax(step_logits.float(), dim=-1)
+        chosen_steps.append(step_log_probs.gather(-1, new_ids[:, position : position + 1]))
+        if top_k:
+            top_steps.append(step_log_probs.topk(top_k, dim=-1))
+    rows = range(new_ids.shape[0])
+    tops = [[(top.indices[row], top.values[row]) for top in top_steps] for row in rows]
+    return torch.cat(chosen_steps, dim=1), tops
+
+
+def _top(log_probs: Any, top_k: int) -> list[tuple[int, float]]:
+    """The `top_k` most likely (token, log-prob) pairs of one position's log-probs [vocab]."""
+    if not top_k:
+        return []
+    top = log_probs.topk(top_k)
+    return list(zip(top.indices.tolist(), top.values.tolist(), strict=True))
+
+
+def _logprob_entries(
+    tokenizer: Any, ids: list[int], logprobs: list[float], tops: list[list[tuple[int, float]]]
+) -> list[dict[str, Any]]:
+    """OpenAI's `logprobs.content` entries; every token and alternative decoded in one batch call."""
+    if not ids:
+        return []
+    tops = tops or [[] for _ in ids]
+    decoded = tokenizer.batch_decode([[t] for t in ids] + [[t] for row in tops for t, _ in row])
+    alternatives = iter(decoded[len(ids) :])
+    return [
+        {
+            "token": token,
+            "logprob": logprob,
+            "top_logprobs": [{"token": next(alternatives), "logprob": value} for _, value in row],
+        }
+        for token, logprob, row in zip(decoded[: len(ids)], logprobs, tops, strict=True)
+    ]
+
+
+def _usage(prompt_len: int, generated: int, cached: int) -> UsageMetadata:
+    return {
+        "input_tokens": prompt_len,
+        "output_tokens": generated,
+        "total_tokens": prompt_len + generated,
+        "input_token_details": {"cache_read": cached},
+    }
+
+
+def _decode_steps(
+    model: Any, call: _Call, cache: Any, deadline: float | None
+) -> Generator[tuple[int, Any], None, None]:
+    """Sample one token per forward from a cache of the prompt but its last token.
+
+    Yields (token, raw log-probs [vocab]) until `max_tokens` or the `time.monotonic()` deadline.
+    The draws are generate's: the argmax when greedy, else one multinomial draw from
+    softmax(logits / T) on a generator seeded like `_seeded`. No context is held across a yield
+    (the consumer may resume it from another thread).
+    """
+    import torch
+
+    generator = None
+    if call.seed is not None:
+        generator = torch.Generator(device=model.device).manual_seed(int(call.seed))
+    next_ids = call.prompt_ids[:, -1:]  # [1, 1]
+    for _ in range(call.max_tokens):
+        with torch.inference_mode():
+            out = model(input_ids=next_ids, use_cache=True, logits_to_keep=1, **{_cache_arg(model): cache})
+            logits = out.logits[:, -1].float()  # [1, vocab]
+            if call.temperature > 0:
+                probs = torch.softmax(logits / call.temperature, dim=-1)
+                next_ids = torch.multinomial(probs, num_samples=1, generator=generator)
+            else:
+                next_ids = logits.argmax(dim=-1, keepdim=True)
+            log_probs = torch.log_softmax(logits, dim=-1)[0]
+        yield int(next_ids), log_probs
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+
+
+@dataclass
+class _StreamedText:
+    """The text of a reply streamed token by token: what was generated, shown, and why it ended."""
+
+    tokenizer: Any
+    stop: list[str]
+    eos_ids: list[int]
+    ids: list[int] = field(default_factory=list)
+    text: str = ""
+    shown: int = 0
+    """Characters of `text` already sent."""
+    finish: str | None = None
+    """`stop` once an end-of-sequence token or a stop string ended the reply."""
+
+    def add(self, token: int) -> str:
+        """Take one generated token; return the text it lets the stream show (often all of it)."""
+        self.ids.append(token)
+        if token in self.eos_ids:  # counted as generated, never shown (as in `_cut_row`)
+            self.finish = "stop"
+            return ""
+        self.text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if (cut := _stop_position(self.text, self.stop)) is not None:
+            self.text, self.finish = self.text[:cut], "stop"
+            return ""
+        return self._release(_shown_length(self.text, self.stop))
+
+    def rest(self) -> str:
+        """The text not shown yet, once the reply has ended."""
+        return self._release(len(self.text))
+
+    def _release(self, upto: int) -> str:
+        new = self.text[self.shown : upto]
+        self.shown = max(self.shown, upto)
+        return new
+
+
+def _as_row(ids: list[int], like: Any) -> Any:
+    import torch
+
+    return torch.tensor([ids], dtype=like.dtype, device=like.device)  # [1, steps]
+
+
+def _stop_position(text: str, stop: Sequence[str]) -> int | None:
+    """Where the first stop string in `text` begins, or None."""
+    hits = [text.find(s) for s in stop if s and s in text]
+    return min(hits) if hits else None
+
+
+def _shown_length(text: str, stop: Sequence[str]) -> int:
+    """How much of `text` a stream may show now.
+
+    Held back: a tail that may begin a stop string, and a trailing U+FFFD (a character whose
+    bytes are not all generated yet).
+    """
+    end = len(text.rstrip("\ufffd"))
+    held = [k for s in stop for k in range(1, len(s)) if text.endswith(s[:k], 0, end)]
+    return end - max(held, default=0)
 
 
 def _plain_dynamic_cache(model: Any) -> bool:
@@ -266,23 +566,38 @@ def _plain_dynamic_cache(model: Any) -> bool:
     return all(type(layer) is DynamicLayer for layer in layers)
 
 
-def _prefill(model: Any, prompt_ids: Any, store: PrefixCacheStore, n: int) -> tuple[int, Any]:
+def _prefill(model: Any, prompt_ids: Any, store: PrefixCacheStore | None, n: int) -> tuple[int, Any]:
     """Return (reused tokens, cache [n rows] of all prompt tokens but the last).
 
-    The longest stored prefix is copied into a fresh cache; the rest of the prompt but its last
-    token is encoded once at batch 1, then the cache is repeated for the n rows. `generate` then
-    encodes the last prompt token itself, which yields the logits of the first sampled position.
+    The longest stored prefix (if a store is given) is copied into a fresh cache; the rest of the
+    prompt but its last token is encoded once at batch 1, then the cache is repeated for the n
+    rows. `generate` (or the stream) then encodes the last prompt token itself, which yields the
+    logits of the first sampled position.
     """
     from transformers import DynamicCache
 
     prompt_len = prompt_ids.shape[1]
-    cached, layers = store.lookup(prompt_ids[0].cpu(), limit=prompt_len - 1)
+    cached, layers = store.lookup(prompt_ids[0].cpu(), limit=prompt_len - 1) if store else (0, ())
     cache = DynamicCache(ddp_cache_data=layers or None, config=model.config)  # copies: stored stay intact
     if cached < prompt_len - 1:
-        model(input_ids=prompt_ids[:, cached:-1], past_key_values=cache, use_cache=True, logits_to_keep=1)
+        encode = {_cache_arg(model): cache, "use_cache": True, "logits_to_keep": 1}
+        model(input_ids=prompt_ids[:, cached:-1], **encode)
     if n > 1:
         cache.batch_repeat_interleave(n)
     return cached, cache
+
+
+def _cache_arg(model: Any) -> str:
+    """The keyword under which `model` takes a KV cache.
+
+    `cache` since transformers 5.24, which deprecates the older `past_key_values`.
+    """
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def _output_cache(out: Any) -> Any:
+    """The KV cache a `generate` output returns (`cache` since transformers 5.24)."""
+    return out.cache if "cache" in getattr(out, "__dataclass_fields__", ()) else out.past_key_values
 
 
 def _keep_rows(store: PrefixCacheStore, prompt_ids: Any, new_ids: Any, ends: list[int], cache: Any) -> None:
