@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
 from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS
+from mur_graph.compiled import compile_mur_graph
 from mur_graph.config import MURConfig
 from mur_graph.graph import build_mur_graph
 
@@ -40,8 +41,9 @@ def studio_config() -> MURConfig:
 
 @functools.cache
 def _compiled(*, interrupt_on_scale: bool) -> CompiledStateGraph[Any, Any, Any, Any]:
-    builder = build_mur_graph(studio_policy(), config=studio_config(), interrupt_on_scale=interrupt_on_scale)
-    return builder.compile(name="mur_review" if interrupt_on_scale else "mur")
+    config = studio_config()
+    builder = build_mur_graph(studio_policy(), config=config, interrupt_on_scale=interrupt_on_scale)
+    return compile_mur_graph(builder, config, name="mur_review" if interrupt_on_scale else "mur")
 
 
 def make_graph(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
