@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
+from mur_graph.compiled import MURGraph, compile_mur_graph
 from mur_graph.config import MURConfig
 from mur_graph.models.contract import check_logprobs_enabled
 from mur_graph.nodes import (
@@ -78,7 +78,7 @@ def create_mur_graph(
     checkpointer: Checkpointer = None,
     interrupt_on_scale: bool = False,
     name: str = "mur",
-) -> CompiledStateGraph[MURState, MURConfig, MURInput, MURState]:
+) -> MURGraph:
     """Build MUR (Momentum Uncertainty-guided Reasoning) as a compiled LangGraph graph.
 
     The graph solves `{"question": ...}` one step at a time: `generate_step` samples a draft,
@@ -103,8 +103,10 @@ def create_mur_graph(
         name: The compiled graph's name.
 
     Returns:
-        A compiled graph; its output state holds `answer`, `steps` (one `StepRecord` each),
-        `ledger` (tokens by kind), `stop_reason`, `fallback` and `solution`.
+        A compiled graph (a `CompiledStateGraph`); its output state holds `answer`, `steps` (one
+        `StepRecord` each), `ledger` (tokens by kind), `stop_reason`, `fallback` and `solution`.
+        Each run gets a recursion limit derived from its `max_steps` (`mur_graph.compiled`), so
+        it never depends on LangGraph's default.
 
     Raises:
         ValueError: an invalid setting, an unknown method, a model set up without log-probs, or
@@ -119,4 +121,4 @@ def create_mur_graph(
         )
         raise ValueError(msg)
     builder = build_mur_graph(policy, critic=critic, config=config, interrupt_on_scale=interrupt_on_scale)
-    return builder.compile(checkpointer=checkpointer, name=name)
+    return compile_mur_graph(builder, config or MURConfig(), checkpointer=checkpointer, name=name)

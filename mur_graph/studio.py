@@ -37,6 +37,7 @@ from typing_extensions import TypedDict
 from mur_graph.agents import tool_result
 from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS
 from mur_graph.cli_options import _load as load_model
+from mur_graph.compiled import compile_mur_graph
 from mur_graph.config import MURConfig
 from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
@@ -166,10 +167,10 @@ _served: dict[bool, CompiledStateGraph[Any, Any, Any, Any]] = {}
 def _compiled(*, interrupt_on_scale: bool) -> CompiledStateGraph[Any, Any, Any, Any]:
     with _building:  # concurrent first runs wait for one build (and one model load)
         if interrupt_on_scale not in _served:
-            policy = studio_policy()
-            mur = build_mur_graph(policy, config=studio_config(), interrupt_on_scale=interrupt_on_scale)
+            config = studio_config()
+            mur = build_mur_graph(studio_policy(), config=config, interrupt_on_scale=interrupt_on_scale)
             name = "mur_review" if interrupt_on_scale else "mur"
-            _served[interrupt_on_scale] = _serve(mur.compile(name=name), name)
+            _served[interrupt_on_scale] = _serve(compile_mur_graph(mur, config, name=name), name)
         return _served[interrupt_on_scale]
 
 
