@@ -10,7 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from mur_graph.config import MODES, STEP_FORMAT_NAMES, MURConfig
-from mur_graph.models import MODEL_NAMES
+from mur_graph.models import DEFAULT_MODEL, MODEL_NAMES
 from mur_graph.scaling import ALIASES, scaling_methods
 
 EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
@@ -75,7 +75,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         help=f"{' or '.join(MODEL_NAMES)}, a hub id or a local folder of the policy "
-        "(default: embedded SmolLM2)",
+        f"(default: {DEFAULT_MODEL} on llama.cpp)",
     )
     parser.add_argument("--critic", help="hub id or local folder of the critic (default: the policy)")
     parser.add_argument(
@@ -140,12 +140,10 @@ def load_models(args: argparse.Namespace) -> tuple[BaseChatModel, BaseChatModel,
     """Load the policy and the critic; return them with their display names."""
     from transformers.utils import logging as hf_logging
 
-    from mur_graph.models import EMBEDDED_NAME
-
     hf_logging.disable_progress_bar()  # the CLI shows its own progress
     policy = _load(args.model, args.base_url, args)
     critic = _load(args.critic, args.critic_base_url, args) if args.critic else policy
-    policy_name = args.model or EMBEDDED_NAME
+    policy_name = args.model or DEFAULT_MODEL
     return policy, critic, policy_name, args.critic or policy_name
 
 

@@ -13,6 +13,7 @@ from mur_graph.models.local import ChatTransformers, ContextLengthError
 from mur_graph.models.qwen import QWEN_DISPLAY_NAME, QWEN_NAME, QwenModelError, ensure_qwen_gguf
 
 __all__ = [
+    "DEFAULT_MODEL",
     "EMBEDDED_NAME",
     "MODEL_NAMES",
     "ChatLlamaCpp",
@@ -42,6 +43,8 @@ def load_embedded_model(**kwargs: Any) -> ChatTransformers:
 SMOLLM2_NAME = "smollm2"
 MODEL_NAMES = (SMOLLM2_NAME, QWEN_NAME)
 """Registered model names: SmolLM2-135M (transformers) and Qwen2.5-Coder-1.5B (llama.cpp)."""
+DEFAULT_MODEL = QWEN_NAME
+"""What `load_chat_model()` loads: the 1.5B on llama.cpp, which solves what SmolLM2 cannot."""
 
 
 def load_qwen_model(**kwargs: Any) -> ChatLlamaCpp:
@@ -51,13 +54,14 @@ def load_qwen_model(**kwargs: Any) -> ChatLlamaCpp:
 
 
 def load_chat_model(model: str | None = None, **kwargs: Any) -> BaseChatModel:
-    """Load a local chat model: the default (None), a registered name, or a hub id or folder.
+    """Load a local chat model: the default (None: `DEFAULT_MODEL`), a registered name, or a hub id or folder.
 
     Registered names (`MODEL_NAMES`): "smollm2" (the embedded SmolLM2-135M on transformers) and
     "qwen2.5-coder-1.5b" (Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp). A path ending in
     `.gguf` is loaded from its folder with `gguf_file=` by transformers.
     """
-    if model is None or model == SMOLLM2_NAME:
+    model = model or DEFAULT_MODEL
+    if model == SMOLLM2_NAME:
         return load_embedded_model(**kwargs)
     if model == QWEN_NAME:
         return load_qwen_model(**kwargs)
