@@ -18,7 +18,8 @@ def main() -> int:
     except QwenModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"{QWEN_DISPLAY_NAME}: {path} ({QWEN_SIZE:,} bytes, sha256 {QWEN_SHA256[:12]}…, checked when joined)")
+    checked = f"{QWEN_SIZE:,} bytes, sha256 {QWEN_SHA256[:12]}…, checked when joined"
+    print(f"{QWEN_DISPLAY_NAME}: {path} ({checked})")
     return 0
 
 
