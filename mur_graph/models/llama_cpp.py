@@ -88,7 +88,6 @@ class _Text:
         self.stops = stops
         self.raw = b""
         self.released = 0
-        self.done = False
 
     def add(self, piece: bytes) -> tuple[str, bool]:
         """Append a token's bytes; return (text to release, whether a stop string completed)."""
@@ -98,10 +97,10 @@ class _Text:
         if hits:
             end = min(hits)
             delta = text[self.released : end]
-            self.released, self.done = end, True
+            self.released = end
             return delta, True
         held = max((k for s in self.stops for k in range(1, len(s)) if text.endswith(s[:k])), default=0)
-        delta = text[self.released : len(text) - held]
+        delta = text[self.released : max(self.released, len(text) - held)]
         self.released += len(delta)
         return delta, False
 
