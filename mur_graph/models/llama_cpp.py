@@ -39,11 +39,12 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from mur_graph.models.embedded import EmbeddedModelError
 from mur_graph.models.local import _fit_context, _to_chat_dict
 
 DEFAULT_THREADS = 1
 """Decode threads: 1 measured faster than 2 on the shared 2-core machine (docs/models.md)."""
-_INSTALL_HINT = "pip install llama-cpp-python==0.3.36 (or: make setup-server)"
+_INSTALL_HINT = "pip install llama-cpp-python==0.3.36 (or: make setup)"
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ class ChatLlamaCpp(BaseChatModel):
             from llama_cpp import Llama
         except ImportError as exc:
             msg = f"ChatLlamaCpp needs llama-cpp-python; install it with: {_INSTALL_HINT}"
-            raise ImportError(msg) from exc
+            raise EmbeddedModelError(msg) from exc
         self._llama = Llama(
             model_path=str(path),
             n_ctx=self.n_ctx,

@@ -1,8 +1,12 @@
 """ChatLlamaCpp's step-loop helpers without a model: stop strings while streaming, and sampling."""
 
-import numpy as np
+import sys
 
-from mur_graph.models.llama_cpp import _choose, _StateStore, _Text
+import numpy as np
+import pytest
+
+from mur_graph.models.embedded import EmbeddedModelError
+from mur_graph.models.llama_cpp import ChatLlamaCpp, _choose, _StateStore, _Text
 
 
 def feed(text: _Text, pieces):
@@ -60,3 +64,11 @@ def test_the_state_store_keeps_the_longest_prefix_and_drops_superseded_and_old_e
     assert store.lookup([1, 2]) == (0, ((), b""))
     store.store((7,), b"x" * 101)  # larger than the whole store: not kept
     assert store.lookup([7]) == (0, ((), b""))
+
+
+def test_without_llama_cpp_python_the_error_names_the_install(tmp_path, monkeypatch):
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import llama_cpp now fails
+    with pytest.raises(EmbeddedModelError, match=r"pip install llama-cpp-python==0\.3\.36"):
+        ChatLlamaCpp(model_path=str(model))
