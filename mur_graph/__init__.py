@@ -5,6 +5,7 @@ from mur_graph.config import MODES, MURConfig
 from mur_graph.graph import build_mur_graph, create_mur_graph
 from mur_graph.ledger import KINDS as LEDGER_KINDS
 from mur_graph.models import (
+    ChatLlamaCpp,
     ChatTransformers,
     MissingLogprobsError,
     load_chat_model,
@@ -17,6 +18,7 @@ from mur_graph.state import MURState, StepRecord
 __all__ = [
     "LEDGER_KINDS",
     "MODES",
+    "ChatLlamaCpp",
     "ChatTransformers",
     "MURConfig",
     "MURState",

@@ -10,11 +10,13 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from mur_graph.config import MODES, STEP_FORMAT_NAMES, MURConfig
+from mur_graph.models import DEFAULT_MODEL, MODEL_NAMES
 from mur_graph.scaling import ALIASES, critic_kinds, scaling_methods
 
 EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
-"""Limits used with the embedded 135M model on CPU unless given: the paper's (20 steps, 2048
-tokens per step, 8096 for the fallback, 1024 for a critique) would take many minutes at ~10 tokens/s."""
+"""Limits used with the local models (the default or a registered name) on CPU unless given: the
+paper's (20 steps, 2048 tokens per step, 8096 for the fallback, 1024 for a critique) would take
+many minutes at 10-15 tokens/s."""
 
 SERVER_TIMEOUT_S = 300.0
 """Default seconds one request to a server may take (a long fallback on a slow server needs minutes)."""
@@ -83,7 +85,11 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """Add the policy and critic choices (local model, or an OpenAI-compatible server)."""
-    parser.add_argument("--model", help="hub id or local folder of the policy (default: embedded SmolLM2)")
+    parser.add_argument(
+        "--model",
+        help=f"{' or '.join(MODEL_NAMES)}, a hub id or a local folder of the policy "
+        f"(default: {DEFAULT_MODEL} on llama.cpp)",
+    )
     parser.add_argument("--critic", help="hub id or local folder of the critic (default: the policy)")
     parser.add_argument(
         "--base-url",
@@ -128,7 +134,7 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
     settings: dict[str, Any] = {"step_format": args.step_format}
     if getattr(args, "mode", None):
         settings["mode"] = args.mode
-    if args.model is None:
+    if args.base_url is None and (args.model is None or args.model in MODEL_NAMES):
         settings.update(EMBEDDED_DEMO_LIMITS)
     settings["critic_kind"] = getattr(args, "critic_kind", "generative")
     for name in (*_SETTINGS, "gamma", "temperature", "token_budget", "seed", "critic_concurrency"):
@@ -148,12 +154,10 @@ def load_models(args: argparse.Namespace) -> tuple[BaseChatModel, BaseChatModel,
     """Load the policy and the critic; return them with their display names."""
     from transformers.utils import logging as hf_logging
 
-    from mur_graph.models import EMBEDDED_NAME
-
     hf_logging.disable_progress_bar()  # the CLI shows its own progress
     policy = _load(args.model, args.base_url, args)
     critic = _load(args.critic, args.critic_base_url, args) if args.critic else policy
-    policy_name = args.model or EMBEDDED_NAME
+    policy_name = args.model or DEFAULT_MODEL
     return policy, critic, policy_name, args.critic or policy_name
 
 

@@ -1,0 +1,490 @@
+"""`ChatLlamaCpp`: a LangChain chat model over in-process llama.cpp, with exact per-token log-probs.
+
+llama-cpp-python's own `logprobs=` needs `Llama(logits_all=True)`, which keeps n_ctx × vocab
+scores and decodes the 1.5B model at a fifth of its speed. This backend runs its own step loop
+over the low-level API instead: evaluate the prompt, then per token read the last position's
+logits row, take its log-softmax (numpy), sample from it with a seeded numpy generator, and
+evaluate the token. So the log-probs are those of the raw model distribution (temperature 1, no
+top-k) at full decode speed, in `ChatOpenAI(logprobs=True)`'s shape, like `ChatTransformers`.
+
+KV reuse (`prefix_cache`): the context keeps the prompt tokens it has encoded; a call keeps the
+longest common prefix of those and its prompt and encodes only the rest, and the n samples of one
+call share one prefill (each sample truncates the cache back to the prompt and starts from the
+saved logits of its last position). Each encoded prompt's KV state is also saved
+(`llama_state_seq_get_data`) in a small least-recently-used store, so a policy step that follows
+critic calls restores the previous policy prompt instead of encoding it again. Sampled tokens are
+not reused: llama.cpp's one-token decode and its batched prompt encoding round differently (up to
+0.2 nats apart on SmolLM2's Q4_1), so the kept step is encoded again with the next prompt, which
+keeps every log-prob equal to a plain re-encoding (docs/models.md).
+
+One llama.cpp context is not thread-safe: calls on one `ChatLlamaCpp` are serialised by a lock,
+so an eval runner with concurrency > 1 gains nothing on one model (load one model per worker).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from mur_graph.models.embedded import EmbeddedModelError
+from mur_graph.models.local import _fit_context, _to_chat_dict
+
+DEFAULT_THREADS = 1
+"""Decode threads: on 2 cores, 2 threads decode 1.45× faster than 1 when the machine is idle but
+3× slower when another process is busy; 1 is the safe default (docs/models.md)."""
+DEFAULT_BATCH_THREADS = min(2, os.cpu_count() or 1)
+_INSTALL_HINT = "pip install llama-cpp-python==0.3.36 (or: make setup)"
+
+
+@dataclass(frozen=True)
+class _Settings:
+    n: int
+    temperature: float
+    max_tokens: int
+    top_k: int
+    seed: int | None
+    stop: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Token:
+    id: int
+    entry: dict[str, Any]
+    """The OpenAI-shaped log-prob entry."""
+    delta: str
+    """Text this token releases (held back while it may be the start of a stop string)."""
+    finish: str | None
+    """Set on the last token of the row."""
+
+
+@dataclass
+class _Row:
+    ids: list[int] = field(default_factory=list)
+    content: list[dict[str, Any]] = field(default_factory=list)
+    text: str = ""
+    finish: str | None = None
+
+    def add(self, token: _Token) -> None:
+        self.ids.append(token.id)
+        self.content.append(token.entry)
+        self.text += token.delta
+        self.finish = token.finish
+
+
+class _Text:
+    """The generated text so far, released up to where a stop string might still begin."""
+
+    def __init__(self, stops: tuple[str, ...]) -> None:
+        self.stops = stops
+        self.raw = b""
+        self.released = 0
+
+    def add(self, piece: bytes) -> tuple[str, bool]:
+        """Append a token's bytes; return (text to release, whether a stop string completed)."""
+        self.raw += piece
+        text = self.raw.decode("utf-8", errors="ignore")  # an unfinished character waits
+        hits = [at for at in (text.find(s, max(0, self.released - len(s))) for s in self.stops) if at >= 0]
+        if hits:
+            end = min(hits)
+            delta = text[self.released : end]
+            self.released = end
+            return delta, True
+        held = max((k for s in self.stops for k in range(1, len(s)) if text.endswith(s[:k])), default=0)
+        delta = text[self.released : max(self.released, len(text) - held)]
+        self.released += len(delta)
+        return delta, False
+
+    def flush(self) -> str:
+        """Release the held-back rest (the row ended without a stop string)."""
+        text = self.raw.decode("utf-8", errors="ignore")
+        delta = text[self.released :]
+        self.released = len(text)
+        return delta
+
+
+def _choose(log_probs: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    """Greedy at temperature 0, else a draw from softmax(log_probs / temperature)."""
+    if temperature <= 0:
+        return int(np.argmax(log_probs))
+    weights = np.exp((log_probs - log_probs.max()) / temperature, dtype=np.float64)
+    cumulative = np.cumsum(weights)
+    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+
+
+def _usage(prompt_tokens: int, generated: int, cached: int) -> Any:
+    return {
+        "input_tokens": prompt_tokens,
+        "output_tokens": generated,
+        "total_tokens": prompt_tokens + generated,
+        "input_token_details": {"cache_read": cached},
+    }
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class _StateStore:
+    """Least-recently-used saved sequence states keyed by their token ids, bounded in entries and bytes."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lookup(self, prompt: Sequence[int]) -> tuple[int, tuple[tuple[int, ...], bytes]]:
+        """Return (shared tokens, (ids, state)) of the stored sequence sharing most of `prompt`."""
+        found: tuple[tuple[int, ...], bytes] = ((), b"")
+        best = 0
+        for ids, data in self._entries.items():
+            shared = _common_prefix(ids, prompt)
+            if shared > best:
+                best, found = shared, (ids, data)
+        if best:
+            self._entries.move_to_end(found[0])
+        return best, found
+
+    def store(self, ids: tuple[int, ...], data: bytes) -> None:
+        """Keep `data` as the state of `ids`; a stored prefix of `ids` is superseded."""
+        if len(data) > self.max_bytes:
+            return
+        for old in [k for k in self._entries if ids[: len(k)] == k]:
+            del self._entries[old]
+        self._entries[ids] = data
+        while len(self._entries) > self.max_entries or sum(map(len, self._entries.values())) > self.max_bytes:
+            self._entries.popitem(last=False)
+
+
+class ChatLlamaCpp(BaseChatModel):
+    """Chat model for a GGUF file run in-process by llama.cpp, returning OpenAI-shaped log-probs.
+
+    Example:
+        ```python
+        from mur_graph.models import load_chat_model
+
+        chat = load_chat_model("qwen2.5-coder-1.5b")  # a ChatLlamaCpp
+        msg = chat.invoke("What is 2 + 2?", max_tokens=32, temperature=0)
+        msg.response_metadata["logprobs"]["content"][0]  # {"token": ..., "logprob": ...}
+        ```
+
+    Calls are serialised by a lock (one llama.cpp context); `stream` yields one chunk per token
+    carrying that token's log-prob entry, and a last chunk with the usage.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: str
+    """The GGUF file."""
+    model_name: str = "local"
+    """Name reported in `response_metadata["model_name"]`."""
+    temperature: float = 0.6
+    """Default sampling temperature; 0 means greedy."""
+    max_tokens: int = 256
+    """Default limit of generated tokens per sample."""
+    n: int = 1
+    """Default number of samples per call."""
+    top_logprobs: int = 0
+    """Default number of most likely alternatives reported per position."""
+    seed: int | None = None
+    """Default sampling seed (sample i of a call draws from numpy's generator seeded [seed, i])."""
+    stop: list[str] | None = None
+    """Default stop strings (cut from the text, as OpenAI does)."""
+    n_ctx: int = Field(default=4096, ge=16)
+    """Context window of the llama.cpp context (prompt + generated tokens)."""
+    n_threads: int = Field(default=DEFAULT_THREADS, ge=1)
+    """Threads of token-by-token decoding."""
+    n_threads_batch: int = Field(default=DEFAULT_BATCH_THREADS, ge=1)
+    """Threads of prompt encoding: 2 encoded 1.7× faster than 1 on a quiet 2-core machine and as
+    fast under load (docs/models.md)."""
+    chat_template_kwargs: dict[str, Any] = Field(default_factory=lambda: {"enable_thinking": False})
+    """Extra variables for the GGUF's chat template."""
+    prefix_cache: bool = True
+    """Reuse encoded prefixes across calls and share one prefill among the n samples."""
+    prefix_cache_entries: int = Field(default=8, ge=0)
+    """At most this many saved sequence states (one per sample)."""
+    prefix_cache_mb: float = Field(default=256.0, ge=0)
+    """At most this many MiB of saved states (least recently used dropped first)."""
+
+    _llama: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _tokens: list[int] = PrivateAttr(default_factory=list)
+    """The prompt tokens at the head of the context (sampled tokens after them are never reused)."""
+    _states: _StateStore = PrivateAttr(default_factory=lambda: _StateStore(0, 0))
+    _pieces: dict[tuple[int, bool], bytes] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Load the GGUF (about 1 s for 1.1 GB: llama.cpp maps the file)."""
+        path = Path(self.model_path)
+        if not path.is_file():
+            msg = f"no GGUF file at {path}; pass the path of a .gguf model (for Qwen: make setup-qwen)"
+            raise FileNotFoundError(msg)
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            msg = f"ChatLlamaCpp needs llama-cpp-python; install it with: {_INSTALL_HINT}"
+            raise EmbeddedModelError(msg) from exc
+        self._llama = Llama(
+            model_path=str(path),
+            n_ctx=self.n_ctx,
+            n_threads=self.n_threads,
+            n_threads_batch=self.n_threads_batch,
+            logits_all=False,
+            verbose=False,
+        )
+        # Free llama.cpp's model before interpreter shutdown tears down the bindings it calls.
+        weakref.finalize(self, self._llama.close)
+        self._states = _StateStore(self.prefix_cache_entries, int(self.prefix_cache_mb * 2**20))
+
+    @property
+    def _llm_type(self) -> str:
+        return "mur-graph-llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "temperature": self.temperature}
+
+    @property
+    def llama(self) -> Any:
+        """The underlying `llama_cpp.Llama` (its context is ours: do not generate with it directly)."""
+        return self._llama
+
+    def render_prompt(self, messages: Sequence[BaseMessage]) -> str:
+        """Render messages with the GGUF's chat template; a final AI message is left open to continue."""
+        from transformers.utils.chat_template_utils import render_jinja_template
+
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            msg = f"{self.model_path} carries no chat template (tokenizer.chat_template); use a chat GGUF"
+            raise ValueError(msg)
+        continue_final = bool(messages) and isinstance(messages[-1], AIMessage)
+        # annotated `-> str`, but returns (rendered conversations, generation indices)
+        rendered, _ = render_jinja_template(  # type: ignore[str-unpack]
+            conversations=[[_to_chat_dict(m) for m in messages]],
+            chat_template=template,
+            add_generation_prompt=not continue_final,
+            continue_final_message=continue_final,
+            bos_token=self._token_text(self._llama.token_bos()),
+            eos_token=self._token_text(self._llama.token_eos()),
+            **self.chat_template_kwargs,
+        )
+        return str(rendered[0])
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        settings = self._settings(stop, kwargs)
+        with self._lock:
+            prompt, cached, first = self._encode_prompt(messages)
+            generations = []
+            for index in range(settings.n):
+                if index:
+                    first, cached_i = self._rewind(prompt, first)
+                else:
+                    cached_i = cached
+                row = _Row()
+                for token in self._decode(prompt, first, settings, index):
+                    row.add(token)
+                    if run_manager and token.delta:
+                        run_manager.on_llm_new_token(token.delta)
+                message = AIMessage(
+                    content=row.text,
+                    response_metadata={
+                        "logprobs": {"content": row.content},
+                        "finish_reason": row.finish,
+                        "model_name": self.model_name,
+                    },
+                    usage_metadata=_usage(len(prompt), len(row.ids), cached_i),
+                )
+                info = {"finish_reason": row.finish, "token_ids": row.ids}
+                generations.append(ChatGeneration(message=message, generation_info=info))
+        return ChatResult(generations=generations, llm_output={"model_name": self.model_name})
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        settings = self._settings(stop, kwargs)
+        if settings.n != 1:
+            msg = f"streaming returns one sample; call invoke/generate for n={settings.n} samples"
+            raise ValueError(msg)
+        with self._lock:
+            prompt, cached, first = self._encode_prompt(messages)
+            generated = 0
+            for token in self._decode(prompt, first, settings, 0):
+                generated += 1
+                metadata: dict[str, Any] = {"logprobs": {"content": [token.entry]}}
+                usage = None
+                if token.finish is not None:
+                    metadata |= {"finish_reason": token.finish, "model_name": self.model_name}
+                    usage = _usage(len(prompt), generated, cached)
+                chunk = ChatGenerationChunk(
+                    message=AIMessageChunk(
+                        content=token.delta, response_metadata=metadata, usage_metadata=usage
+                    ),
+                    generation_info={"finish_reason": token.finish} if token.finish else None,
+                )
+                if run_manager:
+                    run_manager.on_llm_new_token(token.delta, chunk=chunk)
+                yield chunk
+
+    # -- the step loop ----------------------------------------------------------------------------
+
+    def _settings(self, stop: list[str] | None, kwargs: dict[str, Any]) -> _Settings:
+        seed = kwargs.get("seed", self.seed)
+        return _Settings(
+            n=int(kwargs.get("n") or self.n),
+            temperature=float(kwargs.get("temperature", self.temperature)),
+            max_tokens=int(kwargs.get("max_tokens") or self.max_tokens),
+            top_k=int(kwargs.get("top_logprobs") or self.top_logprobs),
+            seed=None if seed is None else int(seed),
+            stop=tuple(s for s in (stop if stop is not None else self.stop or ()) if s),
+        )
+
+    def _encode_prompt(self, messages: Sequence[BaseMessage]) -> tuple[list[int], int, np.ndarray]:
+        """Tokenise and encode the prompt; return (ids, tokens reused, logits of its last position)."""
+        text = self.render_prompt(messages)
+        # The rendered template already holds the special tokens (BOS included).
+        prompt = list(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        _fit_context(len(prompt), 1, self.n_ctx)
+        keep = 0
+        if self.prefix_cache:
+            keep = _common_prefix(self._tokens, prompt)
+            stored, state = self._states.lookup(prompt)
+            if stored > keep:
+                self._restore(state)
+                keep = stored
+        keep = min(keep, len(prompt) - 1)  # the last prompt token is evaluated for its logits
+        first = self._eval_from(prompt, keep)
+        self._save_state()
+        return prompt, keep, first
+
+    def _rewind(self, prompt: list[int], first: np.ndarray) -> tuple[np.ndarray, int]:
+        """Back to the end of the prompt for the next sample: truncate the cache, or re-encode."""
+        if self.prefix_cache:
+            self._truncate(len(prompt))
+            return first, len(prompt) - 1  # shared prefill: all but the last token was reused
+        return self._eval_from(prompt, 0), 0
+
+    def _eval_from(self, ids: list[int], keep: int) -> np.ndarray:
+        """Keep the first `keep` encoded tokens, encode the rest of `ids`; return the last logits."""
+        self._truncate(keep)
+        self._llama.eval(ids[keep:])
+        self._tokens = list(ids)
+        return self._last_logits()
+
+    def _truncate(self, keep: int) -> None:
+        """Drop the cache's positions from `keep` on (llama.cpp memory API)."""
+        self._llama._ctx.kv_cache_seq_rm(0, keep, -1)
+        self._llama.n_tokens = keep
+        del self._tokens[keep:]
+
+    def _last_logits(self) -> np.ndarray:
+        """A copy of the logits row of the last evaluated position [n_vocab] (float32)."""
+        n_vocab = self._llama.n_vocab()
+        row = np.ctypeslib.as_array(self._llama._ctx.get_logits_ith(-1), shape=(n_vocab,))
+        return row.copy()
+
+    def _decode(self, prompt: list[int], logits: np.ndarray, s: _Settings, index: int) -> Iterator[_Token]:
+        """Sample one row token by token; yield each token with its log-prob and new text."""
+        rng = np.random.default_rng(None if s.seed is None else [s.seed, index])
+        max_tokens = _fit_context(len(prompt), s.max_tokens, self.n_ctx)
+        vocab = self._llama._model.vocab
+        from llama_cpp import llama_vocab_is_eog
+
+        text = _Text(s.stop)
+        for step in range(max_tokens):
+            shifted = logits - logits.max()
+            log_probs = shifted - np.log(np.exp(shifted).sum())  # raw log-softmax [n_vocab]
+            token = _choose(log_probs, s.temperature, rng)
+            finish: str | None = None
+            if llama_vocab_is_eog(vocab, token):
+                finish = "stop"
+                delta = text.flush()
+            else:
+                delta, hit = text.add(self._piece(token, special=False))
+                if hit:
+                    finish = "stop"
+                elif step == max_tokens - 1:
+                    finish, delta = "length", delta + text.flush()
+            yield _Token(token, self._entry(token, log_probs, s.top_k), delta, finish)
+            if finish is not None:
+                return
+            self._llama.eval([token])
+            logits = self._last_logits()
+
+    def _entry(self, token: int, log_probs: np.ndarray, top_k: int) -> dict[str, Any]:
+        """One OpenAI-shaped log-prob entry (token, logprob, top_logprobs)."""
+        tops: list[dict[str, Any]] = []
+        if top_k:
+            best = np.argpartition(log_probs, -top_k)[-top_k:]
+            best = best[np.argsort(-log_probs[best], kind="stable")]
+            tops = [{"token": self._token_text(int(t)), "logprob": float(log_probs[t])} for t in best]
+        return {"token": self._token_text(token), "logprob": float(log_probs[token]), "top_logprobs": tops}
+
+    def _piece(self, token: int, *, special: bool) -> bytes:
+        key = (token, special)
+        if key not in self._pieces:
+            self._pieces[key] = self._llama.detokenize([token], special=special)
+        return self._pieces[key]
+
+    def _token_text(self, token: int) -> str:
+        return self._piece(token, special=True).decode("utf-8", errors="replace")
+
+    # -- saved sequence states --------------------------------------------------------------------
+
+    def _save_state(self) -> None:
+        """Save the KV state of the prompt just encoded, for a later call that extends it."""
+        if not self.prefix_cache or not self._states.max_entries or not self._tokens:
+            return
+        import llama_cpp
+
+        ctx = self._llama._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+        self._states.store(tuple(self._tokens), bytes(buffer)[:written])
+
+    def _restore(self, state: tuple[tuple[int, ...], bytes]) -> None:
+        """Load a saved sequence state into the context (replacing what it held)."""
+        import llama_cpp
+
+        ids, data = state
+        self._truncate(0)
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if llama_cpp.llama_state_seq_set_data(self._llama._ctx.ctx, buffer, len(data), 0) != len(data):
+            msg = (
+                "llama.cpp could not restore a saved sequence state; create the model with prefix_cache=False"
+            )
+            raise RuntimeError(msg)
+        self._llama.input_ids[: len(ids)] = ids
+        self._llama.n_tokens = len(ids)
+        self._tokens = list(ids)

@@ -1,0 +1,182 @@
+"""ChatLlamaCpp on the real SmolLM2 GGUF: the model contract, prefix reuse, streaming, agreement.
+
+Prefix reuse must not change results: greedy texts identical and log-probs within 1e-3 of a model
+that re-encodes every prompt, over three chained steps of a MUR solve and for n samples of one call.
+"""
+
+import math
+import threading
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+from mur_graph.models import ChatLlamaCpp, ContextLengthError
+from mur_graph.models.contract import sample
+from mur_graph.models.embedded import find_embedded_gguf
+from mur_graph.prompts import policy_messages, step_format
+
+pytestmark = pytest.mark.real_model
+
+QUESTION = "What is 17 + 25?"
+FMT = step_format("prompted")
+AGREEMENT_TOLERANCE = 0.05
+"""Mean |Δ log-prob| allowed between llama.cpp (Q4_1 kernels) and transformers (de-quantised fp32)."""
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """SmolLM2 on llama.cpp with prefix reuse and without it."""
+    path = str(find_embedded_gguf())
+    return ChatLlamaCpp(model_path=path), ChatLlamaCpp(model_path=path, prefix_cache=False)
+
+
+def logprobs(message):
+    return [entry["logprob"] for entry in message.response_metadata["logprobs"]["content"]]
+
+
+def test_greedy_steps_with_reuse_match_re_encoding_and_hit_the_cache(pair):
+    reuse, plain = pair
+    kept: list[str] = []
+    for index in range(3):
+        messages = policy_messages(QUESTION, kept, index, FMT)
+        kwargs = {"max_tokens": 12, "temperature": 0, "stop": FMT.stops(index)}
+        fast, slow = reuse.invoke(messages, **kwargs), plain.invoke(messages, **kwargs)
+        assert fast.content == slow.content
+        assert logprobs(fast) == pytest.approx(logprobs(slow), abs=1e-3)
+        assert fast.usage_metadata["input_tokens"] == slow.usage_metadata["input_tokens"]
+        assert fast.usage_metadata["output_tokens"] == slow.usage_metadata["output_tokens"]
+        assert fast.response_metadata["finish_reason"] == slow.response_metadata["finish_reason"]
+        assert slow.usage_metadata["input_token_details"]["cache_read"] == 0
+        if index:  # the previous step's prompt and kept tokens are reused, not re-encoded
+            cache_read = fast.usage_metadata["input_token_details"]["cache_read"]
+            assert cache_read > slow.usage_metadata["input_tokens"] // 2
+        kept.append(FMT.format(index, fast.content))
+
+
+def test_n_samples_share_one_prefill_and_match_re_encoding(pair):
+    reuse, plain = pair
+    messages = policy_messages(QUESTION, ["Step0: 17 + 25 = 42"], 1, FMT)
+    for kwargs in (
+        {"n": 3, "max_tokens": 8, "temperature": 0, "top_logprobs": 2},
+        {"n": 3, "max_tokens": 8, "temperature": 0.8, "seed": 5, "stop": FMT.stops(1)},
+    ):
+        fast = reuse.generate([messages], **kwargs).generations[0]
+        slow = plain.generate([messages], **kwargs).generations[0]
+        assert len(fast) == len(slow) == 3
+        for a, b in zip(fast, slow, strict=True):
+            assert a.text == b.text
+            assert a.generation_info == b.generation_info
+            assert logprobs(a.message) == pytest.approx(logprobs(b.message), abs=1e-3)
+        prompt_len = fast[0].message.usage_metadata["input_tokens"]
+        assert [g.message.usage_metadata["input_token_details"]["cache_read"] for g in fast[1:]] == [
+            prompt_len - 1
+        ] * 2
+
+
+def test_a_policy_prompt_is_restored_after_an_intervening_call(pair):
+    reuse, plain = pair
+    first = policy_messages(QUESTION, [], 0, FMT)
+    step = reuse.invoke(first, max_tokens=10, temperature=0, stop=FMT.stops(0))
+    reuse.invoke("Is 42 the sum of 17 and 25? Answer Yes or No.", max_tokens=2, temperature=0)  # a critic
+    follow = policy_messages(QUESTION, [FMT.format(0, step.content)], 1, FMT)
+    fast = reuse.invoke(follow, max_tokens=8, temperature=0)
+    slow = plain.invoke(follow, max_tokens=8, temperature=0)
+    assert fast.content == slow.content
+    assert logprobs(fast) == pytest.approx(logprobs(slow), abs=1e-3)
+    # the first prompt came back from its saved state, not from the critic's context
+    assert fast.usage_metadata["input_token_details"]["cache_read"] >= step.usage_metadata["input_tokens"] - 2
+
+
+def test_contract_log_probs_tops_stops_finish_reasons_and_seeds(pair):
+    model, _ = pair
+    messages = policy_messages(QUESTION, [], 0, FMT)
+    gens = sample(model, messages, n=2, max_tokens=6, temperature=0.7, seed=3, top_logprobs=3)
+    again = sample(model, messages, n=2, max_tokens=6, temperature=0.7, seed=3, top_logprobs=3)
+    assert gens == again  # per-sample seeds reproduce
+    for gen in gens:
+        assert gen.n_tokens == len(gen.token_logprobs) <= 6
+        assert all(lp <= 0 and math.isfinite(lp) for lp in gen.token_logprobs)
+        assert gen.finish_reason in {"stop", "length"}
+        for tops in gen.top_logprobs:
+            values = list(tops.values())
+            assert len(values) <= 3 and values == sorted(values, reverse=True)
+    # a stop string ends the row after the token that completes it and is cut from the text
+    long = model.invoke(messages, max_tokens=40, temperature=0)
+    stop = long.content.split()[1]
+    cut = model.invoke(messages, max_tokens=40, temperature=0, stop=[stop])
+    assert cut.response_metadata["finish_reason"] == "stop"
+    assert cut.content == long.content[: long.content.index(stop)]
+    assert stop not in cut.content
+    assert 0 < len(logprobs(cut)) < len(logprobs(long))
+    assert logprobs(cut) == pytest.approx(logprobs(long)[: len(logprobs(cut))], abs=1e-3)
+    short = model.invoke(messages, max_tokens=3, temperature=0)
+    assert short.response_metadata["finish_reason"] == "length" and len(logprobs(short)) == 3
+
+
+def test_a_prefilled_assistant_turn_is_continued(pair):
+    model, _ = pair
+    opened = [HumanMessage("What is 17 + 25?"), AIMessage("17 + 25 =")]
+    prompt = model.render_prompt(opened)
+    assert prompt.endswith("17 + 25 =") and prompt.count("<|im_start|>assistant") == 1
+    reply = model.invoke(opened, max_tokens=4, temperature=0)
+    assert reply.content and not reply.content.startswith("<|im_start|>")
+
+
+def test_streaming_yields_each_token_with_its_log_prob_and_ends_with_usage(pair):
+    model, _ = pair
+    messages = policy_messages(QUESTION, [], 0, FMT)
+    whole = model.invoke(messages, max_tokens=16, temperature=0, stop=FMT.stops(0))
+    chunks = list(model.stream(messages, max_tokens=16, temperature=0, stop=FMT.stops(0)))
+    token_chunks = [c for c in chunks if c.response_metadata.get("logprobs")]
+    assert len(token_chunks) == len(logprobs(whole))
+    assert [c.response_metadata["logprobs"]["content"][0]["logprob"] for c in token_chunks] == (
+        pytest.approx(logprobs(whole), abs=1e-3)
+    )
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged += chunk
+    assert merged.content == whole.content
+    assert merged.usage_metadata["output_tokens"] == whole.usage_metadata["output_tokens"]
+    assert merged.response_metadata["finish_reason"] == whole.response_metadata["finish_reason"]
+    with pytest.raises(ValueError, match="invoke/generate"):
+        list(model.stream(messages, n=2))
+
+
+def test_overlapping_calls_are_serialised_and_give_the_same_results(pair):
+    model, _ = pair
+    prompts = [policy_messages(q, [], 0, FMT) for q in ("What is 2 + 3?", "What is 9 * 9?")]
+    alone = [model.invoke(p, max_tokens=8, temperature=0).content for p in prompts]
+    together: dict[int, str] = {}
+
+    def run(i):
+        together[i] = model.invoke(prompts[i], max_tokens=8, temperature=0).content
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [together[0], together[1]] == alone
+
+
+def test_a_prompt_longer_than_the_context_is_refused_with_the_fix():
+    small = ChatLlamaCpp(model_path=str(find_embedded_gguf()), n_ctx=32)
+    with pytest.raises(ContextLengthError, match="shorten the question"):
+        small.invoke("word " * 64, max_tokens=4)
+
+
+def test_a_missing_file_names_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make setup-qwen"):
+        ChatLlamaCpp(model_path=str(tmp_path / "none.gguf"))
+
+
+def test_greedy_tokens_agree_with_chat_transformers_on_the_same_gguf(pair, embedded):
+    """llama.cpp computes in Q4_1, transformers on the de-quantised fp32 weights: same greedy tokens."""
+    model, _ = pair
+    messages = policy_messages(QUESTION, [], 0, FMT)
+    ours = model.generate([messages], max_tokens=24, temperature=0).generations[0][0]
+    theirs = embedded.generate([messages], max_tokens=24, temperature=0).generations[0][0]
+    assert ours.message.usage_metadata["input_tokens"] == theirs.message.usage_metadata["input_tokens"]
+    assert ours.generation_info["token_ids"] == theirs.generation_info["token_ids"]
+    deltas = [abs(a - b) for a, b in zip(logprobs(ours.message), logprobs(theirs.message), strict=True)]
+    assert sum(deltas) / len(deltas) < AGREEMENT_TOLERANCE
