@@ -129,9 +129,7 @@ def test_hostile_or_malformed_input_is_refused_before_anything_runs(expression, 
     ],
 )
 def test_huge_computations_are_refused_before_the_costly_operation(expression, message):
-    started = time.monotonic()
-    reply = answer(expression)  # in this process: the guard, not the time limit, stops it
-    assert time.monotonic() - started < 2.0
+    reply = answer(expression)  # in this process, with no time limit: only the guard can stop it
     assert reply["refused"] and reply["value"] is None and message in reply["error"]
     result = calculate(expression)
     assert result.refused and message in result.error
@@ -153,7 +151,9 @@ def test_a_calculation_past_the_time_limit_is_killed_and_the_next_one_works():
     slow = calculate("expand((x+y+z+a+b+c+k+m+t+n)**60)", timeout=1.0)
     elapsed = time.monotonic() - started
     assert slow.error == "the calculation took longer than 1 s" and not slow.ok
-    assert elapsed < 3.0
+    # killed at the limit; the slack covers killing the worker on a loaded machine, far below
+    # the minutes the expansion itself would take
+    assert elapsed < 1.0 + 5.0
     assert calculate("6*7").value == "42"
 
 
