@@ -41,6 +41,7 @@ from mur_graph.compiled import compile_mur_graph
 from mur_graph.config import MURConfig
 from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
+from mur_graph.models import MODEL_NAMES
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
@@ -85,19 +86,22 @@ def studio_policy() -> BaseChatModel:
 
     `$MUR_GRAPH_MODEL` on the OpenAI-compatible server at `$MUR_GRAPH_BASE_URL` (vLLM, llama.cpp;
     through `ChatOpenAI(logprobs=True)`, with the CLI's timeout and retries) when that is set;
-    else the local model `$MUR_GRAPH_MODEL` (a hub id or a folder), else the embedded model.
+    else the local model `$MUR_GRAPH_MODEL` (a registered name, a hub id or a folder), else the
+    default model (`mur_graph.models.DEFAULT_MODEL`).
     """
     model = os.environ.get(MODEL_VARIABLE) or None
     return load_model(model, os.environ.get(BASE_URL_VARIABLE) or None, argparse.Namespace())
 
 
 def studio_config() -> MURConfig:
-    """The served defaults: the paper's, with short limits for the embedded model on CPU.
+    """The served defaults: the paper's, with short limits for the registered local models on CPU.
 
     `$MUR_GRAPH_SETTINGS` (a JSON object of `MURConfig` fields) changes them for every run, which
     is the only way to set them for MCP's `tools/call` (it sends no run context).
     """
-    limits: dict[str, Any] = {} if os.environ.get(MODEL_VARIABLE) else dict(EMBEDDED_DEMO_LIMITS)
+    model = os.environ.get(MODEL_VARIABLE) or None
+    local_name = not os.environ.get(BASE_URL_VARIABLE) and (model is None or model in MODEL_NAMES)
+    limits: dict[str, Any] = dict(EMBEDDED_DEMO_LIMITS) if local_name else {}
     return MURConfig(**limits).replace(**_settings_from_env())
 
 

@@ -11,6 +11,7 @@ import pytest
 from mur_graph import MURConfig
 from mur_graph.agents import DEFAULT_DESCRIPTION, summarize_run, summary_text
 from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS
+from mur_graph.models import MODEL_NAMES
 from tests.fakes import ScriptedChatModel, say
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,11 +98,18 @@ def test_importing_the_studio_module_loads_no_model():
     assert module.studio_policy.cache_info().currsize == 0
 
 
-def test_the_embedded_model_gets_short_limits_and_a_named_model_the_papers(monkeypatch):
+def test_the_local_models_get_short_limits_and_a_hub_or_served_model_the_papers(monkeypatch):
     module = importlib.import_module("mur_graph.studio")
     monkeypatch.delenv(module.MODEL_VARIABLE, raising=False)
+    monkeypatch.delenv(module.BASE_URL_VARIABLE, raising=False)
     monkeypatch.delenv(module.SETTINGS_VARIABLE, raising=False)
     assert module.studio_config() == MURConfig(**EMBEDDED_DEMO_LIMITS)
+    for name in MODEL_NAMES:
+        monkeypatch.setenv(module.MODEL_VARIABLE, name)
+        assert module.studio_config() == MURConfig(**EMBEDDED_DEMO_LIMITS), name
+    monkeypatch.setenv(module.BASE_URL_VARIABLE, "http://127.0.0.1:8000/v1")
+    assert module.studio_config() == MURConfig(), "a served model gets the paper's limits"
+    monkeypatch.delenv(module.BASE_URL_VARIABLE)
     monkeypatch.setenv(module.MODEL_VARIABLE, "Qwen/Qwen3-1.7B")
     assert module.studio_config() == MURConfig()
 
