@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mur_graph.cli import main as mur_graph_main
-from mur_graph.cli_options import UsageError, add_model_options, add_settings_options, config_from_args
+from mur_graph.cli.options import UsageError, add_model_options, add_settings_options, config_from_args
 from mur_graph.config import MURConfig
 from mur_graph.eval.problems import Problem, load_problems, parse_levels
 from mur_graph.eval.results import ResultsFile, results_name
@@ -131,7 +131,7 @@ async def run_paired(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from mur_graph.cli_options import load_models
+    from mur_graph.cli.options import load_models
     from mur_graph.graph import create_mur_graph
 
     try:

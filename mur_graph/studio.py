@@ -35,8 +35,8 @@ from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
 from mur_graph.agents import tool_result
-from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS
-from mur_graph.cli_options import _load as load_model
+from mur_graph.cli.options import EMBEDDED_DEMO_LIMITS
+from mur_graph.cli.options import _load as load_model
 from mur_graph.compiled import compile_mur_graph
 from mur_graph.config import MURConfig
 from mur_graph.graph import build_mur_graph

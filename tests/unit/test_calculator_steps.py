@@ -153,7 +153,7 @@ def test_pending_call(text, finish, expected):
 
 def test_the_cli_flag_turns_the_calculator_on():
     from mur_graph.cli import build_parser
-    from mur_graph.cli_options import config_from_args
+    from mur_graph.cli.options import config_from_args
 
     assert config_from_args(build_parser().parse_args(["solve", "q", "--calculator"])).calculator
     assert not config_from_args(build_parser().parse_args(["solve", "q"])).calculator

@@ -3,7 +3,7 @@
 import pytest
 
 from mur_graph.cli import build_parser, main
-from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS, config_from_args
+from mur_graph.cli.options import EMBEDDED_DEMO_LIMITS, config_from_args
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])

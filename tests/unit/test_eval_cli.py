@@ -5,7 +5,7 @@ import json
 import pytest
 
 from mur_graph.cli import main
-from mur_graph.eval import commands
+from mur_graph.cli import eval as commands
 from tests.unit.test_eval_runner import Arithmetic
 
 

@@ -204,7 +204,7 @@ def test_bad_server_limits_are_usage_errors(flag, value, message, capsys):
 
 def test_the_cli_gives_server_clients_a_bounded_timeout_and_retries():
     from mur_graph.cli import build_parser
-    from mur_graph.cli_options import SERVER_MAX_RETRIES, SERVER_TIMEOUT_S, load_models
+    from mur_graph.cli.options import SERVER_MAX_RETRIES, SERVER_TIMEOUT_S, load_models
 
     args = build_parser().parse_args(["solve", "q", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
     policy, critic, name, _ = load_models(args)

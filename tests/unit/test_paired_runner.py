@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mur_graph import cli_options
+from mur_graph.cli import options as cli_options
 from mur_graph.eval.results import read_records
 from tests.unit.test_eval_runner import Arithmetic
 

@@ -22,7 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from mur_graph.cli_options import (
+from mur_graph.cli.options import (
     UsageError,
     add_model_options,
     add_settings_options,

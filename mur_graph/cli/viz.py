@@ -11,7 +11,7 @@ from typing import Any, cast
 from rich.console import Console
 from rich.markup import escape
 
-from mur_graph.cli_options import UsageError
+from mur_graph.cli.options import UsageError
 from mur_graph.scaling import ALIASES, scaling_methods
 from mur_graph.viz.draw import FORMATS, Format, GraphvizMissingError
 from mur_graph.viz.traces import TraceError

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mur_graph.cli_options import (
+from mur_graph.cli.options import (
     UsageError,
     add_model_options,
     add_settings_options,
@@ -30,8 +30,8 @@ from mur_graph.models.local import ContextLengthError
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of `mur-graph`."""
-    from mur_graph.eval.commands import add_eval_commands
-    from mur_graph.viz.commands import add_viz_commands
+    from mur_graph.cli.eval import add_eval_commands
+    from mur_graph.cli.viz import add_viz_commands
 
     parser = argparse.ArgumentParser(
         prog="mur-graph",
