@@ -11,6 +11,11 @@ Mode = Literal["mur", "per_step", "cot"]
 
 MODES: tuple[str, ...] = get_args(Mode)
 
+EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
+"""Limits used with the local models (the default or a registered name) on CPU unless given: the
+paper's (20 steps, 2048 tokens per step, 8096 for the fallback, 1024 for a critique) would take
+many minutes at 10-15 tokens/s. The CLI and the `langgraph dev` factories apply them."""
+
 StepFormatName = Literal["prompted", "blank_line"]
 """`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines."""
 

@@ -18,7 +18,6 @@ threads itself, which is what `mur_review`'s pauses need.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import functools
 import json
@@ -35,13 +34,11 @@ from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
 from mur_graph.agents import tool_result
-from mur_graph.cli.options import EMBEDDED_DEMO_LIMITS
-from mur_graph.cli.options import _load as load_model
 from mur_graph.compiled import compile_mur_graph
-from mur_graph.config import MURConfig
+from mur_graph.config import EMBEDDED_DEMO_LIMITS, MURConfig
 from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
-from mur_graph.models import MODEL_NAMES
+from mur_graph.models import MODEL_NAMES, load_chat_model
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
@@ -90,7 +87,21 @@ def studio_policy() -> BaseChatModel:
     default model (`mur_graph.models.DEFAULT_MODEL`).
     """
     model = os.environ.get(MODEL_VARIABLE) or None
-    return load_model(model, os.environ.get(BASE_URL_VARIABLE) or None, argparse.Namespace())
+    base_url = os.environ.get(BASE_URL_VARIABLE) or None
+    if base_url is None:
+        return load_chat_model(model)
+    from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
+
+    # the CLI's defaults: 300 s a request, 2 retries with backoff
+    return ChatOpenAI(
+        base_url=base_url,
+        api_key=SecretStr("EMPTY"),
+        model=model or "",
+        logprobs=True,
+        timeout=300.0,
+        max_retries=2,
+    )
 
 
 def studio_config() -> MURConfig:

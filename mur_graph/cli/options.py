@@ -9,14 +9,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
-from mur_graph.config import MODES, STEP_FORMAT_NAMES, MURConfig
+from mur_graph.config import EMBEDDED_DEMO_LIMITS, MODES, STEP_FORMAT_NAMES, MURConfig
 from mur_graph.models import DEFAULT_MODEL, MODEL_NAMES
 from mur_graph.scaling import ALIASES, critic_kinds, scaling_methods
-
-EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
-"""Limits used with the local models (the default or a registered name) on CPU unless given: the
-paper's (20 steps, 2048 tokens per step, 8096 for the fallback, 1024 for a critique) would take
-many minutes at 10-15 tokens/s."""
 
 SERVER_TIMEOUT_S = 300.0
 """Default seconds one request to a server may take (a long fallback on a slow server needs minutes)."""

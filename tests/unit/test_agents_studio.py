@@ -10,7 +10,7 @@ import pytest
 
 from mur_graph import MURConfig
 from mur_graph.agents import DEFAULT_DESCRIPTION, summarize_run, summary_text
-from mur_graph.cli.options import EMBEDDED_DEMO_LIMITS
+from mur_graph.config import EMBEDDED_DEMO_LIMITS
 from mur_graph.models import MODEL_NAMES
 from tests.fakes import ScriptedChatModel, say
 

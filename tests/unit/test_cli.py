@@ -3,7 +3,8 @@
 import pytest
 
 from mur_graph.cli import build_parser, main
-from mur_graph.cli.options import EMBEDDED_DEMO_LIMITS, config_from_args
+from mur_graph.cli.options import config_from_args
+from mur_graph.config import EMBEDDED_DEMO_LIMITS
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from mur_graph.cli import main
 from mur_graph.cli import eval as commands
+from mur_graph.cli import main
 from tests.unit.test_eval_runner import Arithmetic
 
 

@@ -1,0 +1,61 @@
+"""The package's layering: the command line (`mur_graph/cli/`) sits on the library, never under it."""
+
+import ast
+from pathlib import Path
+
+import mur_graph
+
+PACKAGE = Path(mur_graph.__file__).parent
+CLI = PACKAGE / "cli"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(source: str, package: str) -> set[str]:
+    """Every module `source` (a module of `package`) imports, lazy imports in functions too, made absolute."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module) if part)
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    return found
+
+
+def _imports_cli(path: Path) -> list[str]:
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    return _cli_modules(_imported_modules(path.read_text(encoding="utf-8"), package))
+
+
+def _cli_modules(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m == "mur_graph.cli" or m.startswith("mur_graph.cli."))
+
+
+def test_no_library_module_imports_the_command_line():
+    library = [p for p in PACKAGE.rglob("*.py") if CLI not in p.parents]
+    offenders = {str(p.relative_to(PACKAGE)): _imports_cli(p) for p in library if _imports_cli(p)}
+    assert len(library) > 50  # the walk saw the library
+    assert offenders == {}, "the library must not import mur_graph.cli; move what it needs to the library"
+
+
+def test_the_import_walk_sees_absolute_relative_and_lazy_imports():
+    # the same walk finds the CLI's own imports of itself, so an offender would not go unseen
+    assert "mur_graph.cli.app" in _imports_cli(CLI / "__init__.py")
+    assert "mur_graph.cli.eval" in _imports_cli(CLI / "app.py")  # imported inside build_parser
+    lazy = "import os\ndef f():\n    from ..cli import options\n    import mur_graph.cli.viz\n"
+    assert _cli_modules(_imported_modules(lazy, "mur_graph.eval")) == [
+        "mur_graph.cli",
+        "mur_graph.cli.options",
+        "mur_graph.cli.viz",
+    ]
+    assert _cli_modules(_imported_modules("from mur_graph import cli, config\n", "mur_graph")) == [
+        "mur_graph.cli"
+    ]
+    assert _cli_modules(_imported_modules("from mur_graph import client, config\n", "mur_graph")) == []
