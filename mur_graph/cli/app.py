@@ -21,11 +21,22 @@ from mur_graph.cli.options import (
     config_from_args,
     load_models,
 )
+from mur_graph.errors import MURError
 from mur_graph.eval.results import ResultsBusyError
 from mur_graph.ledger import KINDS
-from mur_graph.models.contract import MissingLogprobsError
-from mur_graph.models.embedded import EmbeddedModelError
-from mur_graph.models.local import ContextLengthError
+from mur_graph.models import ContextLengthError, EmbeddedModelError, MissingLogprobsError
+
+_FAILURES = (
+    MURError,
+    OSError,
+    EmbeddedModelError,
+    MissingLogprobsError,
+    ContextLengthError,
+    ResultsBusyError,
+)
+"""What a command may fail with, reported as one line and exit status 1: mur-graph's own errors
+(`MURError`, whose message names the fix; the four library errors named are caught whatever their
+base) and the system's (`OSError`: a file, a server)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
-    except (EmbeddedModelError, MissingLogprobsError, ContextLengthError, ResultsBusyError, OSError) as exc:
+    except _FAILURES as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
     return status

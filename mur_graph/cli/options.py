@@ -10,6 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from mur_graph.config import EMBEDDED_DEMO_LIMITS, MODES, STEP_FORMAT_NAMES, MURConfig
+from mur_graph.errors import MURError
 from mur_graph.models import DEFAULT_MODEL, MODEL_NAMES
 from mur_graph.scaling import ALIASES, critic_kinds, scaling_methods
 
@@ -21,8 +22,8 @@ SERVER_MAX_RETRIES = 2
 _SETTINGS = ("alpha", "candidates", "max_steps", "max_step_tokens", "fallback_tokens", "critique_tokens")
 
 
-class UsageError(Exception):
-    """A bad command line; the message says what to pass instead."""
+class UsageError(MURError):
+    """A bad command line; the message says what to pass instead (exit status 2)."""
 
 
 def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, gamma: bool = True) -> None:

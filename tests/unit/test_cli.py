@@ -3,7 +3,7 @@
 import pytest
 
 from mur_graph.cli import build_parser, main
-from mur_graph.cli.options import config_from_args
+from mur_graph.cli.options import UsageError, config_from_args
 from mur_graph.config import EMBEDDED_DEMO_LIMITS
 
 
@@ -65,3 +65,21 @@ def test_sweep_rejects_bad_gammas(capsys, tmp_path):
     data.write_text('{"input": "What is 1 + 1?", "target": "2"}\n')
     assert main(["sweep", "--dataset", str(data), "--out", str(tmp_path), "--gammas", "0.5,high"]) == 2
     assert "--gammas must be comma-separated numbers" in capsys.readouterr().err
+
+
+def test_any_mur_error_is_one_line_and_exit_1_and_a_usage_error_is_one(monkeypatch, capsys):
+    from mur_graph.cli import app
+    from mur_graph.errors import MURError
+
+    class ServerGone(MURError):
+        pass
+
+    def fail(args):
+        msg = "the server at http://127.0.0.1:9/v1 is gone; start it, or drop --base-url"
+        raise ServerGone(msg)
+
+    monkeypatch.setattr(app, "load_models", fail)
+    assert main(["solve", "What is 1 + 1?"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "error: the server at http://127.0.0.1:9/v1 is gone; start it, or drop --base-url"
+    assert issubclass(UsageError, MURError)  # caught before MURError: exit 2, as the tests above
