@@ -2,6 +2,7 @@
 
 from mur_graph.agents import MURTool, create_mur_tool
 from mur_graph.config import MODES, MURConfig
+from mur_graph.errors import MURError
 from mur_graph.graph import build_mur_graph, create_mur_graph
 from mur_graph.ledger import KINDS as LEDGER_KINDS
 from mur_graph.models import (
@@ -11,6 +12,7 @@ from mur_graph.models import (
     load_chat_model,
     load_embedded_model,
 )
+from mur_graph.result import result_document
 from mur_graph.routing import momentum_condition
 from mur_graph.scaling import register_scaling_method, scaling_methods
 from mur_graph.state import MURState, StepRecord
@@ -21,6 +23,7 @@ __all__ = [
     "ChatLlamaCpp",
     "ChatTransformers",
     "MURConfig",
+    "MURError",
     "MURState",
     "MURTool",
     "MissingLogprobsError",
@@ -32,5 +35,6 @@ __all__ = [
     "load_embedded_model",
     "momentum_condition",
     "register_scaling_method",
+    "result_document",
     "scaling_methods",
 ]

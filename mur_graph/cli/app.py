@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mur_graph import LEDGER_KINDS, MURError
 from mur_graph.cli.options import (
     UsageError,
     add_model_options,
@@ -21,9 +22,7 @@ from mur_graph.cli.options import (
     config_from_args,
     load_models,
 )
-from mur_graph.errors import MURError
 from mur_graph.eval.results import ResultsBusyError
-from mur_graph.ledger import KINDS
 from mur_graph.models import ContextLengthError, EmbeddedModelError, MissingLogprobsError
 
 _FAILURES = (
@@ -90,8 +89,8 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
         raise UsageError(msg)
     config = config_from_args(args)
 
+    from mur_graph import result_document
     from mur_graph.graph import create_mur_graph
-    from mur_graph.result import result_document
 
     with err.status("loading the model…"):
         policy, critic, policy_name, critic_name = load_models(args)
@@ -164,7 +163,7 @@ def _print_summary(console: Console, document: dict[str, Any]) -> None:
     table = Table(title="token ledger", show_header=True)
     table.add_column("kind")
     table.add_column("tokens", justify="right")
-    for kind in KINDS:
+    for kind in LEDGER_KINDS:
         table.add_row(kind, str(document["ledger"][kind]))
     table.add_row("[bold]total[/bold]", f"[bold]{document['totals']['total']}[/bold]")
     console.print(table)

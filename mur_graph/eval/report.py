@@ -9,7 +9,6 @@ from typing import Any
 from mur_graph.eval.results import latest_by_id, read_records
 from mur_graph.eval.stats import Paired, critic_signal, paired, wilson_interval
 from mur_graph.scaling import canonical_method
-from mur_graph.scaling.critics import DEFAULT_CRITIC_KIND
 
 Row = dict[str, Any]
 
@@ -52,7 +51,7 @@ def critic_label(settings: dict[str, Any]) -> str | None:
     method = canonical_method(settings["method"])
     if method != "guided_search" or settings["mode"] == "cot":
         return None
-    return str(settings.get("critic_kind", DEFAULT_CRITIC_KIND))
+    return str(settings.get("critic_kind", "generative"))  # results from before critic kinds: P(Yes)
 
 
 def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None) -> list[Row]:

@@ -17,12 +17,11 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
+from mur_graph import result_document
 from mur_graph.config import MURConfig
 from mur_graph.eval.grading import grade
 from mur_graph.eval.problems import Problem
 from mur_graph.eval.results import ResultsFile
-from mur_graph.ledger import ledger_totals
-from mur_graph.result import result_document
 
 
 @dataclass
@@ -97,7 +96,7 @@ async def run_eval(
                 record |= {"status": "ok", "answer": document["answer"], "correct": correct}
                 record |= {"wall_time_s": wall, "result": document}
                 tally.correct += int(correct)
-                tally.tokens += ledger_totals(document["ledger"])["total"]
+                tally.tokens += document["totals"]["total"]
             results.append(record)
             tally.records.append(record)
             tally.done += 1

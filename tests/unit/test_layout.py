@@ -1,7 +1,10 @@
 """The package's layering: the command line (`mur_graph/cli/`) sits on the library, never under it."""
 
 import ast
+import importlib
 from pathlib import Path
+
+import pytest
 
 import mur_graph
 
@@ -59,3 +62,32 @@ def test_the_import_walk_sees_absolute_relative_and_lazy_imports():
         "mur_graph.cli"
     ]
     assert _cli_modules(_imported_modules("from mur_graph import client, config\n", "mur_graph")) == []
+
+
+def _foreign_imports(path: Path) -> list[tuple[str, str]]:
+    """(module, name) of each `from mur_graph... import name` in `path` outside its own package."""
+    own = _module_name(path).split(".")[1]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            parts = node.module.split(".")
+            if parts[0] == "mur_graph" and (len(parts) == 1 or parts[1] != own):
+                found.extend((node.module, alias.name) for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("package", ["cli", "eval"])
+def test_the_cli_and_eval_use_only_exported_names_of_the_library(package):
+    bad = []
+    for path in sorted((PACKAGE / package).rglob("*.py")):
+        for module, name in _foreign_imports(path):
+            parts = module.split(".")
+            exporter = ".".join(parts[:2]) if len(parts) > 2 else module
+            exported = getattr(importlib.import_module(exporter), "__all__", None)
+            if name.startswith("_"):
+                bad.append(f"{path.name}: {module}.{name} is private")
+            elif exported is not None and module != exporter:
+                bad.append(f"{path.name}: {module}.{name}: import it from {exporter}")
+            elif exported is not None and name not in exported:
+                bad.append(f"{path.name}: {module}.{name} is not in {exporter}.__all__")
+    assert bad == []
