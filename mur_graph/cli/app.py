@@ -1,4 +1,4 @@
-"""The `mur-graph` command line: `solve` here; `eval`, `report`, `sweep`, `calibrate` in `mur_graph.eval`."""
+"""`mur-graph`: the parser, `main` and `solve`; the other commands are in `cli.eval` and `cli.viz`."""
 
 from __future__ import annotations
 
