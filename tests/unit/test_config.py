@@ -3,7 +3,7 @@ import math
 import pytest
 
 from mur_graph import MURConfig
-from mur_graph.config import derive_seed
+from mur_graph.seeds import derive_seed
 
 
 @pytest.mark.parametrize(
