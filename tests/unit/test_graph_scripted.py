@@ -6,8 +6,8 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from mur_graph import MissingLogprobsError, MURConfig, create_mur_graph
-from mur_graph.ledger import empty_ledger, sum_ledgers
-from tests.fakes import ScriptedChatModel, say, unreadable_verdict, verdict
+from mur_graph.ledger import empty_ledger
+from tests.fakes import ScriptedChatModel, say, sum_ledgers, unreadable_verdict, verdict
 
 LN_1_25 = math.log(1 / 0.8)  # the margin ln(1/γ) for γ = 0.8
 
