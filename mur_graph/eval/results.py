@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from mur_graph.config import DEFAULT_METHOD, MURConfig
+from mur_graph.errors import MURError
 
 SETTINGS_THAT_MAY_DIFFER = ("seed", "critic_concurrency")
 """Settings a resumed run may change without mixing incomparable results."""
@@ -73,7 +74,7 @@ def latest_by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return latest
 
 
-class ResultsBusyError(RuntimeError):
+class ResultsBusyError(MURError, RuntimeError):
     """Another process holds the results file."""
 
 
