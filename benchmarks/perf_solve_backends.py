@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="per_step", choices=["per_step", "mur"])
     args = parser.parse_args(argv)
 
-    config = MURConfig(
+    config = MURConfig.paper(
+        "guided_search",
         mode=args.mode,
-        method="guided_search",
         candidates=4,
         max_steps=args.max_steps,
         max_step_tokens=args.step_tokens,

@@ -32,8 +32,8 @@ from typing_extensions import TypedDict
 
 from mur_graph.config import MURConfig
 from mur_graph.graph import create_mur_graph
-from mur_graph.ledger import Ledger, add_ledgers, ledger_totals
-from mur_graph.state import Fallback, StepRecord, StopReason
+from mur_graph.result import ReasoningSummary, summarize_run
+from mur_graph.state import Fallback, StepRecord
 
 DEFAULT_NAME = "mur_reasoner"
 DEFAULT_DESCRIPTION = (
@@ -60,20 +60,6 @@ class MURToolInput(BaseModel):
         return value.strip()
 
 
-class ReasoningSummary(TypedDict):
-    """What one MUR run did, in numbers."""
-
-    answer: str | None
-    stop_reason: StopReason | None
-    n_steps: int
-    n_scaled: int
-    scaled_steps: list[int]
-    """Indices of the scaled steps."""
-    tokens: Ledger
-    """Generated tokens by kind (the run's ledger)."""
-    total_tokens: int
-
-
 class MURToolArtifact(TypedDict):
     """The tool's artifact: the summary plus the full trace (JSON-friendly)."""
 
@@ -81,22 +67,6 @@ class MURToolArtifact(TypedDict):
     steps: list[StepRecord]
     solution: str
     fallback: Fallback | None
-
-
-def summarize_run(state: Mapping[str, Any]) -> ReasoningSummary:
-    """Return the numbers of a finished MUR run (its output state)."""
-    steps: list[StepRecord] = list(state.get("steps", []))
-    ledger = add_ledgers(state.get("ledger"), None)
-    scaled = [step["index"] for step in steps if step["scaled"]]
-    return ReasoningSummary(
-        answer=state.get("answer"),
-        stop_reason=state.get("stop_reason"),
-        n_steps=len(steps),
-        n_scaled=len(scaled),
-        scaled_steps=scaled,
-        tokens=ledger,
-        total_tokens=ledger_totals(ledger)["total"],
-    )
 
 
 def summary_text(summary: ReasoningSummary) -> str:
@@ -171,6 +141,7 @@ class MURTool(BaseTool):
 def create_mur_tool(
     policy_or_graph: BaseChatModel | Pregel[Any, Any, Any, Any],
     *,
+    method: str | None = None,
     critic: BaseChatModel | None = None,
     config: MURConfig | None = None,
     name: str = DEFAULT_NAME,
@@ -181,6 +152,7 @@ def create_mur_tool(
     Args:
         policy_or_graph: A chat model with log-probs (the graph is built with `create_mur_graph`),
             or an already compiled MUR graph.
+        method: The scaling method, when a policy is given (`create_mur_graph(method=...)`).
         critic: The critic model, when a policy is given; defaults to the policy.
         config: The settings the tool runs with: the graph's defaults when a policy is given,
             the run-time `context=` of every call when a graph is given.
@@ -191,16 +163,18 @@ def create_mur_tool(
         A `MURTool` whose calls return `(summary text, MURToolArtifact)`.
 
     Raises:
-        TypeError: `policy_or_graph` is neither a chat model nor a compiled graph, or a critic is
-            given with a compiled graph.
+        TypeError: `policy_or_graph` is neither a chat model nor a compiled graph, or a critic or
+            a method is given with a compiled graph.
     """
     if isinstance(policy_or_graph, BaseChatModel):
-        graph = create_mur_graph(policy_or_graph, critic=critic, config=config)
+        graph = create_mur_graph(policy_or_graph, method=method, critic=critic, config=config)
         return MURTool(name=name, description=description, graph=graph)
     if isinstance(policy_or_graph, Pregel):
-        if critic is not None:
-            msg = "critic is part of a built graph; pass it to create_mur_graph(policy, critic=...) instead"
-            raise TypeError(msg)
+        for given, value in (("critic", critic), ("method", method)):
+            if value is not None:
+                msg = f"{given} is part of a built graph; pass it to create_mur_graph(policy, {given}=...)"
+                msg += " instead"
+                raise TypeError(msg)
         return MURTool(name=name, description=description, graph=policy_or_graph, context=config)
     msg = (
         "create_mur_tool needs a chat model with log-probs or a graph from create_mur_graph, "

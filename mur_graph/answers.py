@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 
 ANSWER_PHRASE = "the answer is"
-_BOXED = "\\boxed{"
+"""How a text states its final answer in words (matched in any case)."""
+BOXED = "\\boxed{"
+"""How a text states its final answer in LaTeX: `\\boxed{...}`."""
 
 
 def has_answer(text: str) -> bool:
     r"""Return whether `text` states a final answer ("the answer is …" or `\\boxed{…}`)."""
-    return ANSWER_PHRASE in text.lower() or _BOXED in text
+    return ANSWER_PHRASE in text.lower() or BOXED in text
 
 
 def extract_answer(text: str) -> str | None:
@@ -41,7 +43,7 @@ def answer_is_closed(text: str) -> bool:
     such an answer is not closed. Text with no answer statement counts as closed.
     """
     phrase_at = text.lower().rfind(ANSWER_PHRASE)
-    boxed_at = text.rfind(_BOXED)
+    boxed_at = text.rfind(BOXED)
     if boxed_at > phrase_at:
         return _last_boxed(text[boxed_at:]) is not None
     if phrase_at >= 0:
@@ -50,13 +52,13 @@ def answer_is_closed(text: str) -> bool:
 
 
 def _last_boxed(text: str) -> str | None:
-    start = text.rfind(_BOXED)
+    start = text.rfind(BOXED)
     while start >= 0:
-        depth, i = 1, start + len(_BOXED)
+        depth, i = 1, start + len(BOXED)
         while i < len(text) and depth:
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
         if depth == 0:
-            return text[start + len(_BOXED) : i - 1].strip()
-        start = text.rfind(_BOXED, 0, start)
+            return text[start + len(BOXED) : i - 1].strip()
+        start = text.rfind(BOXED, 0, start)
     return None

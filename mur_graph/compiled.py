@@ -45,11 +45,13 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
     the `context=` passed (a `MURConfig`, or a dict as LangGraph's server sends) or the graph's
     default. A higher limit in the caller's config or `with_config` is kept; a lower one (such as
     LangGraph 1.0.0's default of 25) is raised, because `max_steps` bounds the loop already.
-    Everything else is LangGraph's `CompiledStateGraph`.
+    A run whose context names another scaling method than the built one is refused (ValueError)
+    before it starts. Everything else is LangGraph's `CompiledStateGraph`.
     """
 
     mur_default: MURConfig
-    """The settings a run without `context=` gets (`create_mur_graph(config=...)`)."""
+    """The settings a run without `context=` gets (`create_mur_graph(config=...)`); its `method`
+    records the scaling method the graph was built for."""
 
     def __init__(self, *, mur_default: MURConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -66,6 +68,18 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
         given = [c.get("recursion_limit") for c in (self.config, config) if c]
         return max([needed, *(int(limit) for limit in given if limit is not None)])
 
+    def _check_method(self, context: object) -> None:
+        """Refuse a run whose context names another method than the one the graph was built for."""
+        asked = context.get("method") if isinstance(context, Mapping) else getattr(context, "method", None)
+        built = self.mur_default.method
+        if asked is None or built is None or _canonical(asked) == _canonical(built):
+            return
+        msg = (
+            f"this graph was built for method {built!r}, not {asked!r}; "
+            f"build another with create_mur_graph(..., method={asked!r})"
+        )
+        raise ValueError(msg)
+
     def stream(
         self, input: Any, config: RunnableConfig | None = None, *, context: Any = None, **kwargs: Any
     ) -> Iterator[Any]:
@@ -81,7 +95,14 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
         return super().astream(input, limited, context=context, **kwargs)
 
     def _limited(self, config: RunnableConfig | None, context: object) -> RunnableConfig:
+        self._check_method(context)
         return {**(config or {}), "recursion_limit": self.run_recursion_limit(config, context)}
+
+
+def _canonical(method: object) -> object:
+    from mur_graph.scaling import ALIASES  # the registry imports the graph's modules
+
+    return ALIASES.get(method, method) if isinstance(method, str) else method
 
 
 def compile_mur_graph(

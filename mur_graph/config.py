@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, get_args
 
@@ -21,8 +22,8 @@ StepFormatName = Literal["prompted", "blank_line"]
 
 STEP_FORMAT_NAMES: tuple[str, ...] = get_args(StepFormatName)
 
-PAPER_GAMMA = {"critic_refine": 0.9, "critic": 0.9, "phi_foresight": 0.9, "phi": 0.9}
-"""The paper's γ per method where it is not guided search's 0.8 (spec §4)."""
+DEFAULT_METHOD = "guided_search"
+"""The scaling method of a graph built without one (the paper's main setting)."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,10 @@ class MURConfig:
 
     mode: Mode = "mur"
     """Which steps are scaled: `mur` (γ gate), `per_step` (all) or `cot` (none)."""
-    method: str = "guided_search"
-    """Name of the scaling subgraph the γ edge routes to."""
+    method: str | None = None
+    """The scaling method the graph was built for, recorded with the settings; None until a graph
+    records it. Choose it when building: `create_mur_graph(policy, method=...)`. Passing it here
+    is deprecated (a DeprecationWarning; removed in the next release)."""
     alpha: float = 0.9
     """Momentum rate α in M_t = α·M_{t-1} + (1-α)·m_t; in [0, 1)."""
     gamma: float = 0.8
@@ -80,16 +83,30 @@ class MURConfig:
     N against a server, one after another on a local model (measured faster on CPU)."""
 
     @classmethod
-    def paper(cls, method: str = "guided_search", **changes: Any) -> MURConfig:
-        """Return the paper's settings for `method` (γ = 0.9 for critic and φ, 0.8 otherwise)."""
-        settings: dict[str, Any] = {"method": method, "gamma": PAPER_GAMMA.get(method, 0.8)}
-        return cls(**(settings | changes))
+    def paper(cls, method: str | None = None, **changes: Any) -> MURConfig:
+        """Return the paper's settings for `method` (spec §4), recording the method.
+
+        γ is the one `register_scaling_method(..., paper_gamma=...)` gave the method (0.9 for the
+        critic and φ-decoding), else 0.8. A graph built with these settings and no `method=`
+        uses `method`; without one, the settings record none (guided search's γ).
+        """
+        from mur_graph.scaling import paper_gamma  # the registry imports this module
+
+        gamma = None if method is None else paper_gamma(method)
+        settings: dict[str, Any] = {} if gamma is None else {"gamma": gamma}
+        return with_method(cls(**(settings | changes)), method)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             _fail("mode", self.mode, f"one of {', '.join(MODES)}")
-        if not isinstance(self.method, str) or not self.method:
-            _fail("method", self.method, "the name of a registered scaling method")
+        if self.method is not None:
+            _check_method(self.method)
+            warnings.warn(
+                f"MURConfig(method={self.method!r}) is deprecated: choose the method when the graph is "
+                f"built, create_mur_graph(policy, method={self.method!r}, config=...)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
         if not isinstance(self.critic_kind, str) or not self.critic_kind:
             _fail("critic_kind", self.critic_kind, "the name of a registered critic kind")
         if not _finite(self.alpha) or not 0.0 <= self.alpha < 1.0:
@@ -126,22 +143,32 @@ class MURConfig:
                 _fail(flag, getattr(self, flag), "True or False")
 
     def replace(self, **changes: Any) -> MURConfig:
-        """Return a copy with `changes` applied (and validated)."""
-        return replace(self, **changes)
+        """Return a copy with `changes` applied (and validated); the recorded method is kept."""
+        if "method" in changes:
+            return replace(self, **changes)
+        return with_method(replace(self, method=None, **changes), self.method)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as a JSON-friendly dict (recorded with every result)."""
         return asdict(self)
 
 
-def derive_seed(base: int | None, *parts: int) -> int | None:
-    """Return a per-call seed from the run's base seed and the call's coordinates, or None."""
-    if base is None:
-        return None
-    value = base & 0xFFFFFFFF
-    for part in parts:  # FNV-1a style mixing; stable across processes, unlike hash()
-        value = ((value ^ (part & 0xFFFFFFFF)) * 0x01000193) & 0xFFFFFFFF
-    return value
+def with_method(config: MURConfig, method: str | None) -> MURConfig:
+    """Return `config` recording that its graph is built for `method` (what the graph factory does).
+
+    Raises:
+        ValueError: `method` is not a non-empty string (or None).
+    """
+    if method is not None:
+        _check_method(method)
+    recorded = replace(config, method=None)
+    object.__setattr__(recorded, "method", method)  # frozen; set here to skip the deprecation
+    return recorded
+
+
+def _check_method(method: object) -> None:
+    if not isinstance(method, str) or not method:
+        _fail("method", method, "the name of a registered scaling method")
 
 
 def _finite(value: object) -> bool:

@@ -7,7 +7,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Checkpointer
 
 from mur_graph.compiled import MURGraph, compile_mur_graph
-from mur_graph.config import MURConfig
+from mur_graph.config import DEFAULT_METHOD, MURConfig, with_method
 from mur_graph.models.contract import check_logprobs_enabled
 from mur_graph.nodes import (
     accept,
@@ -25,23 +25,22 @@ from mur_graph.state import MURInput, MURState
 def build_mur_graph(
     policy: BaseChatModel,
     *,
+    method: str | None = None,
     critic: BaseChatModel | None = None,
     config: MURConfig | None = None,
     interrupt_on_scale: bool = False,
 ) -> StateGraph[MURState, MURConfig, MURInput, MURState]:
     """Return the uncompiled MUR `StateGraph`, for tests and for users who compose graphs.
 
-    See `create_mur_graph` for the arguments. With `interrupt_on_scale`, compile it with a
-    checkpointer, or run it inside a parent graph that has one.
+    See `create_mur_graph` for the arguments; compile it with `compile_mur_graph(builder,
+    built_settings(method, config))` to get what `create_mur_graph` returns. With
+    `interrupt_on_scale`, compile it with a checkpointer, or run it inside a parent graph that has one.
     """
-    config = config or MURConfig()
-    if not isinstance(config, MURConfig):
-        msg = f"config must be a mur_graph.MURConfig, got {type(config).__name__}"
-        raise TypeError(msg)
+    config = built_settings(method, config)
     check_logprobs_enabled(policy, "policy")
     critic = critic or policy
     check_logprobs_enabled(critic, "critic")
-    method = canonical_method(config.method)
+    method = canonical_method(config.method or DEFAULT_METHOD)
     scaling = build_scaling_subgraph(method, policy=policy, critic=critic, default=config)
 
     builder = StateGraph(MURState, context_schema=MURConfig, input_schema=MURInput)
@@ -70,9 +69,36 @@ def build_mur_graph(
     return builder
 
 
+def built_settings(method: str | None, config: MURConfig | None) -> MURConfig:
+    """Return the graph's default settings: `config` (or the defaults) recording the built method.
+
+    The method is `method`, else the one `config` records (deprecated `MURConfig(method=...)`, or
+    `MURConfig.paper(method)`), else guided search.
+
+    Raises:
+        TypeError: `config` is not a MURConfig.
+        ValueError: an unknown method, or `method` and `config` name different ones.
+    """
+    config = config or MURConfig()
+    if not isinstance(config, MURConfig):
+        msg = f"config must be a mur_graph.MURConfig, got {type(config).__name__}"
+        raise TypeError(msg)
+    if method is None:
+        method = config.method or DEFAULT_METHOD
+    elif config.method is not None and canonical_method(config.method) != canonical_method(method):
+        msg = (
+            f"method={method!r} but the config records method {config.method!r}; "
+            "pass the method once, to create_mur_graph(policy, method=...)"
+        )
+        raise ValueError(msg)
+    canonical_method(method)  # an unknown method fails when the graph is built
+    return with_method(config, method)
+
+
 def create_mur_graph(
     policy: BaseChatModel,
     *,
+    method: str | None = None,
     critic: BaseChatModel | None = None,
     config: MURConfig | None = None,
     checkpointer: Checkpointer = None,
@@ -91,9 +117,13 @@ def create_mur_graph(
     Args:
         policy: The chat model that reasons. It must return per-token log-probs in OpenAI's
             shape: `ChatTransformers` (local) or `ChatOpenAI(logprobs=True)` (vLLM, llama.cpp).
+        method: The scaling method behind the γ edge: `guided_search` (the default),
+            `critic_refine` (`critic`), `phi_foresight` (`phi`) or one added with
+            `register_scaling_method`. It is fixed when the graph is built and recorded in its
+            settings (`graph.mur_default.method`); a run's `context=` cannot change it.
         critic: The chat model that scores candidate steps; defaults to the policy.
         config: Default settings (mode, γ, α, N, limits); a run may override them with
-            `graph.invoke(inputs, context=MURConfig(...))`, except the method.
+            `graph.invoke(inputs, context=MURConfig(...))`.
         checkpointer: Any LangGraph checkpointer (`InMemorySaver`, `SqliteSaver`, ...), to
             persist runs per `thread_id` and resume them after an interruption or an error.
         interrupt_on_scale: Pause before a gated step is scaled (node `review_scale`) so that a
@@ -109,8 +139,9 @@ def create_mur_graph(
         it never depends on LangGraph's default.
 
     Raises:
-        ValueError: an invalid setting, an unknown method, a model set up without log-probs, or
-            `interrupt_on_scale` without a checkpointer.
+        ValueError: an invalid setting, an unknown method (or two different ones in `method`
+            and `config`), a model set up without log-probs, or `interrupt_on_scale` without a
+            checkpointer.
     """
     if interrupt_on_scale and (checkpointer is None or checkpointer is False):
         msg = (
@@ -120,5 +151,6 @@ def create_mur_graph(
             "yourself instead"
         )
         raise ValueError(msg)
-    builder = build_mur_graph(policy, critic=critic, config=config, interrupt_on_scale=interrupt_on_scale)
-    return compile_mur_graph(builder, config or MURConfig(), checkpointer=checkpointer, name=name)
+    default = built_settings(method, config)
+    builder = build_mur_graph(policy, critic=critic, config=default, interrupt_on_scale=interrupt_on_scale)
+    return compile_mur_graph(builder, default, checkpointer=checkpointer, name=name)

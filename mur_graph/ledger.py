@@ -14,7 +14,7 @@ Prompt tokens are never booked: like the paper, the ledger counts generated toke
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 POLICY_KINDS = ("policy_step", "draft_discarded", "candidates", "revision", "rollouts", "fallback")
 CRITIC_KINDS = ("critic",)
@@ -37,14 +37,6 @@ def add_ledgers(left: Mapping[str, int] | None, right: Mapping[str, int] | None)
                 msg = f"unknown ledger kind {kind!r}; known kinds: {', '.join(KINDS)}"
                 raise KeyError(msg)
             total[kind] += count
-    return total
-
-
-def sum_ledgers(parts: Iterable[Mapping[str, int]]) -> Ledger:
-    """Return the sum of many ledgers."""
-    total = empty_ledger()
-    for part in parts:
-        total = add_ledgers(total, part)
     return total
 
 

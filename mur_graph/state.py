@@ -15,8 +15,8 @@ from mur_graph.ledger import Ledger, add_ledgers
 StopReason = Literal["answer", "max_steps", "token_budget"]
 
 
-class ToolCall(TypedDict):
-    """One tool call made inside a step (the calculator, `MURConfig.calculator`)."""
+class CalculatorCall(TypedDict):
+    """One calculator call made inside a step (`MURConfig.calculator`); not langchain-core's `ToolCall`."""
 
     tool: str
     input: str
@@ -35,7 +35,7 @@ class Draft(TypedDict):
     """Log-probs of the tokens the model generated (never of a tool's result written into the text)."""
     n_tokens: int
     finish_reason: str | None
-    tool_calls: NotRequired[list[ToolCall]]
+    tool_calls: NotRequired[list[CalculatorCall]]
 
 
 class Gate(TypedDict):
@@ -68,7 +68,7 @@ class Candidate(TypedDict):
     """φ-decoding: mean log-prob of the one-step rollout after this candidate (None: empty rollout)."""
     cluster: NotRequired[int | None]
     """φ-decoding: the k-means cluster of the rollout."""
-    tool_calls: NotRequired[list[ToolCall]]
+    tool_calls: NotRequired[list[CalculatorCall]]
 
 
 class Critique(TypedDict):
@@ -101,7 +101,7 @@ class Kept(TypedDict):
     selection: str | None
     """How the step was chosen, e.g. `critic`, `logprob_fallback`, `phi`, `revised`, `judged_correct`."""
     critique: NotRequired[Critique | None]
-    tool_calls: NotRequired[list[ToolCall]]
+    tool_calls: NotRequired[list[CalculatorCall]]
     """The kept step's tool calls."""
 
 
@@ -136,9 +136,9 @@ class StepRecord(TypedDict):
     has_answer: bool
     draft_finish_reason: NotRequired[str | None]
     """Why the draft ended: `stop` (step header or end of turn) or `length` (cut at max_step_tokens)."""
-    tool_calls: NotRequired[list[ToolCall]]
+    tool_calls: NotRequired[list[CalculatorCall]]
     """The kept step's calculator calls (present when `MURConfig.calculator` is on)."""
-    draft_tool_calls: NotRequired[list[ToolCall]]
+    draft_tool_calls: NotRequired[list[CalculatorCall]]
     """The draft's calculator calls (present when `MURConfig.calculator` is on)."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
+
+from mur_graph.ledger import add_ledgers, empty_ledger
 
 
 @dataclass(frozen=True)
@@ -164,3 +167,11 @@ class KeyedChatModel(BaseChatModel):
             msg = f"expected exactly one key of {list(self.replies)} in the call, found {keys}: {text!r}"
             raise AssertionError(msg)
         return ScriptedChatModel(script=[[self.replies[keys[0]]]])._generate(messages, stop, **kwargs)
+
+
+def sum_ledgers(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """The kind-by-kind sum of many ledgers, folded with the graph's own reducer (`add_ledgers`)."""
+    total = empty_ledger()
+    for part in parts:
+        total = add_ledgers(total, part)
+    return total

@@ -94,7 +94,7 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
 
     with err.status("loading the model…"):
         policy, critic, policy_name, critic_name = load_models(args)
-    graph = create_mur_graph(policy, critic=critic, config=config)
+    graph = create_mur_graph(policy, method=config.method, critic=critic, config=config)
     err.print(
         f"[bold]mur-graph[/bold] {config.mode} · {config.method}"
         + (f" ({config.critic_kind} critic)" if config.method == "guided_search" else "")

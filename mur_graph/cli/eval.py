@@ -132,7 +132,7 @@ def _run_cell(
     policy, critic, policy_name, critic_name = models
     label = dataset_label(args.dataset)
     path = args.out / results_name(label, config)
-    graph = create_mur_graph(policy, critic=critic, config=config)
+    graph = create_mur_graph(policy, method=config.method, critic=critic, config=config)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with ResultsFile(path) as results, Progress(*columns, TimeElapsedColumn(), console=err) as progress:
         try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import threading
 
+from mur_graph.answers import ANSWER_PHRASE, BOXED
 from mur_graph.eval.problems import Problem
 
-_BOXED = "\\boxed{"
-_ANSWER_IS = "answer is"
+_ANSWER_IS = ANSWER_PHRASE.removeprefix("the ")  # also after "the correct answer is"
 _LETTER = re.compile(r"(?<![A-Za-z0-9])[A-D](?![A-Za-z0-9])")
 _SOLUTION_TAIL = 300
 
@@ -20,9 +20,9 @@ def extract_choice(text: str) -> str | None:
     whole text, and returns the first capital A–D standing as a token of its own (not next to a letter
     or digit): "(B)", "B.", "**C**" and "\boxed{D}" count, "Benzene" and "DNA" do not.
     """
-    at = text.rfind(_BOXED)
+    at = text.rfind(BOXED)
     if at >= 0:
-        region = text[at + len(_BOXED) :]
+        region = text[at + len(BOXED) :]
     else:
         at = text.lower().rfind(_ANSWER_IS)
         region = text[at + len(_ANSWER_IS) :] if at >= 0 else text

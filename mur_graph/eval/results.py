@@ -16,7 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from mur_graph.config import MURConfig
+from mur_graph.config import DEFAULT_METHOD, MURConfig
+from mur_graph.errors import MURError
 
 SETTINGS_THAT_MAY_DIFFER = ("seed", "critic_concurrency")
 """Settings a resumed run may change without mixing incomparable results."""
@@ -29,7 +30,7 @@ def results_name(dataset: str, config: MURConfig) -> str:
     E.g. `math_500__guided_search__mur__g0.8.jsonl`; a critic kind other than the paper's
     generative one is named after the method: `math_500__guided_search__confidence__mur__g0.8.jsonl`.
     """
-    parts = [dataset, config.method]
+    parts = [dataset, config.method or DEFAULT_METHOD]
     if config.critic_kind != _DEFAULTS["critic_kind"]:
         parts.append(config.critic_kind)
     parts.append(config.mode)
@@ -73,7 +74,7 @@ def latest_by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return latest
 
 
-class ResultsBusyError(RuntimeError):
+class ResultsBusyError(MURError, RuntimeError):
     """Another process holds the results file."""
 
 

@@ -6,32 +6,26 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from mur_graph.config import MURConfig, resolve_config
+from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.node_types import Node
-from mur_graph.scaling import canonical_method
 from mur_graph.state import Gate, MURState
+from mur_graph.step_call import StepCall
 from mur_graph.uncertainty import bias_corrected, gate_fires, gate_threshold, step_uncertainty
 
 
 def make_assess_uncertainty(
     default: MURConfig,
 ) -> Node[MURState]:
-    """Return the `assess_uncertainty` node; `default.method` is the method the graph was built for."""
+    """Return the `assess_uncertainty` node."""
 
     def assess_uncertainty(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
-        if canonical_method(config.method) != canonical_method(default.method):
-            msg = (
-                f"this graph was built for method {default.method!r}, not {config.method!r}; "
-                f"build another with create_mur_graph(..., config=MURConfig(method={config.method!r}))"
-            )
-            raise ValueError(msg)
         draft = state["draft"]
         if draft is None:
             msg = "assess_uncertainty needs a draft; generate_step must run first"
             raise ValueError(msg)
-        index = draft["index"]
+        step = StepCall.of(state, runtime, default)
+        config, index = step.config, step.index
         uncertainty = step_uncertainty(draft["token_logprobs"])
         momentum = state.get("momentum", 0.0)
         if config.bias_correction:

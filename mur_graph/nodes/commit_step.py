@@ -7,12 +7,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from mur_graph.answers import has_answer
-from mur_graph.config import MURConfig, resolve_config
+from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.ledger import add_ledgers, ledger_totals
 from mur_graph.node_types import Node
-from mur_graph.prompts import step_format
 from mur_graph.state import MURState, StepRecord, StopReason
+from mur_graph.step_call import StepCall
 from mur_graph.uncertainty import update_momentum
 
 
@@ -22,12 +22,12 @@ def make_commit_step(
     """Return the `commit_step` node."""
 
     def commit_step(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
         draft, gate, kept = state.get("draft"), state.get("gate"), state.get("kept")
         if draft is None or gate is None or kept is None:
             msg = "commit_step needs a draft, a gate decision and a kept step"
             raise ValueError(msg)
-        index = draft["index"]
+        step = StepCall.of(state, runtime, default)
+        config, index = step.config, step.index
         previous = state.get("momentum", 0.0)
         # A human-written step has no m̂_t: the momentum skips it.
         momentum = (
@@ -38,7 +38,7 @@ def make_commit_step(
         # The draft is always booked: as a policy step when it is what was kept, else as discarded.
         draft_kind = "policy_step" if kept["keeps_draft"] else "draft_discarded"
         tokens = add_ledgers({draft_kind: draft["n_tokens"]}, kept["tokens"])
-        text = step_format(config.step_format).format(index, kept["text"])
+        text = step.fmt.format(index, kept["text"])
         record = StepRecord(
             index=index,
             text=text,

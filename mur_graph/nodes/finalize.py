@@ -8,25 +8,22 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from mur_graph.answers import answer_is_closed, extract_answer
-from mur_graph.config import MURConfig, derive_seed, resolve_config
+from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.ledger import add_ledgers, ledger_totals
-from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
-from mur_graph.prompts import policy_messages, step_format
+from mur_graph.prompts import policy_messages
+from mur_graph.seeds import FALLBACK_CALL
 from mur_graph.state import Fallback, MURState
-
-FALLBACK_CALL = 9
-"""Seed coordinate of the fallback call."""
+from mur_graph.step_call import StepCall
 
 
 def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
     """Return the `finalize` node bound to `policy`."""
 
     def finalize(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
-        fmt = step_format(config.step_format)
-        kept = [step["text"] for step in state.get("steps", [])]
+        step = StepCall.of(state, runtime, default)
+        config, fmt, kept = step.config, step.fmt, step.kept
         spent = ledger_totals(state.get("ledger") or {})["total"]
         budget_left = None if config.token_budget is None else config.token_budget - spent
         fallback: Fallback | None = None
@@ -37,14 +34,12 @@ def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
             limit = (
                 config.fallback_tokens if budget_left is None else min(config.fallback_tokens, budget_left)
             )
-            emit(runtime.stream_writer, "generating", step=len(kept), what="fallback")
-            (completion,) = sample(
+            step.announce("fallback")
+            completion = step.sample(
                 policy,
-                policy_messages(state["question"], kept, len(kept), fmt),
-                n=1,
+                policy_messages(step.question, kept, step.index, fmt),
+                call=FALLBACK_CALL,
                 max_tokens=limit,
-                temperature=config.temperature,
-                seed=derive_seed(config.seed, len(kept), FALLBACK_CALL),
             )
             fallback = Fallback(
                 text=completion.text.strip(),

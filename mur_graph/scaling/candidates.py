@@ -8,16 +8,13 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
-from mur_graph.config import MURConfig, derive_seed, resolve_config
+from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.node_types import Node
-from mur_graph.prompts import policy_messages, step_format
+from mur_graph.seeds import CANDIDATES_CALL
 from mur_graph.state import Candidate, Draft, Gate, Kept, StepRecord, carry_tool_calls
-from mur_graph.tools.stepping import StepSample, sample_step
-from mur_graph.uncertainty import step_uncertainty
-
-CANDIDATES_CALL = 1
-"""Seed coordinate of the candidates call."""
+from mur_graph.step_call import StepCall
+from mur_graph.tools.stepping import StepSample
 
 
 class ScalingState(TypedDict):
@@ -37,11 +34,6 @@ class CandidatesState(ScalingState):
     candidate_tokens: NotRequired[int]
 
 
-def kept_steps(state: ScalingState) -> list[str]:
-    """The texts of the steps committed so far (headers included)."""
-    return [step["text"] for step in state.get("steps", [])]
-
-
 def draft_as_candidate(state: ScalingState) -> Candidate:
     """The draft as candidate 0 (`reuse_draft`); commit_step books its tokens."""
     draft = state["draft"]
@@ -57,32 +49,19 @@ def draft_as_candidate(state: ScalingState) -> Candidate:
 
 
 def sample_candidates(
-    policy: BaseChatModel, state: ScalingState, config: MURConfig, runtime: Runtime[MURConfig]
+    policy: BaseChatModel, state: ScalingState, step: StepCall
 ) -> tuple[list[Candidate], int]:
     """Sample the N candidates of step t in one call; return them and the tokens generated.
 
     With `reuse_draft` the draft is candidate 0 and N-1 new ones are sampled.
     """
-    index = state["draft"]["index"]
-    fmt = step_format(config.step_format)
+    config = step.config
     reused = [draft_as_candidate(state)] if config.reuse_draft else []
     wanted = config.candidates - len(reused)
     if wanted <= 0:
         return reused, 0
-    emit(runtime.stream_writer, "generating", step=index, what="candidates")
-    samples = sample_step(
-        policy,
-        policy_messages(state["question"], kept_steps(state), index, fmt, calculator=config.calculator),
-        n=wanted,
-        stop=fmt.stops(index),
-        max_tokens=config.max_step_tokens,
-        temperature=config.temperature,
-        seed=derive_seed(config.seed, index, CANDIDATES_CALL),
-        calculator=config.calculator,
-        max_calls=config.calculator_calls,
-        writer=runtime.stream_writer,
-        step=index,
-    )
+    step.announce("candidates")
+    samples = step.sample_step(policy, step.policy_prompt(), call=CANDIDATES_CALL, n=wanted)
     fresh = [_candidate(s, calculator=config.calculator) for s in samples]
     return reused + fresh, sum(s.n_tokens for s in samples)
 
@@ -90,7 +69,7 @@ def sample_candidates(
 def _candidate(sample: StepSample, *, calculator: bool) -> Candidate:
     candidate = Candidate(
         text=sample.text.strip(),
-        uncertainty=step_uncertainty(sample.token_logprobs),
+        uncertainty=sample.uncertainty,
         n_tokens=sample.n_tokens,
         is_draft=False,
         score=None,
@@ -112,8 +91,7 @@ def make_sample_candidates(policy: BaseChatModel, default: MURConfig) -> Node[Ca
     """Return the `sample_candidates` node that guided search and φ-decoding share."""
 
     def sample_candidates_node(state: CandidatesState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
-        candidates, tokens = sample_candidates(policy, state, config, runtime)
+        candidates, tokens = sample_candidates(policy, state, StepCall.of(state, runtime, default))
         return {"candidates": candidates, "candidate_tokens": tokens}
 
     return sample_candidates_node

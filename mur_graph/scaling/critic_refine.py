@@ -16,21 +16,17 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from mur_graph.config import MURConfig, derive_seed, resolve_config
+from mur_graph.config import MURConfig
 from mur_graph.events import emit
-from mur_graph.models.contract import sample
 from mur_graph.node_types import Node
-from mur_graph.prompts import critique_messages, judgement_messages, revision_messages, step_format
-from mur_graph.scaling.candidates import ScalingState, kept_steps
+from mur_graph.prompts import critique_messages, judgement_messages, revision_messages
+from mur_graph.scaling.candidates import ScalingState
 from mur_graph.scoring import verdict_word, yes_probability
+from mur_graph.seeds import CRITIQUE_CALL, JUDGEMENT_CALL, REVISION_CALL
 from mur_graph.state import Critique, Kept, ScalingOutput, carry_tool_calls
-from mur_graph.tools.stepping import sample_step
-from mur_graph.uncertainty import step_uncertainty
+from mur_graph.step_call import StepCall
 
 METHOD = "critic_refine"
-CRITIQUE_CALL = 3
-JUDGEMENT_CALL = 4
-REVISION_CALL = 5
 VERDICT_TOP_LOGPROBS = 10
 
 
@@ -69,28 +65,20 @@ def judged_correct(p_yes: float | None, verdict: str) -> bool:
 
 def _make_critique_draft(critic: BaseChatModel, default: MURConfig) -> Node[CriticRefineState]:
     def critique_draft(state: CriticRefineState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
-        fmt = step_format(config.step_format)
-        index = state["draft"]["index"]
-        emit(runtime.stream_writer, "generating", step=index, what="critique")
-        conversation = critique_messages(state["question"], kept_steps(state), state["draft"]["text"], fmt)
-        (analysis,) = sample(
-            critic,
-            conversation,
-            n=1,
-            stop=["</analyze>"],
-            max_tokens=config.critique_tokens,
-            temperature=config.temperature,
-            seed=derive_seed(config.seed, index, CRITIQUE_CALL),
+        step = StepCall.of(state, runtime, default)
+        config = step.config
+        step.announce("critique")
+        conversation = critique_messages(step.question, step.kept, state["draft"]["text"], step.fmt)
+        analysis = step.sample(
+            critic, conversation, call=CRITIQUE_CALL, stop=["</analyze>"], max_tokens=config.critique_tokens
         )
-        (verdict,) = sample(
+        verdict = step.sample(
             critic,
             judgement_messages(conversation, analysis.text),
-            n=1,
+            call=JUDGEMENT_CALL,
             stop=["}"],
             max_tokens=config.critic_tokens,
             temperature=0.0,
-            seed=derive_seed(config.seed, index, JUDGEMENT_CALL),
             top_logprobs=VERDICT_TOP_LOGPROBS,
         )
         p_yes = yes_probability(verdict.top_logprobs)
@@ -100,7 +88,7 @@ def _make_critique_draft(critic: BaseChatModel, default: MURConfig) -> Node[Crit
             p_yes=p_yes,
             correct=judged_correct(p_yes, verdict.text),
         )
-        emit(runtime.stream_writer, "critique", step=index, **critique)
+        emit(runtime.stream_writer, "critique", step=step.index, **critique)
         return {"critique": critique, "critic_tokens": analysis.n_tokens + verdict.n_tokens}
 
     return critique_draft
@@ -131,31 +119,22 @@ def keep_draft(state: CriticRefineState) -> dict[str, Any]:
 
 def _make_revise_step(policy: BaseChatModel, default: MURConfig) -> Node[CriticRefineState]:
     def revise_step(state: CriticRefineState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
-        fmt = step_format(config.step_format)
-        index = state["draft"]["index"]
+        step = StepCall.of(state, runtime, default)
         critique = state.get("critique")
         analysis = critique["analysis"] if critique else ""
-        emit(runtime.stream_writer, "generating", step=index, what="revision")
-        draft = state["draft"]["text"]
-        (revised,) = sample_step(
-            policy,
-            revision_messages(
-                state["question"], kept_steps(state), draft, analysis, fmt, calculator=config.calculator
-            ),
-            n=1,
-            stop=fmt.stops(index),
-            max_tokens=config.max_step_tokens,
-            temperature=config.temperature,
-            seed=derive_seed(config.seed, index, REVISION_CALL),
-            calculator=config.calculator,
-            max_calls=config.calculator_calls,
-            writer=runtime.stream_writer,
-            step=index,
+        step.announce("revision")
+        prompt = revision_messages(
+            step.question,
+            step.kept,
+            state["draft"]["text"],
+            analysis,
+            step.fmt,
+            calculator=step.config.calculator,
         )
+        (revised,) = step.sample_step(policy, prompt, call=REVISION_CALL)
         kept = Kept(
             text=revised.text.strip(),
-            uncertainty=step_uncertainty(revised.token_logprobs),
+            uncertainty=revised.uncertainty,
             tokens={"critic": state.get("critic_tokens", 0), "revision": revised.n_tokens},
             method=METHOD,
             keeps_draft=False,
@@ -164,7 +143,7 @@ def _make_revise_step(policy: BaseChatModel, default: MURConfig) -> Node[CriticR
             selection="revised",
             critique=critique,
         )
-        if config.calculator:
+        if step.config.calculator:
             kept["tool_calls"] = list(revised.tool_calls)
         return {"kept": kept}
 

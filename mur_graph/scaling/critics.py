@@ -22,15 +22,14 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 
 from mur_graph.answers import extract_answer
-from mur_graph.config import MURConfig, derive_seed
+from mur_graph.config import MURConfig
 from mur_graph.models.contract import is_server, sample_each
 from mur_graph.prompts import critic_messages, step_format
 from mur_graph.scaling.candidates import lowest_uncertainty
 from mur_graph.scoring import yes_probability
+from mur_graph.seeds import CRITIC_CALL, derive_seed
 from mur_graph.state import Candidate
 
-CRITIC_CALL = 2
-"""Seed coordinate of the critic's verdict calls."""
 CRITIC_TOP_LOGPROBS = 10
 DEFAULT_CRITIC_KIND = "generative"
 

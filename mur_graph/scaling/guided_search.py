@@ -17,17 +17,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from mur_graph.config import MURConfig, resolve_config
-from mur_graph.events import emit
+from mur_graph.config import MURConfig
 from mur_graph.node_types import Node
-from mur_graph.scaling.candidates import (
-    CandidatesState,
-    keep_candidate,
-    kept_steps,
-    make_sample_candidates,
-)
+from mur_graph.scaling.candidates import CandidatesState, keep_candidate, make_sample_candidates
 from mur_graph.scaling.critics import ScoreRequest, get_critic_kind
 from mur_graph.state import Candidate, ScalingOutput
+from mur_graph.step_call import StepCall
 
 METHOD = "guided_search"
 
@@ -57,13 +52,12 @@ def _make_score_candidates(critic: BaseChatModel, default: MURConfig) -> Node[Gu
     get_critic_kind(default.critic_kind)  # an unknown kind fails when the graph is built
 
     def score_candidates(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
-        kind = get_critic_kind(config.critic_kind)
-        index = state["draft"]["index"]
+        step = StepCall.of(state, runtime, default)
+        kind = get_critic_kind(step.config.critic_kind)
         candidates = state.get("candidates", [])
         if kind.asks_critic:
-            emit(runtime.stream_writer, "generating", step=index, what="critic")
-        request = ScoreRequest(state["question"], kept_steps(state), candidates, index, config, critic)
+            step.announce("critic")
+        request = ScoreRequest(step.question, step.kept, candidates, step.index, step.config, critic)
         result = kind.score(request)
         if len(result.scores) != len(candidates):
             msg = (
@@ -81,11 +75,10 @@ def _make_score_candidates(critic: BaseChatModel, default: MURConfig) -> Node[Gu
 def _make_select_candidate(default: MURConfig) -> Node[GuidedSearchState]:
     def select_candidate(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         """Keep the candidate the run's critic kind chooses; book every candidate's and verdict's tokens."""
-        config = resolve_config(runtime.context, default)
+        step = StepCall.of(state, runtime, default)
         candidates = state.get("candidates", [])
-        selected, selection = get_critic_kind(config.critic_kind).choose(candidates)
+        selected, selection = get_critic_kind(step.config.critic_kind).choose(candidates)
         tokens = {"candidates": state.get("candidate_tokens", 0), "critic": state.get("critic_tokens", 0)}
-        index = state["draft"]["index"]
-        return keep_candidate(METHOD, candidates, selected, selection, tokens, runtime, index)
+        return keep_candidate(METHOD, candidates, selected, selection, tokens, runtime, step.index)
 
     return select_candidate

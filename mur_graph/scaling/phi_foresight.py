@@ -20,24 +20,20 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from mur_graph.config import MURConfig, derive_seed, resolve_config
-from mur_graph.events import emit
-from mur_graph.models.contract import sample
+from mur_graph.config import MURConfig
 from mur_graph.node_types import Node
-from mur_graph.prompts import continuation_messages, step_format
+from mur_graph.prompts import continuation_messages
 from mur_graph.scaling.candidates import (
     CandidatesState,
     keep_candidate,
-    kept_steps,
     lowest_uncertainty,
     make_sample_candidates,
 )
+from mur_graph.seeds import ROLLOUT_CALL, SELECTION_DRAW
 from mur_graph.state import Candidate, ScalingOutput
-from mur_graph.uncertainty import step_uncertainty
+from mur_graph.step_call import StepCall
 
 METHOD = "phi_foresight"
-ROLLOUT_CALL = 6
-SELECTION_DRAW = 7
 
 
 class PhiState(CandidatesState):
@@ -64,29 +60,26 @@ def build_phi_foresight_subgraph(
 
 def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
     def roll_out(state: PhiState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
-        config = resolve_config(runtime.context, default)
-        fmt = step_format(config.step_format)
-        index = state["draft"]["index"]
-        kept = kept_steps(state)
-        emit(runtime.stream_writer, "generating", step=index, what="rollouts")
+        step = StepCall.of(state, runtime, default)
+        config, fmt = step.config, step.fmt
+        step.announce("rollouts")
         candidates: list[Candidate] = []
         rollouts: list[str] = []
         tokens = 0
         for i, candidate in enumerate(state.get("candidates", [])):
-            (rollout,) = sample(
+            rollout = step.sample(
                 policy,
                 continuation_messages(
-                    state["question"], kept, candidate["text"], fmt, calculator=config.calculator
+                    step.question, step.kept, candidate["text"], fmt, calculator=config.calculator
                 ),
-                n=1,
-                stop=fmt.stops(index + 1),
+                call=ROLLOUT_CALL,
+                more=(i,),
+                stop=fmt.stops(step.index + 1),
                 max_tokens=config.max_step_tokens,
-                temperature=config.temperature,
-                seed=derive_seed(config.seed, index, ROLLOUT_CALL, i),
             )
             tokens += rollout.n_tokens
             text = rollout.text.strip()
-            foresight = -step_uncertainty(rollout.token_logprobs) if text else None
+            foresight = -rollout.uncertainty if text else None
             candidates.append({**candidate, "foresight": foresight})
             rollouts.append(text)
         return {"candidates": candidates, "rollouts": rollouts, "rollout_tokens": tokens}
@@ -146,8 +139,7 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
     def select_by_foresight(state: PhiState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         import numpy as np
 
-        config = resolve_config(runtime.context, default)
-        index = state["draft"]["index"]
+        step = StepCall.of(state, runtime, default)
         candidates = state.get("candidates", [])
         if not candidates:
             msg = "φ-decoding got no candidates to choose from"
@@ -159,8 +151,8 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
         clusters: dict[int, int] = {}
         if alive:
             foresight = [float(candidates[i].get("foresight") or 0.0) for i in alive]
-            seed = derive_seed(config.seed, index, SELECTION_DRAW)
-            labels = cluster_labels([rollouts[i] for i in alive], config.clusters, seed)
+            seed = step.seed(SELECTION_DRAW)
+            labels = cluster_labels([rollouts[i] for i in alive], step.config.clusters, seed)
             probabilities, selection = selection_probabilities(foresight, labels)
             rng = np.random.default_rng(seed)
             selected = alive[int(rng.choice(len(alive), p=np.asarray(probabilities)))]
@@ -173,6 +165,6 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
             {**c, "score": scores.get(i), "cluster": clusters.get(i)} for i, c in enumerate(candidates)
         ]
         tokens = {"candidates": state.get("candidate_tokens", 0), "rollouts": state.get("rollout_tokens", 0)}
-        return keep_candidate(METHOD, ranked, selected, selection, tokens, runtime, index)
+        return keep_candidate(METHOD, ranked, selected, selection, tokens, runtime, step.index)
 
     return select_by_foresight

@@ -1,7 +1,8 @@
 """The calculator's engine: validate an expression, then build its value with sympy, node by node.
 
-Self-contained on purpose (standard library and sympy only, no `mur_graph` import): the
-calculator's worker process (`sandbox.py`, run with `python -I`) loads this file by path, and
+Self-contained on purpose (standard library and sympy only; `mur_graph.errors` only when
+imported as part of the package): the calculator's worker process (`sandbox.py`, run with
+`python -I`) loads this file by path, and
 `calculate()` also uses `check_expression` in the calling process to refuse bad input without
 starting the worker.
 
@@ -20,7 +21,7 @@ import warnings
 from collections.abc import Callable
 from decimal import Context, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 MAX_CHARS = 300
 """Longest expression accepted (characters)."""
@@ -95,11 +96,19 @@ _NODE_NAMES = {
 _DECIMAL = re.compile(r"(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?")
 
 
-class Refused(ValueError):
+if TYPE_CHECKING or __package__:  # imported as mur_graph.tools.engine
+    from mur_graph.errors import MURError
+else:  # loaded alone by the worker (`sandbox.py`), which imports nothing of mur_graph
+
+    class MURError(Exception):
+        """Stands in for `mur_graph.errors.MURError` inside the worker."""
+
+
+class Refused(MURError, ValueError):
     """The expression is not run: it breaks an allow-list or a bound. The message says which."""
 
 
-class MathError(ValueError):
+class MathError(MURError, ValueError):
     """The expression was run and has no value (e.g. division by zero)."""
 
 

@@ -22,11 +22,12 @@ from dataclasses import dataclass, fields
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from mur_graph.config import derive_seed
 from mur_graph.events import StreamWriter, emit
 from mur_graph.models.contract import Generation, sample
-from mur_graph.state import ToolCall
+from mur_graph.seeds import derive_seed
+from mur_graph.state import CalculatorCall
 from mur_graph.tools.calculator import calculate
+from mur_graph.uncertainty import step_uncertainty
 
 CALL_OPEN = "<<"
 CALL_CLOSE = ">>"
@@ -38,7 +39,12 @@ MAX_ERROR_IN_STEP = 80
 class StepSample(Generation):
     """A sampled step: its text with the results filled in, the model's own log-probs and tokens."""
 
-    tool_calls: tuple[ToolCall, ...] = ()
+    tool_calls: tuple[CalculatorCall, ...] = ()
+
+    @property
+    def uncertainty(self) -> float:
+        """m_t of the sample: the mean negative log-prob of the tokens the model generated."""
+        return step_uncertainty(self.token_logprobs)
 
 
 def sample_step(
@@ -66,7 +72,7 @@ def sample_step(
         model, messages, n=n, stop=stops, max_tokens=max_tokens, temperature=temperature, seed=seed
     )
     if not calculator:
-        return [_as_step(first) for first in firsts]
+        return [as_step_sample(first) for first in firsts]
     steps = []
     for i, first in enumerate(firsts):
         text, logprobs, n_tokens, finish = (
@@ -75,18 +81,18 @@ def sample_step(
             first.n_tokens,
             first.finish_reason,
         )
-        calls: list[ToolCall] = []
+        calls: list[CalculatorCall] = []
         while (call := pending_call(text, finish)) is not None:
             start, expression = call
             if len(calls) >= max_calls:
                 why = f"not run: the step reached its limit of {max_calls} calculator calls"
-                calls.append(ToolCall(tool="calculator", input=expression, output=None, error=why))
+                calls.append(CalculatorCall(tool="calculator", input=expression, output=None, error=why))
                 emit(writer, "tool_call", step=step, **calls[-1])
                 text, finish = f"{text[:start]}{expression}{CALL_CLOSE}", "tool_call_limit"
                 break
             result = calculate(expression)
             calls.append(
-                ToolCall(tool="calculator", input=expression, output=result.value, error=result.error)
+                CalculatorCall(tool="calculator", input=expression, output=result.value, error=result.error)
             )
             emit(writer, "tool_call", step=step, **calls[-1])
             written = (
@@ -137,5 +143,6 @@ def continued(messages: Sequence[BaseMessage], text: str) -> list[BaseMessage]:
     return [*messages, AIMessage(text)]
 
 
-def _as_step(generation: Generation) -> StepSample:
+def as_step_sample(generation: Generation) -> StepSample:
+    """A model's completion as a step sample (no calculator calls)."""
     return StepSample(**{f.name: getattr(generation, f.name) for f in fields(Generation)})

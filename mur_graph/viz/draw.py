@@ -19,6 +19,7 @@ from langchain_core.outputs import ChatResult
 from langchain_core.runnables.graph import Graph
 
 from mur_graph.config import MURConfig
+from mur_graph.errors import MURError
 
 Format = Literal["mermaid", "dot", "svg", "png"]
 FORMATS: tuple[Format, ...] = ("mermaid", "dot", "svg", "png")
@@ -31,7 +32,7 @@ _NODE_STYLE = 'shape=box, style="rounded,filled", fillcolor="#f2f0ff", color="#6
 _TERMINAL_STYLE = 'shape=ellipse, style=filled, fillcolor="#bfb6fc", color="#6c5fc7"'
 
 
-class GraphvizMissingError(RuntimeError):
+class GraphvizMissingError(MURError, RuntimeError):
     """Graphviz's `dot` is not installed, so SVG and PNG cannot be rendered."""
 
 

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mur_graph.errors import MURError
 from mur_graph.eval.results import latest_by_id, read_records
 
 _SHOWN_CHOICES = 10
 
 
-class TraceError(ValueError):
+class TraceError(MURError, ValueError):
     """The file holds no viewable trace, or not the one asked for; the message names the choices."""
 
 

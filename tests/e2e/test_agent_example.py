@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from mur_graph.ledger import add_ledgers, ledger_totals, sum_ledgers
+from mur_graph.ledger import add_ledgers, ledger_totals
 from tests.agent_fakes import ScriptedAgentModel
+from tests.fakes import sum_ledgers
 
 pytestmark = pytest.mark.real_model
 

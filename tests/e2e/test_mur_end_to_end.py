@@ -8,7 +8,8 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 
 from mur_graph import MURConfig, create_mur_graph
-from mur_graph.ledger import ledger_totals, sum_ledgers
+from mur_graph.ledger import ledger_totals
+from tests.fakes import sum_ledgers
 
 pytestmark = pytest.mark.real_model
 

@@ -8,10 +8,23 @@ import time
 
 import pytest
 
+from mur_graph.errors import MURError
 from mur_graph.tools import calculate, start_worker
 from mur_graph.tools import calculator as calculator_module
 from mur_graph.tools.calculator import calculator
-from mur_graph.tools.engine import MAX_CHARS, MAX_DIGITS, Refused, answer, check_expression, evaluate
+from mur_graph.tools.engine import (
+    CONSTANTS,
+    FUNCTIONS,
+    MAX_CHARS,
+    MAX_DIGITS,
+    SYMBOLS,
+    MathError,
+    Refused,
+    _Builder,
+    answer,
+    check_expression,
+    evaluate,
+)
 
 
 @pytest.mark.parametrize(
@@ -217,3 +230,14 @@ def test_the_worker_refuses_to_start_processes_or_write_files():
         sandbox.audit("open", ("/etc/passwd", "r", 0))
     sandbox.audit("open", (json.__file__, "r", 0))  # sympy's lazy imports read installed files
     sandbox.violations.clear()
+
+
+def test_the_documented_function_list_is_what_the_builder_can_call():
+    builder = _Builder("1")
+    assert sorted(builder.functions) == sorted(FUNCTIONS)
+    assert set(builder.names) == {*SYMBOLS, *CONSTANTS}
+
+
+def test_the_engines_errors_are_mur_errors_and_keep_their_builtin_base():
+    assert issubclass(Refused, MURError) and issubclass(Refused, ValueError)
+    assert issubclass(MathError, MURError) and issubclass(MathError, ValueError)

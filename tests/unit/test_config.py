@@ -3,7 +3,8 @@ import math
 import pytest
 
 from mur_graph import MURConfig
-from mur_graph.config import derive_seed
+from mur_graph import seeds as call_kinds
+from mur_graph.seeds import derive_seed
 
 
 @pytest.mark.parametrize(
@@ -57,3 +58,20 @@ def test_derived_seeds_are_stable_and_distinct():
     assert derive_seed(7, 1, 0) == derive_seed(7, 1, 0)
     seeds = {derive_seed(7, step, call) for step in range(20) for call in range(3)}
     assert len(seeds) == 60
+
+
+def test_every_call_kind_keeps_its_own_seed_coordinate():
+    # The numbers are part of every seeded result: renumbering one changes what a seed reproduces.
+    names = [name for name in vars(call_kinds) if name.endswith(("_CALL", "_DRAW"))]
+    coordinates = {name: getattr(call_kinds, name) for name in names}
+    assert coordinates == {
+        "DRAFT_CALL": 0,
+        "CANDIDATES_CALL": 1,
+        "CRITIC_CALL": 2,
+        "CRITIQUE_CALL": 3,
+        "JUDGEMENT_CALL": 4,
+        "REVISION_CALL": 5,
+        "ROLLOUT_CALL": 6,
+        "SELECTION_DRAW": 7,
+        "FALLBACK_CALL": 9,
+    }

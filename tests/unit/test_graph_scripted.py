@@ -6,8 +6,8 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from mur_graph import MissingLogprobsError, MURConfig, create_mur_graph
-from mur_graph.ledger import empty_ledger, sum_ledgers
-from tests.fakes import ScriptedChatModel, say, unreadable_verdict, verdict
+from mur_graph.ledger import empty_ledger
+from tests.fakes import ScriptedChatModel, say, sum_ledgers, unreadable_verdict, verdict
 
 LN_1_25 = math.log(1 / 0.8)  # the margin ln(1/γ) for γ = 0.8
 
@@ -181,6 +181,11 @@ def test_run_time_context_overrides_the_default_settings():
 def test_context_cannot_switch_the_method_of_a_built_graph():
     graph = create_mur_graph(ScriptedChatModel(script=[[say("x", -0.1)]]))
     with pytest.raises(ValueError, match="built for method 'guided_search'"):
+        graph.invoke({"question": "q"}, context={"method": "critic"})
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(ValueError, match="built for method 'guided_search'"),
+    ):
         graph.invoke({"question": "q"}, context=MURConfig(method="critic"))
 
 
@@ -188,7 +193,7 @@ def test_unknown_method_fails_at_construction():
     with pytest.raises(
         ValueError, match="unknown scaling method 'beam'; registered methods: critic_refine, guided"
     ):
-        create_mur_graph(ScriptedChatModel(script=[]), config=MURConfig(method="beam"))
+        create_mur_graph(ScriptedChatModel(script=[]), method="beam")
 
 
 def test_a_model_without_logprobs_is_rejected_with_the_fix():
@@ -304,3 +309,19 @@ def test_an_empty_question_is_refused_before_any_generation(question):
     with pytest.raises(ValueError, match="the question is empty"):
         create_mur_graph(model).invoke({"question": question})
     assert model.calls == []
+
+
+def test_the_method_is_chosen_at_build_time_and_recorded_with_the_settings():
+    graph = create_mur_graph(ScriptedChatModel(script=[]), method="critic", config=MURConfig(gamma=0.9))
+    assert graph.mur_default.method == "critic" and "critic_refine" in graph.get_graph().nodes
+    assert graph.mur_default.replace(seed=3).method == "critic"
+    assert create_mur_graph(ScriptedChatModel(script=[])).mur_default.to_dict()["method"] == "guided_search"
+    with pytest.raises(ValueError, match="method='phi' but the config records method 'critic'"):
+        create_mur_graph(ScriptedChatModel(script=[]), method="phi", config=MURConfig.paper("critic"))
+
+
+def test_the_deprecated_config_method_still_builds_that_graph_with_a_warning():
+    with pytest.warns(DeprecationWarning, match=r"create_mur_graph\(policy, method='phi'"):
+        config = MURConfig(method="phi")
+    graph = create_mur_graph(ScriptedChatModel(script=[]), config=config)
+    assert "phi_foresight" in graph.get_graph().nodes and graph.mur_default.method == "phi"

@@ -1,6 +1,7 @@
 import pytest
 
-from mur_graph.ledger import KINDS, add_ledgers, ledger_totals, sum_ledgers
+from mur_graph.ledger import KINDS, add_ledgers, ledger_totals
+from tests.fakes import sum_ledgers
 
 
 def test_add_and_totals():

@@ -20,10 +20,11 @@ def ledger(**kinds):
     return {**empty_ledger(), **kinds}
 
 
-def solve(policy_script, config, critic_script=None):
+def solve(policy_script, config, critic_script=None, method=None):
     policy = ScriptedChatModel(script=policy_script)
     critic = ScriptedChatModel(script=critic_script) if critic_script is not None else None
-    state = create_mur_graph(policy, critic=critic, config=config).invoke({"question": "What is 17 + 25?"})
+    graph = create_mur_graph(policy, method=method, critic=critic, config=config)
+    state = graph.invoke({"question": "What is 17 + 25?"})
     assert policy.remaining == 0 and (critic is None or critic.remaining == 0)
     return state, policy, critic
 
@@ -227,7 +228,7 @@ def test_bias_correction_compares_with_the_corrected_momentum():
 def test_aliases_and_the_papers_gamma_per_method():
     assert MURConfig.paper("critic").gamma == MURConfig.paper("phi").gamma == 0.9
     assert MURConfig.paper().gamma == 0.8
-    graph = create_mur_graph(ScriptedChatModel(script=[]), config=MURConfig(method="phi"))
+    graph = create_mur_graph(ScriptedChatModel(script=[]), method="phi")
     assert "phi_foresight" in graph.get_graph().nodes
 
 
@@ -259,8 +260,8 @@ def test_a_custom_scaling_subgraph_can_be_registered_and_routed_to(monkeypatch):
     with pytest.raises(ValueError, match="already registered"):
         register_scaling_method("shout", build_shout)
     script = [[say("the answer is yes", -2.0)]]
-    state, _, _ = solve(script, MURConfig(method="shout", mode="per_step"))
-    graph = create_mur_graph(ScriptedChatModel(script=[]), config=MURConfig(method="shout"))
+    state, _, _ = solve(script, MURConfig(mode="per_step"), method="shout")
+    graph = create_mur_graph(ScriptedChatModel(script=[]), method="shout")
     assert "shout" in graph.get_graph().nodes
     assert state["steps"][0]["text"] == "Step0: THE ANSWER IS YES"
     assert state["steps"][0]["selection"] == "shouted"

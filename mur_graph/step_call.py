@@ -1,0 +1,124 @@
+"""One step call: what a node needs to ask a model about step t, resolved once.
+
+Every node and scaling subgraph starts with `StepCall.of(state, runtime, default)`: the run's
+settings (`context=` or the graph's default), the step format, the step's index and the steps
+kept so far. Its `sample_step` and `sample` methods add what every call of step t shares: the
+stop strings, the token limit, the temperature, the calculator, and a seed from the call's
+coordinate in `mur_graph.seeds`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langgraph.runtime import Runtime
+
+from mur_graph.config import MURConfig, resolve_config
+from mur_graph.events import StreamWriter, emit
+from mur_graph.models.contract import sample
+from mur_graph.prompts import StepFormat, policy_messages, step_format
+from mur_graph.seeds import derive_seed
+from mur_graph.tools.stepping import StepSample, as_step_sample, sample_step
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """Step t of a run: its settings, format, index and kept steps, and how to sample for it."""
+
+    question: str
+    kept: list[str]
+    """The texts of the steps committed so far (headers included)."""
+    index: int
+    """t: the draft's index, or the next step's when there is no draft (generate_step, finalize)."""
+    config: MURConfig
+    """The run's settings."""
+    fmt: StepFormat
+    writer: StreamWriter | None
+
+    @classmethod
+    def of(cls, state: Mapping[str, Any], runtime: Runtime[MURConfig], default: MURConfig) -> StepCall:
+        """Resolve step t from a node's state and runtime; `default` is the graph's settings.
+
+        Raises:
+            TypeError: the run's context is not a MURConfig.
+        """
+        config = resolve_config(runtime.context, default)
+        kept = [step["text"] for step in state.get("steps", [])]
+        draft = state.get("draft")
+        return cls(
+            question=state["question"],
+            kept=kept,
+            index=draft["index"] if draft else len(kept),
+            config=config,
+            fmt=step_format(config.step_format),
+            writer=runtime.stream_writer,
+        )
+
+    def seed(self, call: int, *more: int) -> int | None:
+        """The seed of call kind `call` (a `mur_graph.seeds` number) for this step, or None."""
+        return derive_seed(self.config.seed, self.index, call, *more)
+
+    def announce(self, what: str) -> None:
+        """Emit the `generating` event: step t is waiting for `what` (draft, candidates, ...)."""
+        emit(self.writer, "generating", step=self.index, what=what)
+
+    def policy_prompt(self) -> list[BaseMessage]:
+        """The policy's prompt for step t: the question and the kept steps, continued at step t."""
+        return policy_messages(
+            self.question, self.kept, self.index, self.fmt, calculator=self.config.calculator
+        )
+
+    def sample_step(
+        self, model: BaseChatModel, messages: Sequence[BaseMessage], *, call: int, n: int = 1
+    ) -> list[StepSample]:
+        """Sample `n` versions of step t in one call, each ending at step t+1's header.
+
+        The step's token limit and temperature are the run's; with the calculator on, each
+        sample's calls are run (`mur_graph.tools.stepping`).
+        """
+        config = self.config
+        return sample_step(
+            model,
+            messages,
+            n=n,
+            stop=self.fmt.stops(self.index),
+            max_tokens=config.max_step_tokens,
+            temperature=config.temperature,
+            seed=self.seed(call),
+            calculator=config.calculator,
+            max_calls=config.calculator_calls,
+            writer=self.writer,
+            step=self.index,
+        )
+
+    def sample(
+        self,
+        model: BaseChatModel,
+        messages: Sequence[BaseMessage],
+        *,
+        call: int,
+        more: Sequence[int] = (),
+        stop: Sequence[str] | None = None,
+        max_tokens: int,
+        temperature: float | None = None,
+        top_logprobs: int = 0,
+    ) -> StepSample:
+        """Sample one completion (no calculator) for step t: a critique, a verdict, a rollout...
+
+        `temperature` defaults to the run's; `more` extends the seed's coordinates.
+        """
+        (generation,) = sample(
+            model,
+            messages,
+            n=1,
+            stop=stop,
+            max_tokens=max_tokens,
+            temperature=self.config.temperature if temperature is None else temperature,
+            seed=self.seed(call, *more),
+            top_logprobs=top_logprobs,
+        )
+        return as_step_sample(generation)
