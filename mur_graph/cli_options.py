@@ -7,21 +7,22 @@ import math
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import SecretStr
 
 from mur_graph.config import MODES, STEP_FORMAT_NAMES, MURConfig
-from mur_graph.models import DEFAULT_MODEL, MODEL_NAMES
+from mur_graph.models import (
+    DEFAULT_MODEL,
+    MODEL_NAMES,
+    SERVER_MAX_RETRIES,
+    SERVER_TIMEOUT_S,
+    MissingDependencyError,
+    load_chat_model,
+)
 from mur_graph.scaling import ALIASES, critic_kinds, scaling_methods
 
 EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
 """Limits used with the local models (the default or a registered name) on CPU unless given: the
 paper's (20 steps, 2048 tokens per step, 8096 for the fallback, 1024 for a critique) would take
 many minutes at 10-15 tokens/s."""
-
-SERVER_TIMEOUT_S = 300.0
-"""Default seconds one request to a server may take (a long fallback on a slow server needs minutes)."""
-SERVER_MAX_RETRIES = 2
-"""Default retries of a failed request (the OpenAI client backs off 0.5 s, 1 s, ... up to 8 s)."""
 
 _SETTINGS = ("alpha", "candidates", "max_steps", "max_step_tokens", "fallback_tokens", "critique_tokens")
 
@@ -162,26 +163,14 @@ def load_models(args: argparse.Namespace) -> tuple[BaseChatModel, BaseChatModel,
 
 
 def _load(model: str | None, base_url: str | None, args: argparse.Namespace) -> BaseChatModel:
-    """A local model, or a ChatOpenAI client of an OpenAI-compatible server.
-
-    A server client retries a failed request `--max-retries` times with backoff, and waits at most
-    `--request-timeout` seconds per request, so a dead server costs a bounded wait, then a
-    `ServerUnavailableError` naming it.
-    """
-    if base_url is None:
-        from mur_graph.models import load_chat_model
-
-        return load_chat_model(model)
+    """A local model, or a client of an OpenAI-compatible server with the flags' timeout and retries."""
+    limits = {
+        "timeout": getattr(args, "request_timeout", None),
+        "max_retries": getattr(args, "max_retries", None),
+    }
+    limits = limits if base_url else {}
     try:
-        from langchain_openai import ChatOpenAI
-    except ImportError as exc:
-        msg = "--base-url needs langchain-openai; install it with: pip install 'mur-graph[openai]'"
+        return load_chat_model(model, base_url=base_url, **limits)
+    except MissingDependencyError as exc:
+        msg = f"--base-url: {exc}"
         raise UsageError(msg) from exc
-    return ChatOpenAI(
-        base_url=base_url,
-        api_key=SecretStr("EMPTY"),
-        model=model or "",
-        logprobs=True,
-        timeout=getattr(args, "request_timeout", SERVER_TIMEOUT_S),
-        max_retries=getattr(args, "max_retries", SERVER_MAX_RETRIES),
-    )

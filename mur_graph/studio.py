@@ -18,7 +18,6 @@ threads itself, which is what `mur_review`'s pauses need.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import functools
 import json
@@ -36,12 +35,11 @@ from typing_extensions import TypedDict
 
 from mur_graph.agents import tool_result
 from mur_graph.cli_options import EMBEDDED_DEMO_LIMITS
-from mur_graph.cli_options import _load as load_model
 from mur_graph.compiled import compile_mur_graph
 from mur_graph.config import MURConfig
 from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
-from mur_graph.models import MODEL_NAMES
+from mur_graph.models import MODEL_NAMES, load_chat_model
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
@@ -90,7 +88,7 @@ def studio_policy() -> BaseChatModel:
     default model (`mur_graph.models.DEFAULT_MODEL`).
     """
     model = os.environ.get(MODEL_VARIABLE) or None
-    return load_model(model, os.environ.get(BASE_URL_VARIABLE) or None, argparse.Namespace())
+    return load_chat_model(model, base_url=os.environ.get(BASE_URL_VARIABLE) or None)
 
 
 def studio_config() -> MURConfig:
