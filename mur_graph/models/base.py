@@ -9,6 +9,7 @@ chunks; a subclass implements `_llm_type`, `render_prompt`, `_generate` and `_st
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,9 @@ class LocalChatModel(BaseChatModel):
     """Reuse the encoded prefix of each prompt across calls, and one prefill for the n samples."""
     prefix_cache_entries: int = Field(default=8, ge=0)
     """At most this many stored prefixes (one per sampled row)."""
+    timeout: float | None = Field(default=None, gt=0)
+    """Seconds one call may run (prefill and generation); a reply cut short by it finishes with
+    `"length"`, as one cut by `max_tokens` does."""
     streaming: bool = False
     """Generate through `_stream` even in `invoke`, so that callbacks see every token."""
 
@@ -95,6 +99,10 @@ class LocalChatModel(BaseChatModel):
         return self._one_sample(kwargs) and super()._should_use_protocol_streaming(
             async_api=async_api, **kwargs
         )
+
+    def _deadline(self) -> float | None:
+        """The `time.monotonic()` by which a call starting now must end, or None."""
+        return None if self.timeout is None else time.monotonic() + self.timeout
 
     def _one_sample(self, kwargs: dict[str, Any]) -> bool:
         return int(kwargs.get("n") or self.n) == 1

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -253,6 +254,7 @@ class ChatLlamaCpp(LocalChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         settings = self._settings(stop, kwargs)
+        deadline = self._deadline()
         with self._lock:
             prompt, cached, first = self._encode_prompt(messages)
             generations = []
@@ -260,7 +262,7 @@ class ChatLlamaCpp(LocalChatModel):
                 if index:
                     first, cached = self._rewind(prompt, first)
                 row = _Row()
-                for token in self._decode(prompt, first, settings, index):
+                for token in self._decode(prompt, first, settings, index, deadline):
                     row.add(token)
                     if run_manager and token.delta:
                         run_manager.on_llm_new_token(token.delta)
@@ -277,10 +279,11 @@ class ChatLlamaCpp(LocalChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         """Yield one chunk per token with its log-prob entry; the last carries finish and usage."""
         settings = self._settings(stop, kwargs, stream=True)
+        deadline = self._deadline()
         with self._lock:
             prompt, cached, first = self._encode_prompt(messages)
             generated = 0
-            for token in self._decode(prompt, first, settings, 0):
+            for token in self._decode(prompt, first, settings, 0, deadline):
                 generated += 1
                 yield self._chunk(
                     token.delta,
@@ -336,8 +339,13 @@ class ChatLlamaCpp(LocalChatModel):
         row = np.ctypeslib.as_array(self._llama._ctx.get_logits_ith(-1), shape=(n_vocab,))
         return row.copy()
 
-    def _decode(self, prompt: list[int], logits: np.ndarray, s: Settings, index: int) -> Iterator[_Token]:
-        """Sample one row token by token; yield each token with its log-prob and new text."""
+    def _decode(
+        self, prompt: list[int], logits: np.ndarray, s: Settings, index: int, deadline: float | None
+    ) -> Iterator[_Token]:
+        """Sample one row token by token; yield each token with its log-prob and new text.
+
+        The row ends with "length" at `max_tokens` or once the `time.monotonic()` deadline passed.
+        """
         rng = np.random.default_rng(None if s.seed is None else [s.seed, index])
         max_tokens = fit_context(len(prompt), s.max_tokens, self.n_ctx)
         vocab = self._llama._model.vocab
@@ -356,7 +364,7 @@ class ChatLlamaCpp(LocalChatModel):
                 delta, hit = text.add(self._piece(token, special=False))
                 if hit:
                     finish = "stop"
-                elif step == max_tokens - 1:
+                elif step == max_tokens - 1 or (deadline is not None and time.monotonic() >= deadline):
                     finish, delta = "length", delta + text.flush()
             yield _Token(token, self._entry(token, log_probs, s.top_logprobs), delta, finish)
             if finish is not None:

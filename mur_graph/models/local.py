@@ -65,9 +65,6 @@ class ChatTransformers(LocalChatModel):
     (CUDA graphs); removes per-token launch overhead, and turns prefix reuse off."""
     static_cache_len: int = Field(default=4096, ge=1)
     """Positions of the static cache (prompt + generated); one size for every call avoids recompiling."""
-    timeout: float | None = Field(default=None, gt=0)
-    """Seconds one call may run (prefill and generation); a reply cut short by it finishes with
-    `"length"`, as one cut by `max_tokens` does."""
     max_retries: int = Field(default=0, ge=0)
     """Further tries of a call that ran out of accelerator memory, after the stored prefix caches
     and the allocator's cached blocks are freed (a local model has no requests to retry)."""
@@ -161,7 +158,7 @@ class ChatTransformers(LocalChatModel):
         until it is known not to be one; the last chunk carries usage and the finish reason.
         """
         call = self._prepare(messages, stop, kwargs, stream=True)
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        deadline = self._deadline()
         cached, cache = self._retrying(lambda: self._prefilled(call))
         reply = _StreamedText(self.tokenizer, call.stop, call.eos_ids)
         pending: list[tuple[int, Any]] = []  # (token, log-probs [vocab]) not sent yet
