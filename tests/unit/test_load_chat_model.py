@@ -7,6 +7,8 @@ import sys
 from typing import Any
 
 import pytest
+from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.outputs import ChatResult
 from langchain_openai import ChatOpenAI
 
 from mur_graph import models as models_package
@@ -26,7 +28,8 @@ from mur_graph.models import (
     ServerUnavailableError,
     load_chat_model,
 )
-from mur_graph.models.contract import check_logprobs_enabled
+from mur_graph.models.base import LocalChatModel, usage
+from mur_graph.models.contract import check_logprobs_enabled, sample
 
 URL = "http://127.0.0.1:9/v1"  # nothing listens: building a client sends no request
 
@@ -101,3 +104,36 @@ def test_a_registered_name_is_loaded_by_its_loader_with_the_given_settings(
 def test_every_model_error_is_a_murerror_and_keeps_its_builtin(error: type[Exception], builtin: type) -> None:
     assert issubclass(error, MURError)
     assert issubclass(error, builtin)
+
+
+class _Letters(LocalChatModel):
+    """A whole backend on `LocalChatModel`: it answers the first letters of the question, one token each."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "letters"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        settings = self._settings(stop, kwargs)
+        letters = list(messages[-1].text[: settings.max_tokens])
+        content = [{"token": c, "logprob": -0.5, "top_logprobs": []} for c in letters]
+        finish = "length" if len(letters) == settings.max_tokens else "stop"
+        ids = [ord(c) for c in letters]
+        generation = self._generation("".join(letters), content, ids, finish, usage(1, len(letters), 0))
+        return self._chat_result([generation] * settings.n)
+
+
+def test_a_new_backend_is_its_class_and_a_registry_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(models_package._LOADERS, "letters", _Letters)
+    model = load_chat_model("letters", model_name="letters-1")
+    generations = sample(model, [HumanMessage("abcdef")], n=2, max_tokens=4, temperature=0.0)
+    assert [g.text for g in generations] == ["abcd", "abcd"]
+    assert generations[0].token_logprobs == (-0.5,) * 4
+    assert (generations[0].n_tokens, generations[0].finish_reason) == (4, "length")
+    assert model.invoke("xy").response_metadata["model_name"] == "letters-1"
