@@ -164,13 +164,11 @@ def load_models(args: argparse.Namespace) -> tuple[BaseChatModel, BaseChatModel,
 
 def _load(model: str | None, base_url: str | None, args: argparse.Namespace) -> BaseChatModel:
     """A local model, or a client of an OpenAI-compatible server with the flags' timeout and retries."""
-    limits = {
-        "timeout": getattr(args, "request_timeout", None),
-        "max_retries": getattr(args, "max_retries", None),
-    }
-    limits = limits if base_url else {}
+    if base_url is None:
+        return load_chat_model(model)
+    timeout, retries = getattr(args, "request_timeout", None), getattr(args, "max_retries", None)
     try:
-        return load_chat_model(model, base_url=base_url, **limits)
+        return load_chat_model(model, base_url=base_url, timeout=timeout, max_retries=retries)
     except MissingDependencyError as exc:
         msg = f"--base-url: {exc}"
         raise UsageError(msg) from exc

@@ -4,7 +4,7 @@ A local backend renders messages with a chat template, samples `n` completions p
 answers in `ChatOpenAI(logprobs=True)`'s shape: `response_metadata["logprobs"]["content"]`,
 `usage_metadata`, a finish reason. This base owns the shared settings, their resolution per call
 (`_settings`), the stop strings, when to stream, and the shape of messages, results and streamed
-chunks; a subclass implements `_llm_type`, `render_prompt`, `_generate` and `_stream`.
+chunks; a subclass implements `_llm_type`, `_generate` and, to stream, `_stream`.
 """
 
 from __future__ import annotations
@@ -84,10 +84,6 @@ class LocalChatModel(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "temperature": self.temperature}
-
-    def render_prompt(self, messages: Sequence[BaseMessage]) -> str:
-        """Render messages with the chat template; a final AI message is left open to continue."""
-        raise NotImplementedError
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         return super()._get_ls_params(stop=self._stops(stop) or None, **kwargs)
