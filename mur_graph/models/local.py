@@ -196,11 +196,9 @@ class ChatTransformers(LocalChatModel):
         prompt_ids = prompt_ids.to(model.device)  # [1, prompt_len]
         settings = self._settings(stop, kwargs, stream=stream)
         context = getattr(model.config, "max_position_embeddings", None)
+        max_tokens = fit_context(prompt_ids.shape[1], settings.max_tokens, context)
         return _Call(
-            **(
-                vars(settings)
-                | {"max_tokens": fit_context(prompt_ids.shape[1], settings.max_tokens, context)}
-            ),
+            **(vars(settings) | {"max_tokens": max_tokens}),
             prompt_ids=prompt_ids,
             eos_ids=_eos_ids(model, self.tokenizer),
         )
