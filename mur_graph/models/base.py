@@ -89,7 +89,9 @@ class LocalChatModel(BaseChatModel):
         return super()._get_ls_params(stop=self._stops(stop) or None, **kwargs)
 
     def _should_stream(self, *, async_api: bool, **kwargs: Any) -> bool:
-        return self._one_sample(kwargs) and super()._should_stream(async_api=async_api, **kwargs)
+        # A call for several samples is one batch; `stream(n=2)` itself reaches `_stream`, which refuses it.
+        several = not self._one_sample(kwargs) and not kwargs.get("stream")
+        return not several and super()._should_stream(async_api=async_api, **kwargs)
 
     def _should_use_protocol_streaming(self, *, async_api: bool, **kwargs: Any) -> bool:
         return self._one_sample(kwargs) and super()._should_use_protocol_streaming(
