@@ -238,9 +238,7 @@ class ChatTransformers(LocalChatModel):
         """Result: cut each row at its end, keep its KV cache, answer in ChatOpenAI's shape."""
         new_ids = out.sequences[:, call.prompt_len :]  # [n, steps]
         chosen, tops = _sampled_logprobs(out.logits, new_ids, call.top_logprobs)
-        rows = [
-            _cut_row(new_ids[row].tolist(), self.tokenizer, call.stop, call.eos_ids) for row in range(call.n)
-        ]
+        rows = _cut_rows(new_ids.tolist(), self.tokenizer, call.stop, call.eos_ids)
         if (store := self.prefix_store) is not None:
             _keep_rows(store, call.prompt_ids, new_ids, [end for end, _, _ in rows], _output_cache(out))
         generations = []
@@ -414,7 +412,7 @@ class _StreamedText:
     def add(self, token: int) -> str:
         """Take one generated token; return the text it lets the stream show (often all of it)."""
         self.ids.append(token)
-        if token in self.eos_ids:  # counted as generated, never shown (as in `_cut_row`)
+        if token in self.eos_ids:  # counted as generated, never shown (as in `_cut_rows`)
             self.finish = "stop"
             return ""
         self.text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
@@ -550,18 +548,30 @@ def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
     return [eos] if isinstance(eos, int) else list(eos)
 
 
-def _cut_row(
-    ids: list[int], tokenizer: Any, stop: Sequence[str], eos_ids: Sequence[int]
-) -> tuple[int, str, str]:
-    """Find where one sampled row ends; return (tokens generated, text, finish reason).
+def _cut_rows(
+    rows: list[list[int]], tokenizer: Any, stop: Sequence[str], eos_ids: Sequence[int]
+) -> list[tuple[int, str, str]]:
+    """Find where each sampled row ends; return per row (tokens generated, text, finish reason).
 
     A row ends after its first end-of-sequence token (counted: it was generated) or after the
     token that completed a stop string (the stop string is cut from the text, as OpenAI does).
-    The rest of the row is padding from the batch.
+    The rest of the row is padding from the batch. The rows' texts are decoded in one call.
     """
-    eos_at = next((j for j, t in enumerate(ids) if t in eos_ids), None)
-    limit = len(ids) if eos_at is None else eos_at
-    text = tokenizer.decode(ids[:limit], skip_special_tokens=True)
+    eos_at = [next((j for j, t in enumerate(ids) if t in eos_ids), None) for ids in rows]
+    limits = [len(ids) if at is None else at for ids, at in zip(rows, eos_at, strict=True)]
+    texts = tokenizer.batch_decode(
+        [ids[:limit] for ids, limit in zip(rows, limits, strict=True)], skip_special_tokens=True
+    )
+    return [
+        _cut_row(ids, text, limit, at, tokenizer, stop)
+        for ids, text, limit, at in zip(rows, texts, limits, eos_at, strict=True)
+    ]
+
+
+def _cut_row(
+    ids: list[int], text: str, limit: int, eos_at: int | None, tokenizer: Any, stop: Sequence[str]
+) -> tuple[int, str, str]:
+    """One row's (tokens generated, text, finish reason), given its decoded text up to `limit`."""
     hits = [(text.find(s), s) for s in stop if s and s in text]
     if hits:
         pos, _ = min(hits)
