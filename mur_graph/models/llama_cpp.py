@@ -171,7 +171,8 @@ class ChatLlamaCpp(LocalChatModel):
         ```
 
     Calls are serialised by a lock (one llama.cpp context); `stream` yields one chunk per token
-    carrying that token's log-prob entry, and a last chunk with the usage.
+    carrying that token's log-prob entry, and a last chunk with the usage. With a seed, sample i
+    of a call draws from numpy's generator seeded [seed, i].
     """
 
     model_path: str
