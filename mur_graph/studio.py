@@ -87,21 +87,7 @@ def studio_policy() -> BaseChatModel:
     default model (`mur_graph.models.DEFAULT_MODEL`).
     """
     model = os.environ.get(MODEL_VARIABLE) or None
-    base_url = os.environ.get(BASE_URL_VARIABLE) or None
-    if base_url is None:
-        return load_chat_model(model)
-    from langchain_openai import ChatOpenAI
-    from pydantic import SecretStr
-
-    # the CLI's defaults: 300 s a request, 2 retries with backoff
-    return ChatOpenAI(
-        base_url=base_url,
-        api_key=SecretStr("EMPTY"),
-        model=model or "",
-        logprobs=True,
-        timeout=300.0,
-        max_retries=2,
-    )
+    return load_chat_model(model, base_url=os.environ.get(BASE_URL_VARIABLE) or None)
 
 
 def studio_config() -> MURConfig:

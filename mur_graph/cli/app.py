@@ -22,20 +22,10 @@ from mur_graph.cli.options import (
     config_from_args,
     load_models,
 )
-from mur_graph.eval.results import ResultsBusyError
-from mur_graph.models import ContextLengthError, EmbeddedModelError, MissingLogprobsError
 
-_FAILURES = (
-    MURError,
-    OSError,
-    EmbeddedModelError,
-    MissingLogprobsError,
-    ContextLengthError,
-    ResultsBusyError,
-)
+_FAILURES = (MURError, OSError)
 """What a command may fail with, reported as one line and exit status 1: mur-graph's own errors
-(`MURError`, whose message names the fix; the four library errors named are caught whatever their
-base) and the system's (`OSError`: a file, a server)."""
+(`MURError`, whose message names the fix) and the system's (`OSError`: a file, a server)."""
 
 
 def build_parser() -> argparse.ArgumentParser:

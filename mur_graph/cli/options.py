@@ -7,17 +7,18 @@ import math
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import SecretStr
 
 from mur_graph.config import EMBEDDED_DEMO_LIMITS, MODES, STEP_FORMAT_NAMES, MURConfig
 from mur_graph.errors import MURError
-from mur_graph.models import DEFAULT_MODEL, MODEL_NAMES
+from mur_graph.models import (
+    DEFAULT_MODEL,
+    MODEL_NAMES,
+    SERVER_MAX_RETRIES,
+    SERVER_TIMEOUT_S,
+    MissingDependencyError,
+    load_chat_model,
+)
 from mur_graph.scaling import ALIASES, critic_kinds, scaling_methods
-
-SERVER_TIMEOUT_S = 300.0
-"""Default seconds one request to a server may take (a long fallback on a slow server needs minutes)."""
-SERVER_MAX_RETRIES = 2
-"""Default retries of a failed request (the OpenAI client backs off 0.5 s, 1 s, ... up to 8 s)."""
 
 _SETTINGS = ("alpha", "candidates", "max_steps", "max_step_tokens", "fallback_tokens", "critique_tokens")
 
@@ -158,26 +159,12 @@ def load_models(args: argparse.Namespace) -> tuple[BaseChatModel, BaseChatModel,
 
 
 def _load(model: str | None, base_url: str | None, args: argparse.Namespace) -> BaseChatModel:
-    """A local model, or a ChatOpenAI client of an OpenAI-compatible server.
-
-    A server client retries a failed request `--max-retries` times with backoff, and waits at most
-    `--request-timeout` seconds per request, so a dead server costs a bounded wait, then a
-    `ServerUnavailableError` naming it.
-    """
+    """A local model, or a client of an OpenAI-compatible server with the flags' timeout and retries."""
     if base_url is None:
-        from mur_graph.models import load_chat_model
-
         return load_chat_model(model)
+    timeout, retries = getattr(args, "request_timeout", None), getattr(args, "max_retries", None)
     try:
-        from langchain_openai import ChatOpenAI
-    except ImportError as exc:
-        msg = "--base-url needs langchain-openai; install it with: pip install 'mur-graph[openai]'"
+        return load_chat_model(model, base_url=base_url, timeout=timeout, max_retries=retries)
+    except MissingDependencyError as exc:
+        msg = f"--base-url: {exc}"
         raise UsageError(msg) from exc
-    return ChatOpenAI(
-        base_url=base_url,
-        api_key=SecretStr("EMPTY"),
-        model=model or "",
-        logprobs=True,
-        timeout=getattr(args, "request_timeout", SERVER_TIMEOUT_S),
-        max_retries=getattr(args, "max_retries", SERVER_MAX_RETRIES),
-    )

@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from mur_graph.cli.options import UsageError
 from mur_graph.scaling import ALIASES, scaling_methods
-from mur_graph.viz.draw import FORMATS, Format, GraphvizMissingError
+from mur_graph.viz.draw import FORMATS, Format
 from mur_graph.viz.traces import TraceError
 
 _SUFFIX_FORMATS: dict[str, Format] = {
@@ -73,11 +73,7 @@ def _draw(args: argparse.Namespace, err: Console) -> int:
     if fmt == "png" and args.out is None:
         msg = "PNG is binary; pass --out FILE.png"
         raise UsageError(msg)
-    try:
-        data = draw(args.method, xray=args.xray, fmt=cast(Format, fmt))
-    except GraphvizMissingError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        return 1
+    data = draw(args.method, xray=args.xray, fmt=cast(Format, fmt))  # no Graphviz: main reports it
     if args.out is None:
         sys.stdout.write(data.decode())
     else:

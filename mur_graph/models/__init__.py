@@ -1,28 +1,56 @@
-"""Chat models for MUR: the local transformers and llama.cpp backends, the embedded default, the contract."""
+"""Chat models for MUR: the backends, the registry of model names and `load_chat_model`, the contract.
+
+One module per concern: `contract` (what MUR asks of any chat model), `openai_server` (the
+OpenAI-compatible server dialect), `errors`, `base` (what the local backends share), and one
+module per backend: `local` (transformers), `llama_cpp`, with `embedded` and `qwen` providing the
+registered models' weights. A new backend is its module plus a line in `_LOADERS` here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from mur_graph.models.contract import Generation, MissingLogprobsError, sample
-from mur_graph.models.embedded import EMBEDDED_NAME, EmbeddedModelError, ensure_converted
+from mur_graph.models.base import LocalChatModel
+from mur_graph.models.contract import Generation, sample
+from mur_graph.models.embedded import EMBEDDED_NAME, ensure_converted
+from mur_graph.models.errors import (
+    ContextLengthError,
+    EmbeddedModelError,
+    InvalidLogprobsError,
+    MissingDependencyError,
+    MissingLogprobsError,
+    QwenModelError,
+    ServerError,
+    ServerRequestError,
+    ServerUnavailableError,
+)
 from mur_graph.models.llama_cpp import ChatLlamaCpp
-from mur_graph.models.local import ChatTransformers, ContextLengthError
-from mur_graph.models.qwen import QWEN_DISPLAY_NAME, QWEN_NAME, QwenModelError, ensure_qwen_gguf
+from mur_graph.models.local import ChatTransformers
+from mur_graph.models.openai_server import SERVER_MAX_RETRIES, SERVER_TIMEOUT_S, chat_openai
+from mur_graph.models.qwen import QWEN_DISPLAY_NAME, QWEN_NAME, ensure_qwen_gguf
 
 __all__ = [
     "DEFAULT_MODEL",
     "EMBEDDED_NAME",
     "MODEL_NAMES",
+    "SERVER_MAX_RETRIES",
+    "SERVER_TIMEOUT_S",
     "ChatLlamaCpp",
     "ChatTransformers",
     "ContextLengthError",
     "EmbeddedModelError",
     "Generation",
+    "InvalidLogprobsError",
+    "LocalChatModel",
+    "MissingDependencyError",
     "MissingLogprobsError",
     "QwenModelError",
+    "ServerError",
+    "ServerRequestError",
+    "ServerUnavailableError",
     "load_chat_model",
     "load_embedded_model",
     "sample",
@@ -40,31 +68,65 @@ def load_embedded_model(**kwargs: Any) -> ChatTransformers:
     return ChatTransformers.from_model_id(str(folder), **kwargs)
 
 
-SMOLLM2_NAME = "smollm2"
-MODEL_NAMES = (SMOLLM2_NAME, QWEN_NAME)
-"""Registered model names: SmolLM2-135M (transformers) and Qwen2.5-Coder-1.5B (llama.cpp)."""
-DEFAULT_MODEL = QWEN_NAME
-"""What `load_chat_model()` loads: the 1.5B on llama.cpp, which solves what SmolLM2 cannot."""
-
-
 def load_qwen_model(**kwargs: Any) -> ChatLlamaCpp:
     """Load Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp (install: `make setup-qwen`)."""
     kwargs.setdefault("model_name", QWEN_DISPLAY_NAME)
     return ChatLlamaCpp(model_path=str(ensure_qwen_gguf()), **kwargs)
 
 
-def load_chat_model(model: str | None = None, **kwargs: Any) -> BaseChatModel:
-    """Load a local chat model: the default (None: `DEFAULT_MODEL`), a registered name, or a hub id or folder.
+SMOLLM2_NAME = "smollm2"
+_LOADERS: dict[str, Callable[..., BaseChatModel]] = {
+    SMOLLM2_NAME: load_embedded_model,
+    QWEN_NAME: load_qwen_model,
+}
+"""The registry: each registered model name and the function that loads it (kwargs: its settings)."""
+MODEL_NAMES = tuple(_LOADERS)
+"""Registered model names: SmolLM2-135M (transformers) and Qwen2.5-Coder-1.5B (llama.cpp)."""
+DEFAULT_MODEL = QWEN_NAME
+"""What `load_chat_model()` loads: the 1.5B on llama.cpp, which solves what SmolLM2 cannot."""
 
-    Registered names (`MODEL_NAMES`): "smollm2" (the embedded SmolLM2-135M on transformers) and
-    "qwen2.5-coder-1.5b" (Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp). A path ending in
-    `.gguf` is loaded from its folder with `gguf_file=` by transformers.
+
+def load_chat_model(
+    model: str | None = None,
+    *,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    **kwargs: Any,
+) -> BaseChatModel:
+    """Load a chat model: a local one by name or path, or a client of the server at `base_url`.
+
+    Without `base_url`: the default (None: `DEFAULT_MODEL`), a registered name (`MODEL_NAMES`:
+    "smollm2", the embedded SmolLM2-135M on transformers; "qwen2.5-coder-1.5b",
+    Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp), or a hub id or folder loaded by transformers
+    (a path ending in `.gguf` is loaded from its folder with `gguf_file=`). `kwargs` are the
+    model's settings (e.g. `temperature=0`); `timeout` and `max_retries`, when given, are too.
+
+    With `base_url`: a `ChatOpenAI(logprobs=True)` client of the OpenAI-compatible server (vLLM,
+    llama.cpp's server) serving `model`, with API key "EMPTY", `timeout` seconds per request
+    (None: `SERVER_TIMEOUT_S`) and `max_retries` retries with backoff (None:
+    `SERVER_MAX_RETRIES`); `kwargs` go to `ChatOpenAI`.
+
+    Raises:
+        MissingDependencyError: `base_url` is given and langchain-openai is not installed.
+        EmbeddedModelError: a registered model's weights or runtime are missing (the message
+            names the install command).
     """
+    if base_url is not None:
+        return chat_openai(
+            model,
+            base_url,
+            timeout=SERVER_TIMEOUT_S if timeout is None else timeout,
+            max_retries=SERVER_MAX_RETRIES if max_retries is None else max_retries,
+            **kwargs,
+        )
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    if max_retries is not None:
+        kwargs["max_retries"] = max_retries
     model = model or DEFAULT_MODEL
-    if model == SMOLLM2_NAME:
-        return load_embedded_model(**kwargs)
-    if model == QWEN_NAME:
-        return load_qwen_model(**kwargs)
+    if (loader := _LOADERS.get(model)) is not None:
+        return loader(**kwargs)
     if model.endswith(".gguf"):
         folder, _, name = model.rpartition("/")
         return ChatTransformers.from_model_id(folder or ".", gguf_file=name, **kwargs)

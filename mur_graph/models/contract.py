@@ -2,7 +2,9 @@
 
 Every model mur-graph talks to is a LangChain chat model that returns OpenAI-shaped log-probs in
 `response_metadata["logprobs"]["content"]` (`ChatOpenAI(logprobs=True)` against vLLM or llama.cpp's
-server, or the local `ChatTransformers`). Nodes call `sample()` and never read provider fields.
+server, or the local `ChatTransformers` and `ChatLlamaCpp`). Nodes call `sample()` and never read
+provider fields. What one server dialect needs besides (request quirks, its errors) lives in
+`mur_graph.models.openai_server`.
 """
 
 from __future__ import annotations
@@ -13,31 +15,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables.config import ContextThreadPoolExecutor, ensure_config
 
+from mur_graph.models.errors import InvalidLogprobsError, MissingLogprobsError
+from mur_graph.models.openai_server import is_server, request_kwargs, server_error
 from mur_graph.uncertainty import is_logprob
 
-
-class MissingLogprobsError(ValueError):
-    """The model returned no per-token log-probs, which MUR needs to measure uncertainty."""
-
-
-class InvalidLogprobsError(MissingLogprobsError):
-    """The model returned log-probs that are not log-probabilities (NaN, positive, non-numeric)."""
-
-
-class ServerError(ConnectionError):
-    """A request to an OpenAI-compatible server failed; the message names the server and the fix."""
-
-
-class ServerUnavailableError(ServerError):
-    """The server could not be reached, timed out or failed (HTTP 5xx), after the client's retries."""
-
-
-class ServerRequestError(ServerError):
-    """The server refused the request (HTTP 4xx other than a too-long prompt), e.g. an unknown model."""
+__all__ = [
+    "Generation",
+    "InvalidLogprobsError",
+    "MissingLogprobsError",
+    "check_logprobs_enabled",
+    "is_server",
+    "read_generation",
+    "sample",
+    "sample_each",
+]
 
 
 @dataclass(frozen=True)
@@ -114,7 +109,7 @@ def sample(
                 **kwargs,
             )
         except Exception as exc:
-            clear = _server_error(model, exc)
+            clear = server_error(model, exc)
             if clear is None:
                 raise
             raise clear from exc
@@ -224,60 +219,6 @@ def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single:
     )
 
 
-def _server_error(model: BaseChatModel, exc: Exception) -> Exception | None:
-    """The clear error to raise for an OpenAI client's failure, or None to re-raise it as is."""
-    try:
-        import openai
-    except ImportError:  # no OpenAI client installed: the failure is not a server's
-        return None
-    url = getattr(model, "openai_api_base", None) or "the OpenAI-compatible server"
-    if isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower():
-        from mur_graph.models.local import ContextLengthError
-
-        msg = f"the server at {url} refused the prompt as too long for its context: {_said(exc)}"
-        return ContextLengthError(msg)
-    busy = openai.InternalServerError | openai.RateLimitError  # retried by the client, like no answer
-    if isinstance(exc, openai.APIStatusError) and not isinstance(exc, busy):
-        msg = (
-            f"the server at {url} refused the request with HTTP {exc.status_code} ({_said(exc)}); "
-            f"check the model name (what {url}/models lists) and the server's options"
-        )
-        return ServerRequestError(msg)
-    if not isinstance(exc, openai.APIConnectionError | busy):
-        return None
-    retries = getattr(model, "max_retries", None)
-    timeout = getattr(model, "request_timeout", None)
-    tries = f"{retries if retries is not None else openai.DEFAULT_MAX_RETRIES} retries"
-    if timeout is not None:
-        tries += f", {timeout} s timeout per request"
-    if isinstance(exc, openai.APITimeoutError):
-        reason = "timed out"
-    elif isinstance(exc, openai.APIStatusError):
-        reason = f"failed with HTTP {exc.status_code} ({_said(exc)})"
-    else:
-        reason = f"could not be reached ({_root_cause(exc)})"
-    msg = (
-        f"the model server at {url} {reason} after {tries}; check that it is running and "
-        f"reachable at that URL (or raise --request-timeout / --max-retries)"
-    )
-    return ServerUnavailableError(msg)
-
-
-def _said(exc: Any) -> str:
-    """What the server said in an OpenAI-style error body, else the client's message."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, Mapping) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return str(getattr(exc, "message", exc))
-
-
-def _root_cause(exc: BaseException) -> str:
-    """The innermost cause of a client error, e.g. `[Errno 111] Connection refused`."""
-    while exc.__cause__ is not None:
-        exc = exc.__cause__
-    return str(exc) or type(exc).__name__
-
-
 def _logprob_content(message: BaseMessage) -> list[Mapping[str, Any]] | None:
     logprobs = message.response_metadata.get("logprobs")
     if isinstance(logprobs, Mapping):
@@ -292,15 +233,6 @@ def _as_logprob(value: object) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return math.nan
-
-
-def is_server(model: BaseChatModel) -> bool:
-    """Whether `model` is a client of an OpenAI-compatible server, which serves requests concurrently."""
-    return _is_openai_compatible(model)
-
-
-def _is_openai_compatible(model: BaseChatModel) -> bool:
-    return "openai_api_base" in type(model).model_fields
 
 
 def _call_kwargs(
@@ -318,15 +250,6 @@ def _call_kwargs(
         kwargs["seed"] = seed
     if top_logprobs:
         kwargs["top_logprobs"] = top_logprobs
-    if _is_openai_compatible(model):
-        # top_logprobs is always sent: llama-cpp-python's server returns no log-probs without it.
-        kwargs["logprobs"] = True
-        kwargs["top_logprobs"] = top_logprobs
-        # langchain-openai sends max_tokens as max_completion_tokens, which llama.cpp's server
-        # ignores; vLLM reads both. A final assistant message is continued, not answered.
-        extra: dict[str, Any] = dict(getattr(model, "extra_body", None) or {})
-        extra["max_tokens"] = max_tokens
-        if messages and isinstance(messages[-1], AIMessage):
-            extra.update(continue_final_message=True, add_generation_prompt=False)
-        kwargs["extra_body"] = extra
+    if is_server(model):
+        kwargs |= request_kwargs(model, messages, max_tokens, top_logprobs)
     return kwargs

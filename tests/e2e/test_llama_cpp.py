@@ -180,3 +180,15 @@ def test_greedy_tokens_agree_with_chat_transformers_on_the_same_gguf(pair, embed
     assert ours.generation_info["token_ids"] == theirs.generation_info["token_ids"]
     deltas = [abs(a - b) for a, b in zip(logprobs(ours.message), logprobs(theirs.message), strict=True)]
     assert sum(deltas) / len(deltas) < AGREEMENT_TOLERANCE
+
+
+def test_a_call_past_its_timeout_ends_its_rows_with_length(pair):
+    reuse, _ = pair
+    hurried = reuse.model_copy(update={"timeout": 1e-9})  # shares the loaded llama context and lock
+    result = hurried.generate([[HumanMessage(QUESTION)]], n=2, max_tokens=20, temperature=0.7, seed=1)
+    for generation in result.generations[0]:
+        assert generation.generation_info["finish_reason"] in {"length", "stop"}
+        assert len(generation.generation_info["token_ids"]) == 1  # the deadline had passed at the first token
+    streamed = list(hurried.stream([HumanMessage(QUESTION)], max_tokens=20, temperature=0))
+    assert streamed[-1].response_metadata["finish_reason"] in {"length", "stop"}
+    assert sum(len(chunk.response_metadata["logprobs"]["content"]) for chunk in streamed) == 1

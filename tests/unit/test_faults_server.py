@@ -18,7 +18,8 @@ from langchain_openai import ChatOpenAI
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.cli import main
 from mur_graph.models import ContextLengthError
-from mur_graph.models.contract import ServerRequestError, ServerUnavailableError, sample
+from mur_graph.models.contract import sample
+from mur_graph.models.errors import ServerRequestError, ServerUnavailableError
 
 
 def free_port() -> int:
