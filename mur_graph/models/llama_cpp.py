@@ -38,7 +38,7 @@ import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_validator
 
 from mur_graph.models.base import LocalChatModel, Settings, fit_context, to_chat_dict, usage
 from mur_graph.models.errors import EmbeddedModelError
@@ -186,6 +186,20 @@ class ChatLlamaCpp(LocalChatModel):
     fast under load (docs/models.md)."""
     prefix_cache_mb: float = Field(default=256.0, ge=0)
     """At most this many MiB of saved states (least recently used dropped first)."""
+    max_retries: int = 0
+    """Always 0: a call in this process has no transient failure to retry (servers' clients do)."""
+
+    @field_validator("max_retries")
+    @classmethod
+    def _nothing_to_retry(cls, value: int) -> int:
+        if value != 0:
+            msg = (
+                f"ChatLlamaCpp runs llama.cpp in this process and has nothing to retry "
+                f"(max_retries={value}); leave it at 0, or serve the model and use "
+                "load_chat_model(..., base_url=...), whose client retries"
+            )
+            raise ValueError(msg)
+        return value
 
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
