@@ -29,7 +29,7 @@ from mur_graph.state import Candidate, StepRecord, StopReason
 
 StreamWriter = Callable[[Any], None]
 
-Generation = Literal["draft", "candidates", "critic", "critique", "revision", "rollouts", "fallback"]
+Awaited = Literal["draft", "candidates", "critic", "critique", "revision", "rollouts", "fallback"]
 """What a `generating` event announces."""
 
 ReviewAction = Literal["scale", "accept", "edit"]
@@ -41,7 +41,7 @@ class GeneratingEvent(TypedDict):
 
     event: Literal["generating"]
     step: int
-    what: Generation
+    what: Awaited
 
 
 class DraftEvent(TypedDict):

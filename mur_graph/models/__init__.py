@@ -8,13 +8,14 @@ registered models' weights. A new backend is its module plus a line in `_LOADERS
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
 from mur_graph.models.base import LocalChatModel
-from mur_graph.models.contract import Generation, sample
+from mur_graph.models.contract import Completion, sample
 from mur_graph.models.embedded import EMBEDDED_NAME, ensure_converted
 from mur_graph.models.errors import (
     ContextLengthError,
@@ -40,9 +41,9 @@ __all__ = [
     "SERVER_TIMEOUT_S",
     "ChatLlamaCpp",
     "ChatTransformers",
+    "Completion",
     "ContextLengthError",
     "EmbeddedModelError",
-    "Generation",
     "InvalidLogprobsError",
     "LocalChatModel",
     "MissingDependencyError",
@@ -131,3 +132,13 @@ def load_chat_model(
         folder, _, name = model.rpartition("/")
         return ChatTransformers.from_model_id(folder or ".", gguf_file=name, **kwargs)
     return ChatTransformers.from_model_id(model, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    """`Generation`, the old name of `Completion`, kept for one release with a DeprecationWarning."""
+    if name == "Generation":
+        msg = "mur_graph.models.Generation is now Completion (langchain-core has its own Generation)"
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        return Completion
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -24,7 +24,7 @@ from mur_graph.models.openai_server import is_server, request_kwargs, server_err
 from mur_graph.uncertainty import is_logprob
 
 __all__ = [
-    "Generation",
+    "Completion",
     "InvalidLogprobsError",
     "MissingLogprobsError",
     "check_logprobs_enabled",
@@ -36,8 +36,12 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Generation:
-    """One sampled completion, reduced to what MUR needs."""
+class Completion:
+    """One sampled completion, reduced to what MUR needs.
+
+    Named `Generation` before this release; that name clashed with langchain-core's
+    `Generation` and is kept, with a DeprecationWarning, as `mur_graph.models.Generation`.
+    """
 
     text: str
     """The generated text, stop string removed."""
@@ -76,7 +80,7 @@ def sample(
     temperature: float,
     seed: int | None = None,
     top_logprobs: int = 0,
-) -> list[Generation]:
+) -> list[Completion]:
     """Sample `n` completions of `messages` in one call and return them with their log-probs.
 
     A final `AIMessage` in `messages` is a partial assistant turn that the model continues. When a
@@ -93,7 +97,7 @@ def sample(
         ContextLengthError: the server refused the prompt as longer than its context.
     """
     config = ensure_config()
-    generations: list[Generation] = []
+    generations: list[Completion] = []
     attempts = 0
     while len(generations) < n:
         want = n - len(generations)
@@ -131,7 +135,7 @@ def sample_each(
     max_tokens: int,
     temperature: float,
     top_logprobs: int = 0,
-) -> list[Generation]:
+) -> list[Completion]:
     """Sample one completion of each prompt, up to `concurrency` calls in flight; keep prompt order.
 
     The calls run in LangChain's context-copying thread pool (what `Runnable.batch` uses), so a
@@ -150,7 +154,7 @@ def sample_each(
         msg = f"invalid concurrency {concurrency}: must be an integer >= 1"
         raise ValueError(msg)
 
-    def one(i: int) -> Generation:
+    def one(i: int) -> Completion:
         (generation,) = sample(
             model,
             prompts[i],
@@ -168,7 +172,7 @@ def sample_each(
         return list(pool.map(one, range(len(prompts))))
 
 
-def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single: bool) -> Generation:
+def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single: bool) -> Completion:
     """Read text, log-probs and token count from one chat generation in OpenAI's shape.
 
     An entry whose log-prob is -inf is kept (`step_uncertainty` floors it); one that is NaN,
@@ -210,7 +214,7 @@ def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single:
     finish = message.response_metadata.get("finish_reason")
     if finish is None and generation.generation_info:
         finish = generation.generation_info.get("finish_reason")
-    return Generation(
+    return Completion(
         text=message.text,
         token_logprobs=logprobs,
         n_tokens=n_tokens,

@@ -23,7 +23,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from mur_graph.events import StreamWriter, emit
-from mur_graph.models.contract import Generation, sample
+from mur_graph.models.contract import Completion, sample
 from mur_graph.seeds import derive_seed
 from mur_graph.state import CalculatorCall
 from mur_graph.tools.calculator import calculate
@@ -36,7 +36,7 @@ MAX_ERROR_IN_STEP = 80
 
 
 @dataclass(frozen=True)
-class StepSample(Generation):
+class StepSample(Completion):
     """A sampled step: its text with the results filled in, the model's own log-probs and tokens."""
 
     tool_calls: tuple[CalculatorCall, ...] = ()
@@ -143,6 +143,6 @@ def continued(messages: Sequence[BaseMessage], text: str) -> list[BaseMessage]:
     return [*messages, AIMessage(text)]
 
 
-def as_step_sample(generation: Generation) -> StepSample:
+def as_step_sample(generation: Completion) -> StepSample:
     """A model's completion as a step sample (no calculator calls)."""
-    return StepSample(**{f.name: getattr(generation, f.name) for f in fields(Generation)})
+    return StepSample(**{f.name: getattr(generation, f.name) for f in fields(Completion)})

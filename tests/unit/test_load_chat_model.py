@@ -137,3 +137,12 @@ def test_a_new_backend_is_its_class_and_a_registry_entry(monkeypatch: pytest.Mon
     assert generations[0].token_logprobs == (-0.5,) * 4
     assert (generations[0].n_tokens, generations[0].finish_reason) == (4, "length")
     assert model.invoke("xy").response_metadata["model_name"] == "letters-1"
+
+
+def test_the_old_name_generation_still_imports_with_a_deprecation_warning():
+    import mur_graph.models as models
+
+    with pytest.warns(DeprecationWarning, match="now Completion"):
+        assert models.Generation is models.Completion
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        _ = models.Nothing  # type: ignore[attr-defined]
