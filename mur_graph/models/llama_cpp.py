@@ -24,6 +24,7 @@ so an eval runner with concurrency > 1 gains nothing on one model (load one mode
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import threading
 import time
@@ -38,7 +39,7 @@ import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr
 
 from mur_graph.models.base import LocalChatModel, Settings, fit_context, to_chat_dict, usage
 from mur_graph.models.errors import EmbeddedModelError
@@ -147,6 +148,10 @@ class _StateStore:
             self._entries.move_to_end(found[0])
         return best, found
 
+    def clear(self) -> None:
+        """Drop every saved state."""
+        self._entries.clear()
+
     def store(self, ids: tuple[int, ...], data: bytes) -> None:
         """Keep `data` as the state of `ids`; a stored prefix of `ids` is superseded."""
         if len(data) > self.max_bytes:
@@ -186,20 +191,9 @@ class ChatLlamaCpp(LocalChatModel):
     fast under load (docs/models.md)."""
     prefix_cache_mb: float = Field(default=256.0, ge=0)
     """At most this many MiB of saved states (least recently used dropped first)."""
-    max_retries: int = 0
-    """Always 0: a call in this process has no transient failure to retry (servers' clients do)."""
-
-    @field_validator("max_retries")
-    @classmethod
-    def _nothing_to_retry(cls, value: int) -> int:
-        if value != 0:
-            msg = (
-                f"ChatLlamaCpp runs llama.cpp in this process and has nothing to retry "
-                f"(max_retries={value}); leave it at 0, or serve the model and use "
-                "load_chat_model(..., base_url=...), whose client retries"
-            )
-            raise ValueError(msg)
-        return value
+    max_retries: int = Field(default=0, ge=0)
+    """Further tries of encoding a call's prompt when llama.cpp fails (a decode error, or a saved
+    state it cannot restore), after the saved states are dropped and the context emptied."""
 
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -271,7 +265,7 @@ class ChatLlamaCpp(LocalChatModel):
         settings = self._settings(stop, kwargs)
         deadline = self._deadline()
         with self._lock:
-            prompt, cached, first = self._encode_prompt(messages)
+            prompt, cached, first = self._encode_retrying(messages)
             generations = []
             for index in range(settings.n):
                 if index:
@@ -296,7 +290,7 @@ class ChatLlamaCpp(LocalChatModel):
         settings = self._settings(stop, kwargs, stream=True)
         deadline = self._deadline()
         with self._lock:
-            prompt, cached, first = self._encode_prompt(messages)
+            prompt, cached, first = self._encode_retrying(messages)
             generated = 0
             for token in self._decode(prompt, first, settings, 0, deadline):
                 generated += 1
@@ -309,6 +303,18 @@ class ChatLlamaCpp(LocalChatModel):
                 )
 
     # -- the step loop ----------------------------------------------------------------------------
+
+    def _encode_retrying(self, messages: Sequence[BaseMessage]) -> tuple[list[int], int, np.ndarray]:
+        """`_encode_prompt`, again from an empty context up to `max_retries` times if llama.cpp fails."""
+        for attempt in itertools.count():
+            try:
+                return self._encode_prompt(messages)
+            except RuntimeError:
+                if attempt >= self.max_retries:
+                    raise
+                self._states.clear()
+                self._truncate(0)
+        raise AssertionError  # pragma: no cover  (the loop returns or raises)
 
     def _encode_prompt(self, messages: Sequence[BaseMessage]) -> tuple[list[int], int, np.ndarray]:
         """Tokenise and encode the prompt; return (ids, tokens reused, logits of its last position)."""

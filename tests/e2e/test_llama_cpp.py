@@ -192,3 +192,27 @@ def test_a_call_past_its_timeout_ends_its_rows_with_length(pair):
     streamed = list(hurried.stream([HumanMessage(QUESTION)], max_tokens=20, temperature=0))
     assert streamed[-1].response_metadata["finish_reason"] in {"length", "stop"}
     assert sum(len(chunk.response_metadata["logprobs"]["content"]) for chunk in streamed) == 1
+
+
+def test_max_retries_encodes_the_prompt_again_from_an_empty_context_after_a_llama_cpp_failure(
+    pair, monkeypatch
+):
+    reuse, _ = pair
+    expected = reuse.invoke([HumanMessage(QUESTION)], max_tokens=8, temperature=0).content
+    llama, real_eval = reuse.llama, reuse.llama.eval
+    failures = []
+
+    def eval_failing_once(ids):
+        if not failures:
+            failures.append(len(ids))
+            msg = "llama_decode returned 1"
+            raise RuntimeError(msg)
+        return real_eval(ids)
+
+    monkeypatch.setattr(llama, "eval", eval_failing_once)
+    patient = reuse.model_copy(update={"max_retries": 1})  # shares the loaded llama context and lock
+    assert patient.invoke([HumanMessage(QUESTION)], max_tokens=8, temperature=0).content == expected
+    assert len(failures) == 1
+    failures.clear()
+    with pytest.raises(RuntimeError, match="llama_decode returned 1"):
+        reuse.invoke([HumanMessage(QUESTION)], max_tokens=8, temperature=0)  # max_retries=0

@@ -72,9 +72,3 @@ def test_without_llama_cpp_python_the_error_names_the_install(tmp_path, monkeypa
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import llama_cpp now fails
     with pytest.raises(EmbeddedModelError, match=r"pip install llama-cpp-python==0\.3\.36"):
         ChatLlamaCpp(model_path=str(model))
-
-
-def test_max_retries_is_refused_with_the_fix_before_any_file_is_read(tmp_path):
-    with pytest.raises(ValueError, match=r"nothing to retry .*base_url=") as caught:
-        ChatLlamaCpp(model_path=str(tmp_path / "absent.gguf"), max_retries=2)
-    assert "absent.gguf" not in str(caught.value)  # refused before the missing file is noticed
