@@ -56,7 +56,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--critic-kinds", default="generative,confidence,vote", help="guided search's")
     parser.add_argument("--modes", default="cot,per_step,mur", help="comma-separated modes")
     add_settings_options(parser, mode=False, gamma=False)
-    parser.add_argument("--gamma", type=float, help="MUR's γ (default: the paper's per method)")
+    gammas = parser.add_mutually_exclusive_group()
+    gammas.add_argument("--gamma", type=float, help="MUR's γ (default: the paper's per method)")
+    gammas.add_argument(
+        "--gammas",
+        help="comma-separated γ values: one MUR cell per γ and critic kind (the γ curve of mur-graph sweep)",
+    )
     add_model_options(parser)
     parser.set_defaults(seed=0)
     return parser.parse_args(argv)
@@ -66,6 +71,11 @@ def cell_configs(args: argparse.Namespace) -> list[MURConfig]:
     """Every cell, in the order one question visits them."""
     kinds = _names(args.critic_kinds)
     modes = _names(args.modes)
+    try:
+        gammas: list[float | None] = [float(g) for g in _names(args.gammas or "")] or [args.gamma]
+    except ValueError as exc:
+        msg = f"--gammas must be comma-separated numbers, got {args.gammas!r}"
+        raise UsageError(msg) from exc
     unknown = sorted(set(kinds) - set(critic_kinds()))
     if unknown:
         msg = f"unknown critic kinds {unknown}; registered: {', '.join(critic_kinds())}"
@@ -77,7 +87,9 @@ def cell_configs(args: argparse.Namespace) -> list[MURConfig]:
         for mode in modes:
             # CoT never asks a critic, and only guided search has critic kinds: one cell each.
             for kind in kinds if guided and mode != "cot" else ["generative"]:
-                configs.append(config_from_args(per_method, mode=mode, critic_kind=kind))
+                for gamma in gammas if mode == "mur" else [None]:
+                    chosen = {} if gamma is None else {"gamma": gamma}
+                    configs.append(config_from_args(per_method, mode=mode, critic_kind=kind, **chosen))
     return configs
 
 
@@ -159,7 +171,8 @@ def _names(text: str) -> list[str]:
 
 def _short(config: MURConfig) -> str:
     kind = "" if config.mode == "cot" or config.critic_kind == "generative" else f"/{config.critic_kind}"
-    return f"{config.method}{kind}/{config.mode}"
+    gamma = f"@{config.gamma:g}" if config.mode == "mur" else ""
+    return f"{config.method}{kind}/{config.mode}{gamma}"
 
 
 if __name__ == "__main__":

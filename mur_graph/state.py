@@ -6,7 +6,7 @@ Tensors, caches and model handles live in the model objects, never here.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, NotRequired
+from typing import Annotated, Final, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -103,6 +103,11 @@ class Kept(TypedDict):
     critique: NotRequired[Critique | None]
     tool_calls: NotRequired[list[CalculatorCall]]
     """The kept step's tool calls."""
+
+
+FALLBACK_SELECTION: Final = "logprob_fallback"
+"""`selection` of a step kept by the lowest-m_t fallback because the method's own rule could not
+decide (no readable critic verdict, no two candidates agreeing, every φ rollout empty)."""
 
 
 def carry_tool_calls(source: Draft | Candidate, target: Kept | Candidate) -> None:

@@ -31,6 +31,7 @@ COLUMNS = (
     ("paired_cot", "vs CoT won/lost (p)"),
     ("not_first", "winner ≠ 0"),
     ("score_spread", "median spread"),
+    ("fallback", "fell back to m_t"),
 )
 NO_SIGNAL = 1e-3
 """A median score spread below this is reported as `≈0 (no signal)`."""
@@ -55,11 +56,11 @@ def critic_label(settings: dict[str, Any]) -> str | None:
 
 
 def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None) -> list[Row]:
-    """One row per (dataset, method, critic kind, mode, γ, bias correction).
+    """One row per (dataset, method, critic kind, mode, γ, bias correction, calculator).
 
     Besides accuracy (with its 95 % Wilson interval), tokens, scale rate and seconds per question,
     a row compares itself, question by question, with the per-step row (MUR rows) and the CoT row
-    (MUR and per-step rows) of the same dataset, method and critic: won / lost counts and the
+    (MUR and per-step rows) of the same dataset, method, variant and critic: won / lost counts and the
     exact McNemar p-value on the questions both answered. A row with fewer answered questions
     than `questions` (default: the most questions any row of its dataset holds) is partial.
     """
@@ -68,14 +69,14 @@ def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None
         settings = record["settings"]
         gamma = settings["gamma"] if settings["mode"] == "mur" else None
         method = canonical_method(settings["method"])
-        bias = settings.get("bias_correction", False)
-        key = (record["dataset"], method, critic_label(settings), settings["mode"], gamma, bias)
+        variant = (settings.get("bias_correction", False), settings.get("calculator", False))
+        key = (record["dataset"], method, critic_label(settings), settings["mode"], gamma, variant)
         cells.setdefault(key, {})[str(record["id"])] = record  # one record per question
     expected: dict[str, int] = {}
     for (dataset, *_), by_id in cells.items():
         expected[dataset] = max(expected.get(dataset, 0), questions or 0, len(by_id))
     rows = []
-    for (dataset, method, critic, mode, gamma, bias), by_id in sorted(cells.items(), key=_order):
+    for (dataset, method, critic, mode, gamma, variant), by_id in sorted(cells.items(), key=_order):
         ok = [r for r in by_id.values() if r["status"] == "ok"]
         n = len(ok)
         correct = sum(bool(r["correct"]) for r in ok)
@@ -84,7 +85,7 @@ def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None
         rows.append(
             {
                 "dataset": dataset,
-                "method": method + (" (bias-corrected)" if bias else ""),
+                "method": method + _variant_label(*variant),
                 "critic": critic,
                 "mode": mode,
                 "gamma": gamma,
@@ -100,9 +101,10 @@ def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None
                 "wall_s": _mean(r["wall_time_s"] for r in ok),
                 "not_first": signal.not_first if signal else None,
                 "score_spread": signal.median_spread if signal else None,
+                "fallback": signal.fallback if signal else None,
                 "signal_steps": signal.steps if signal else 0,
                 "_correct": {str(r["id"]): bool(r["correct"]) for r in ok},
-                "_base": (dataset, method, bias),
+                "_base": (dataset, method, variant),
             }
         )
     per_step = {(r["_base"], r["critic"]): r for r in rows if r["mode"] == "per_step"}
@@ -147,7 +149,7 @@ def format_cell(key: str, value: Any, row: Row | None = None) -> str:
     if key == "accuracy" and row.get("accuracy_ci"):
         low, high = row["accuracy_ci"]
         return f"{value:.1f} [{low:.1f}, {high:.1f}]"
-    if key == "not_first":
+    if key in ("not_first", "fallback"):
         return f"{100 * value:.0f}%"
     if key == "score_spread":
         return "≈0 (no signal)" if value < NO_SIGNAL else f"{value:.3g}"
@@ -161,7 +163,11 @@ def _mean(values: Iterable[float]) -> float | None:
     return sum(items) / len(items) if items else None
 
 
+def _variant_label(bias_correction: bool, calculator: bool) -> str:
+    return (" (bias-corrected)" if bias_correction else "") + (" + calculator" if calculator else "")
+
+
 def _order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
-    dataset, method, critic, mode, gamma, bias = item[0]
+    dataset, method, critic, mode, gamma, variant = item[0]
     modes = {"cot": 0, "mur": 1, "per_step": 2}
-    return (dataset, method, bias, critic or "", modes.get(mode, 3), gamma or 0.0)
+    return (dataset, method, variant, critic or "", modes.get(mode, 3), gamma or 0.0)

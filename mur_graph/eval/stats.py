@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mur_graph.state import FALLBACK_SELECTION
+
 Z_95 = 1.959963984540054
 """The standard normal quantile of 0.975."""
 
@@ -82,17 +84,23 @@ class CriticSignal:
     """Fraction of them where the kept candidate is not candidate 0."""
     median_spread: float | None
     """Median over them of max − min of the readable scores (steps with at least two)."""
+    fallback: float | None = None
+    """Fraction of them kept by the lowest-m_t fallback because the critic's own rule could not
+    decide (`FALLBACK_SELECTION`: no readable verdict, no two candidates agreeing)."""
 
 
 def critic_signal(records: Iterable[Mapping[str, Any]]) -> CriticSignal:
-    """How often the winner is not candidate 0, and the median score spread, over scaled steps.
+    """How often the winner is not candidate 0, the median spread and the fallback's share.
 
+    All three are over the scaled steps with candidates to choose from.
     `records` are results records (`mur-graph eval` lines with a `result`) or result documents;
     failed records are skipped. A critic that gives every candidate the same score has a spread
-    of ≈0 and then always keeps candidate 0: it carries no signal.
+    of ≈0: its own rule carries no signal, and candidate 0 (generative) or the fallback (vote)
+    decides.
     """
     chosen: list[int] = []
     spreads: list[float] = []
+    fell_back = 0
     for record in records:
         if record.get("status", "ok") != "ok":
             continue
@@ -101,6 +109,7 @@ def critic_signal(records: Iterable[Mapping[str, Any]]) -> CriticSignal:
             if not step.get("scaled") or not step.get("candidates") or step.get("selected") is None:
                 continue
             chosen.append(int(step["selected"]))
+            fell_back += step.get("selection") == FALLBACK_SELECTION
             scores = [c["score"] for c in step["candidates"] if c.get("score") is not None]
             if len(scores) >= 2:
                 spreads.append(max(scores) - min(scores))
@@ -108,4 +117,5 @@ def critic_signal(records: Iterable[Mapping[str, Any]]) -> CriticSignal:
         steps=len(chosen),
         not_first=sum(1 for i in chosen if i != 0) / len(chosen) if chosen else None,
         median_spread=statistics.median(spreads) if spreads else None,
+        fallback=fell_back / len(chosen) if chosen else None,
     )

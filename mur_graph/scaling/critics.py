@@ -28,7 +28,7 @@ from mur_graph.prompts import critic_messages, step_format
 from mur_graph.scaling.candidates import lowest_uncertainty
 from mur_graph.scoring import yes_probability
 from mur_graph.seeds import CRITIC_CALL, derive_seed
-from mur_graph.state import Candidate
+from mur_graph.state import FALLBACK_SELECTION, Candidate
 
 CRITIC_TOP_LOGPROBS = 10
 DEFAULT_CRITIC_KIND = "generative"
@@ -109,7 +109,7 @@ def choose_by_critic(candidates: Sequence[Candidate]) -> tuple[int, str]:
     if scored:
         _, neg_index = max(scored)
         return -neg_index, "critic"
-    return lowest_uncertainty(list(candidates)), "logprob_fallback"
+    return lowest_uncertainty(list(candidates)), FALLBACK_SELECTION
 
 
 def confidence_scores(request: ScoreRequest) -> Scores:
@@ -148,7 +148,7 @@ def choose_by_vote(candidates: Sequence[Candidate]) -> tuple[int, str]:
     votes = [c["score"] or 0.0 for c in candidates]
     best = max(votes)
     if best <= 0.0:
-        return lowest_uncertainty(list(candidates)), "logprob_fallback"
+        return lowest_uncertainty(list(candidates)), FALLBACK_SELECTION
     tied = [i for i, v in enumerate(votes) if v == best]
     return min(tied, key=lambda i: (candidates[i]["uncertainty"], i)), "vote"
 

@@ -30,7 +30,7 @@ from mur_graph.scaling.candidates import (
     make_sample_candidates,
 )
 from mur_graph.seeds import ROLLOUT_CALL, SELECTION_DRAW
-from mur_graph.state import Candidate, ScalingOutput
+from mur_graph.state import FALLBACK_SELECTION, Candidate, ScalingOutput
 from mur_graph.step_call import StepCall
 
 METHOD = "phi_foresight"
@@ -160,7 +160,7 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
             clusters = dict(zip(alive, labels, strict=True)) if labels is not None else {}
         else:  # every rollout empty: rank by the candidates' own log-probs
             selected = lowest_uncertainty(candidates)
-            selection = "logprob_fallback"
+            selection = FALLBACK_SELECTION
         ranked: list[Candidate] = [
             {**c, "score": scores.get(i), "cluster": clusters.get(i)} for i, c in enumerate(candidates)
         ]

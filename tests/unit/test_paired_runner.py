@@ -74,3 +74,20 @@ def test_other_methods_get_one_cell_per_mode_and_bad_input_is_refused(
     monkeypatch.delenv("MUR_DATA", raising=False)
     assert runner.main([]) == 2
     assert "pass --data (the MATH-500 file or its folder) or set $MUR_DATA" in capsys.readouterr().err
+
+
+def test_gammas_give_one_mur_cell_per_gamma_and_critic_kind(runner, data, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["--data", str(data), "--out", str(out), "--critic-kinds", "confidence", "--records", "2"]
+    assert runner.main([*argv, "--modes", "mur", "--gammas", "0.5,0.9"]) == 0
+    assert sorted(p.name for p in out.glob("*.jsonl")) == [
+        "math_500__guided_search__confidence__mur__g0.5.jsonl",
+        "math_500__guided_search__confidence__mur__g0.9.jsonl",
+    ]
+    (first,) = read_records(out / "math_500__guided_search__confidence__mur__g0.5.jsonl")[:1]
+    assert first["settings"]["gamma"] == 0.5
+    assert "guided_search/confidence/mur@0.5=✓" in capsys.readouterr().out
+    assert runner.main([*argv, "--gammas", "0.5,x"]) == 2
+    assert "--gammas must be comma-separated numbers" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # one γ or a list, not both
+        runner.main([*argv, "--gamma", "0.8", "--gammas", "0.5"])

@@ -108,3 +108,28 @@ def test_rows_compare_mur_with_per_step_and_cot_question_by_question_per_critic(
     assert "| 2/1 (p=1) | 3/1 (p=0.62) | 0% | ≈0 (no signal) |" in table
     assert format_cell("accuracy", 75.0, mur) == "75.0 [30.1, 95.4]"
     assert summarise(records, questions=10)[2]["expected"] == 10
+
+
+def test_critic_signal_counts_the_steps_the_lowest_m_t_fallback_decided():
+    fell_back = {**step([0.0, 0.0, 0.0], 2), "selection": "logprob_fallback"}
+    voted = {**step([1.0, 1.0, 0.0], 0), "selection": "vote"}
+    signal = critic_signal([{"status": "ok", "result": {"steps": [fell_back, fell_back, voted]}}])
+    assert signal.fallback == pytest.approx(2 / 3)
+    assert signal.median_spread == 0.0  # the vote decided one step in three
+    assert critic_signal([]).fallback is None
+
+
+def test_calculator_runs_are_their_own_rows_compared_with_their_own_cot():
+    plain = [record("q0", "cot", False), record("q0", "mur", False)]
+    with_calculator = [record("q0", "cot", True), record("q0", "mur", True)]
+    for r in with_calculator:
+        r["settings"] = {**r["settings"], "calculator": True}
+    rows = summarise(plain + with_calculator)
+    assert [(r["method"], r["mode"], r["accuracy"]) for r in rows] == [
+        ("guided_search", "cot", 0.0),
+        ("guided_search", "mur", 0.0),
+        ("guided_search + calculator", "cot", 100.0),
+        ("guided_search + calculator", "mur", 100.0),
+    ]
+    assert rows[3]["paired_cot"] == Paired(questions=1, won=0, lost=0)
+    assert format_cell("fallback", 0.25) == "25%"
