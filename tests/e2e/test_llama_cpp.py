@@ -1,7 +1,8 @@
 """ChatLlamaCpp on the real SmolLM2 GGUF: the model contract, prefix reuse, streaming, agreement.
 
-Prefix reuse must not change results: greedy texts identical and log-probs within 1e-3 of a model
-that re-encodes every prompt, over three chained steps of a MUR solve and for n samples of one call.
+Prefix reuse must not change results: texts and log-probs bit-identical to a model that encodes
+every prompt afresh, over three chained steps of a MUR solve, for n samples of one call, and over
+the calls of a scaled step (candidates, critic verdicts, the next step).
 """
 
 import math
@@ -13,7 +14,9 @@ from langchain_core.messages import AIMessage, HumanMessage
 from mur_graph.models import ChatLlamaCpp, ContextLengthError
 from mur_graph.models.contract import sample
 from mur_graph.models.embedded import find_embedded_gguf
+from mur_graph.models.llama_cpp import PREFILL_CHUNK
 from mur_graph.prompts import policy_messages, step_format
+from tests.e2e.reuse_check import compare_scaled_step
 
 pytestmark = pytest.mark.real_model
 
@@ -42,7 +45,7 @@ def test_greedy_steps_with_reuse_match_re_encoding_and_hit_the_cache(pair):
         kwargs = {"max_tokens": 12, "temperature": 0, "stop": FMT.stops(index)}
         fast, slow = reuse.invoke(messages, **kwargs), plain.invoke(messages, **kwargs)
         assert fast.content == slow.content
-        assert logprobs(fast) == pytest.approx(logprobs(slow), abs=1e-3)
+        assert logprobs(fast) == logprobs(slow)
         assert fast.usage_metadata["input_tokens"] == slow.usage_metadata["input_tokens"]
         assert fast.usage_metadata["output_tokens"] == slow.usage_metadata["output_tokens"]
         assert fast.response_metadata["finish_reason"] == slow.response_metadata["finish_reason"]
@@ -66,11 +69,18 @@ def test_n_samples_share_one_prefill_and_match_re_encoding(pair):
         for a, b in zip(fast, slow, strict=True):
             assert a.text == b.text
             assert a.generation_info == b.generation_info
-            assert logprobs(a.message) == pytest.approx(logprobs(b.message), abs=1e-3)
+            assert a.message.response_metadata["logprobs"] == b.message.response_metadata["logprobs"]
         prompt_len = fast[0].message.usage_metadata["input_tokens"]
         assert [g.message.usage_metadata["input_token_details"]["cache_read"] for g in fast[1:]] == [
             prompt_len - 1
         ] * 2
+
+
+def test_every_call_of_a_scaled_step_is_bit_identical_with_reuse_and_reads_the_cache(pair):
+    compared = compare_scaled_step(*pair, QUESTION)
+    assert compared == {name: (True, read) for name, (_, read) in compared.items()}
+    assert all(read % PREFILL_CHUNK == 0 for _, read in compared.values())
+    assert compared["verdict 1"][1] > 0  # the verdicts share the critic prompt's head
 
 
 def test_a_policy_prompt_is_restored_after_an_intervening_call(pair):
@@ -82,9 +92,11 @@ def test_a_policy_prompt_is_restored_after_an_intervening_call(pair):
     fast = reuse.invoke(follow, max_tokens=8, temperature=0)
     slow = plain.invoke(follow, max_tokens=8, temperature=0)
     assert fast.content == slow.content
-    assert logprobs(fast) == pytest.approx(logprobs(slow), abs=1e-3)
-    # the first prompt came back from its saved state, not from the critic's context
-    assert fast.usage_metadata["input_token_details"]["cache_read"] >= step.usage_metadata["input_tokens"] - 2
+    assert logprobs(fast) == logprobs(slow)
+    # the first prompt came back from its saved state (to its last whole chunk), not from the critic's
+    read = fast.usage_metadata["input_token_details"]["cache_read"]
+    assert read >= (step.usage_metadata["input_tokens"] - 1) // PREFILL_CHUNK * PREFILL_CHUNK > 0
+    assert read % PREFILL_CHUNK == 0
 
 
 def test_contract_log_probs_tops_stops_finish_reasons_and_seeds(pair):
@@ -108,7 +120,7 @@ def test_contract_log_probs_tops_stops_finish_reasons_and_seeds(pair):
     assert cut.content == long.content[: long.content.index(stop)]
     assert stop not in cut.content
     assert 0 < len(logprobs(cut)) < len(logprobs(long))
-    assert logprobs(cut) == pytest.approx(logprobs(long)[: len(logprobs(cut))], abs=1e-3)
+    assert logprobs(cut) == logprobs(long)[: len(logprobs(cut))]
     short = model.invoke(messages, max_tokens=3, temperature=0)
     assert short.response_metadata["finish_reason"] == "length" and len(logprobs(short)) == 3
 
@@ -129,9 +141,7 @@ def test_streaming_yields_each_token_with_its_log_prob_and_ends_with_usage(pair)
     chunks = list(model.stream(messages, max_tokens=16, temperature=0, stop=FMT.stops(0)))
     token_chunks = [c for c in chunks if c.response_metadata.get("logprobs")]
     assert len(token_chunks) == len(logprobs(whole))
-    assert [c.response_metadata["logprobs"]["content"][0]["logprob"] for c in token_chunks] == (
-        pytest.approx(logprobs(whole), abs=1e-3)
-    )
+    assert [c.response_metadata["logprobs"]["content"][0]["logprob"] for c in token_chunks] == logprobs(whole)
     merged = chunks[0]
     for chunk in chunks[1:]:
         merged += chunk

@@ -1,4 +1,9 @@
-"""The default model, Qwen2.5-Coder-1.5B on llama.cpp: the README's command answers; reuse is exact."""
+"""The default model, Qwen2.5-Coder-1.5B on llama.cpp: the README's command answers; reuse is exact.
+
+On this model's Q4_K_M kernels, llama.cpp's logits depend on how a prompt is cut into batches, so
+these tests fail if prefix reuse ever encodes a prompt in other pieces than a fresh encoding does
+(before chunk-aligned prefill, 7 of the 10 calls of two scaled steps differed; SmolLM2 never did).
+"""
 
 import json
 import subprocess
@@ -9,6 +14,7 @@ import pytest
 from mur_graph.models import ChatLlamaCpp, load_chat_model
 from mur_graph.models.qwen import QWEN_DISPLAY_NAME, qwen_gguf_path
 from mur_graph.prompts import policy_messages, step_format
+from tests.e2e.reuse_check import compare_scaled_step
 
 pytestmark = pytest.mark.real_model
 
@@ -40,10 +46,19 @@ def test_greedy_steps_with_reuse_match_re_encoding_on_the_1_5b():
         assert fast.content == slow.content
         fast_lp = [e["logprob"] for e in fast.response_metadata["logprobs"]["content"]]
         slow_lp = [e["logprob"] for e in slow.response_metadata["logprobs"]["content"]]
-        assert fast_lp == pytest.approx(slow_lp, abs=1e-3)
+        assert fast_lp == slow_lp
         if index:
             assert (
                 fast.usage_metadata["input_token_details"]["cache_read"]
                 > fast.usage_metadata["input_tokens"] // 2
             )
         kept.append(FMT.format(index, fast.content))
+
+
+def test_the_calls_of_scaled_steps_are_bit_identical_with_reuse_on_the_1_5b():
+    path = str(qwen_gguf_path())
+    reuse, plain = ChatLlamaCpp(model_path=path), ChatLlamaCpp(model_path=path, prefix_cache=False)
+    for question in ("What is 17 + 25?", "What is the remainder when 2^100 is divided by 7?"):
+        compared = compare_scaled_step(reuse, plain, question)
+        assert compared == {name: (True, read) for name, (_, read) in compared.items()}, question
+        assert compared["verdict 0 again"][1] > compared["verdict 0"][1]  # it read its own prompt back
