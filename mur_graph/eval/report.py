@@ -60,8 +60,9 @@ def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None
 
     Besides accuracy (with its 95 % Wilson interval), tokens, scale rate and seconds per question,
     a row compares itself, question by question, with the per-step row (MUR rows) and the CoT row
-    (MUR and per-step rows) of the same dataset, method, variant and critic: won / lost counts and the
-    exact McNemar p-value on the questions both answered. A row with fewer answered questions
+    (MUR and per-step rows) of the same dataset, method, variant and critic (CoT: of any method
+    when the row's own has none): won / lost counts and the exact McNemar p-value on the
+    questions both answered. A row with fewer answered questions
     than `questions` (default: the most questions any row of its dataset holds) is partial.
     """
     cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
@@ -109,6 +110,10 @@ def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None
         )
     per_step = {(r["_base"], r["critic"]): r for r in rows if r["mode"] == "per_step"}
     cot = {r["_base"]: r for r in rows if r["mode"] == "cot"}
+    # CoT never scales, so its runs are the same whatever the method: any method's will do.
+    for row in [r for r in rows if r["mode"] == "cot"]:
+        dataset, _, variant = row["_base"]
+        cot.setdefault((dataset, None, variant), row)
     for row in rows:
         base = per_step.get((row["_base"], row["critic"]))
         tokens = base["total_tokens"] if base else None
@@ -118,7 +123,8 @@ def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None
         row["paired_per_step"] = (
             paired(row["_correct"], base["_correct"]) if base and row["mode"] == "mur" else None
         )
-        baseline = cot.get(row["_base"])
+        dataset, _, variant = row["_base"]
+        baseline = cot.get(row["_base"]) or cot.get((dataset, None, variant))
         row["paired_cot"] = (
             paired(row["_correct"], baseline["_correct"]) if baseline and row["mode"] != "cot" else None
         )

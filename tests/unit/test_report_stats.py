@@ -133,3 +133,13 @@ def test_calculator_runs_are_their_own_rows_compared_with_their_own_cot():
     ]
     assert rows[3]["paired_cot"] == Paired(questions=1, won=0, lost=0)
     assert format_cell("fallback", 0.25) == "25%"
+
+
+def test_a_method_without_its_own_cot_row_is_compared_with_another_methods_cot():
+    cot = [record("q0", "cot", False), record("q1", "cot", True)]
+    phi = [record(q, "mur", True) for q in ("q0", "q1")]
+    for r in phi:
+        r["settings"] = {**r["settings"], "method": "phi_foresight", "gamma": 0.9}
+    rows = summarise(cot + phi)
+    (phi_row,) = [r for r in rows if r["method"] == "phi_foresight"]
+    assert phi_row["paired_cot"] == Paired(questions=2, won=1, lost=0)
