@@ -62,8 +62,8 @@ def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None
     a row compares itself, question by question, with the per-step row (MUR rows) and the CoT row
     (MUR and per-step rows) of the same dataset, method, variant and critic (CoT: of any method
     when the row's own has none): won / lost counts and the exact McNemar p-value on the
-    questions both answered. A row with fewer answered questions
-    than `questions` (default: the most questions any row of its dataset holds) is partial.
+    questions both answered. A row with fewer answered questions than `questions` (default: the
+    most questions any row of its dataset holds) is partial.
     """
     cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
     for record in records:

@@ -55,8 +55,8 @@ DEFAULT_THREADS = 1
 DEFAULT_BATCH_THREADS = min(2, os.cpu_count() or 1)
 PREFILL_CHUNK = 32
 """Prompt tokens per llama.cpp batch, at positions that are multiples of it (see the module
-docstring). On the 2-core machine the 1.5B encodes 32-token chunks at 90 % of the speed of whole
-512-token batches (86 vs 96 tok/s with 2 threads, 46 vs 51 with 1; docs/models.md)."""
+docstring). On the 2-core machine the 1.5B encodes 32-token chunks at 0.89× the speed of whole
+512-token batches (42.7 vs 47.8 tok/s, 1 thread; docs/performance.md)."""
 _INSTALL_HINT = "pip install llama-cpp-python==0.3.36 (or: make setup)"
 
 
