@@ -141,8 +141,11 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
     settings["bias_correction"] = args.bias_correction
     settings["reuse_draft"] = args.reuse_draft
     settings["calculator"] = getattr(args, "calculator", False)
+    settings |= overrides
+    if settings.get("mode") == "cot":  # CoT never asks a critic: one results file whatever the kind
+        settings.pop("critic_kind")
     try:
-        return MURConfig.paper(args.method, **(settings | overrides))
+        return MURConfig.paper(args.method, **settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 

@@ -83,3 +83,14 @@ def test_any_mur_error_is_one_line_and_exit_1_and_a_usage_error_is_one(monkeypat
     err = capsys.readouterr().err
     assert err.strip() == "error: the server at http://127.0.0.1:9/v1 is gone; start it, or drop --base-url"
     assert issubclass(UsageError, MURError)  # caught before MURError: exit 2, as the tests above
+
+
+def test_a_cot_cell_is_the_same_whatever_the_critic_kind():
+    from mur_graph.eval.results import results_name
+
+    args = build_parser().parse_args(["solve", "q", "--critic-kind", "confidence", "--calculator"])
+    cot, mur = config_from_args(args, mode="cot"), config_from_args(args, mode="mur")
+    assert cot.critic_kind == "generative" and mur.critic_kind == "confidence"
+    assert cot.calculator  # the calculator does change CoT's steps
+    # so `mur-graph sweep --critic-kind confidence` resumes the paired runner's CoT file
+    assert results_name("math_500", cot) == "math_500__guided_search__cot.jsonl"
