@@ -10,6 +10,10 @@ Three measurements on one GGUF (default: the 1.5B), with the low-level llama.cpp
   one after another (tokens per second), interleaved.
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/perf_llama_cpp_prefill.py --reps 2
+
+`--threads-compare` instead times 32-token chunks against 512-token batches with 1 and 2 prompt
+threads (run it idle and beside a busy process), and checks that the thread count changes no
+logit (llama_cpp_prefill_threads.json / .md).
 """
 
 from __future__ import annotations
@@ -176,6 +180,28 @@ def _batched(context: Context, n: int, reps: int, tokens: int = 32) -> dict[str,
     }
 
 
+def threads_compare(path: str, reps: int) -> int:
+    """Prefill speed of 32-token chunks and of 512-token batches with 1 and 2 threads."""
+    contexts = {threads: Context(path, threads, 1) for threads in (1, 2)}
+    ids = contexts[1].tokens(TEXT)[:512]
+    logits = {t: encode_in(c, ids, chunked(ids, 0, PREFILL_CHUNK)) for t, c in contexts.items()}
+    arms = {
+        f"{threads} thread(s), chunk {size}": (
+            lambda c=context, size=size: encode_in(c, ids, list(range(size, len(ids), size)))
+        )
+        for threads, context in contexts.items()
+        for size in (512, PREFILL_CHUNK)
+    }
+    times = interleaved(arms, reps)
+    rows = [{"arm": name, "tok/s": len(ids) / median(times[name])} for name in arms]
+    same = float(np.abs(logits[1] - logits[2]).max())
+    markdown = f"Max |Δ logit| between 1 and 2 threads: {same:g}.\n\n" + table(rows, ["arm", "tok/s"])
+    write(
+        "llama_cpp_prefill_threads", {"model": Path(path).name, "rows": rows, "thread_diff": same}, markdown
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -183,8 +209,11 @@ def main() -> int:
     parser.add_argument("--gguf", default=None, help="GGUF file (default: the 1.5B, make setup-qwen)")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (default 1)")
     parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--threads-compare", action="store_true", help="1 vs 2 prompt threads only")
     args = parser.parse_args()
     path = args.gguf or str(qwen_gguf_path())
+    if args.threads_compare:
+        return threads_compare(path, args.reps)
     context = Context(path, args.threads, 1)
     exact = exactness(context)
     speed = prefill_speed(context, args.reps)

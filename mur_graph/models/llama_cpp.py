@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import ctypes
 import itertools
-import os
 import threading
 import time
 import weakref
@@ -52,7 +51,10 @@ from mur_graph.models.errors import EmbeddedModelError
 DEFAULT_THREADS = 1
 """Decode threads: on 2 cores, 2 threads decode 1.45× faster than 1 when the machine is idle but
 3× slower when another process is busy; 1 is the safe default (docs/models.md)."""
-DEFAULT_BATCH_THREADS = min(2, os.cpu_count() or 1)
+DEFAULT_BATCH_THREADS = 1
+"""Prompt threads: prompts are encoded in `PREFILL_CHUNK`-token batches, small enough that a second
+thread waits at every barrier when another process is busy: beside one, 2 threads encoded 32-token
+chunks at 8.0 tok/s and 1 thread at 18.2 (docs/performance.md). The thread count changes no logit."""
 PREFILL_CHUNK = 32
 """Prompt tokens per llama.cpp batch, at positions that are multiples of it (see the module
 docstring). On the 2-core machine the 1.5B encodes 32-token chunks at 0.89× the speed of whole
@@ -196,8 +198,8 @@ class ChatLlamaCpp(LocalChatModel):
     n_threads: int = Field(default=DEFAULT_THREADS, ge=1)
     """Threads of token-by-token decoding."""
     n_threads_batch: int = Field(default=DEFAULT_BATCH_THREADS, ge=1)
-    """Threads of prompt encoding: 2 encoded 1.7× faster than 1 on a quiet 2-core machine and as
-    fast under load (docs/models.md)."""
+    """Threads of prompt encoding (1 by default, the safe choice on a shared machine; 2 are about
+    twice as fast on a quiet 2-core one, docs/models.md)."""
     prefix_cache_mb: float = Field(default=256.0, ge=0)
     """At most this many MiB of saved states (least recently used dropped first)."""
     max_retries: int = Field(default=0, ge=0)
