@@ -131,10 +131,7 @@ def exactness(context: Context) -> list[dict[str, Any]]:
 def prefill_speed(context: Context, reps: int) -> list[dict[str, Any]]:
     ids = context.tokens(TEXT)[:512]
     sizes = (512, 64, 32, 16, 8)
-    arms = {
-        str(size): (lambda size=size: encode_in(context, ids, list(range(size, len(ids), size))))
-        for size in sizes
-    }
+    arms = {str(size): (lambda size=size: encode_in(context, ids, chunked(ids, 0, size))) for size in sizes}
     times = interleaved(arms, reps)
     fastest = len(ids) / median(times["512"])
     return [
@@ -187,7 +184,7 @@ def threads_compare(path: str, reps: int) -> int:
     logits = {t: encode_in(c, ids, chunked(ids, 0, PREFILL_CHUNK)) for t, c in contexts.items()}
     arms = {
         f"{threads} thread(s), chunk {size}": (
-            lambda c=context, size=size: encode_in(c, ids, list(range(size, len(ids), size)))
+            lambda c=context, size=size: encode_in(c, ids, chunked(ids, 0, size))
         )
         for threads, context in contexts.items()
         for size in (512, PREFILL_CHUNK)

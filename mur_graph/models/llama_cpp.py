@@ -333,15 +333,18 @@ class ChatLlamaCpp(LocalChatModel):
         # The rendered template already holds the special tokens (BOS included).
         prompt = list(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
         fit_context(len(prompt), 1, self.n_ctx)
+
+        def usable(reused: int) -> int:
+            """The last prompt token is evaluated for its logits; the rest starts at a chunk boundary."""
+            return min(reused, len(prompt) - 1) // PREFILL_CHUNK * PREFILL_CHUNK
+
         keep = 0
         if self.prefix_cache:
-            keep = _common_prefix(self._tokens, prompt)
+            keep = usable(_common_prefix(self._tokens, prompt))
             stored, state = self._states.lookup(prompt)
-            if stored > keep:
+            if usable(stored) > keep:  # restore a saved state only when it saves a chunk
                 self._restore(state)
-                keep = stored
-        # The last prompt token is evaluated for its logits; the rest starts at a chunk boundary.
-        keep = min(keep, len(prompt) - 1) // PREFILL_CHUNK * PREFILL_CHUNK
+                keep = usable(stored)
         first = self._eval_from(prompt, keep)
         self._save_state()
         return prompt, keep, first
