@@ -51,6 +51,17 @@ def add_eval_commands(commands: Any) -> None:
     report.add_argument(
         "--questions", type=int, help="questions a full row holds (default: the most any row holds)"
     )
+    report.add_argument(
+        "--common",
+        action="store_true",
+        help="only the questions every row holds (compare a run stopped part way on equal terms)",
+    )
+    report.add_argument(
+        "--plot",
+        type=Path,
+        metavar="STEM",
+        help="also draw accuracy vs tokens (the γ curve) to STEM.png and STEM.svg",
+    )
     report.set_defaults(handler=_report)
 
     sweep = commands.add_parser("sweep", help="run MUR over several γ plus CoT and per-step; plot")
@@ -179,14 +190,21 @@ def _report(args: argparse.Namespace, err: Console) -> int:
     if missing:
         msg = f"no such results folder: {', '.join(missing)}"
         raise UsageError(msg)
-    rows = summarise(collect(args.dirs), questions=args.questions)
+    rows = summarise(collect(args.dirs), questions=args.questions, common=args.common)
     if not rows:
         msg = f"no results in {', '.join(map(str, args.dirs))}; run mur-graph eval --out DIR first"
         raise UsageError(msg)
     _print_rows(Console(), rows)
     out = args.out or (args.dirs[0] if args.dirs[0].is_dir() else args.dirs[0].parent) / "report.md"
     out.write_text(markdown_table(rows))
-    err.print(f"wrote {out}")
+    written = [out]
+    if args.plot is not None:
+        from mur_graph.eval.plots import plot_sweep
+
+        counts = sorted({row["questions"] for row in rows})
+        held = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+        written += plot_sweep(rows, args.plot, title=f"n = {held} questions per point")
+    err.print("wrote " + ", ".join(map(str, written)))
     return 0
 
 

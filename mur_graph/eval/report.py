@@ -55,7 +55,9 @@ def critic_label(settings: dict[str, Any]) -> str | None:
     return str(settings.get("critic_kind", "generative"))  # results from before critic kinds: P(Yes)
 
 
-def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None) -> list[Row]:
+def summarise(
+    records: Sequence[dict[str, Any]], *, questions: int | None = None, common: bool = False
+) -> list[Row]:
     """One row per (dataset, method, critic kind, mode, γ, bias correction, calculator).
 
     Besides accuracy (with its 95 % Wilson interval), tokens, scale rate and seconds per question,
@@ -63,7 +65,9 @@ def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None
     (MUR and per-step rows) of the same dataset, method, variant and critic (CoT: of any method
     when the row's own has none): won / lost counts and the exact McNemar p-value on the
     questions both answered. A row with fewer answered questions than `questions` (default: the
-    most questions any row of its dataset holds) is partial.
+    most questions any row of its dataset holds) is partial. With `common`, every row keeps only
+    the questions that all rows of its dataset hold, so a run stopped part way still compares rows
+    on the same questions.
     """
     cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
     for record in records:
@@ -73,6 +77,8 @@ def summarise(records: Sequence[dict[str, Any]], *, questions: int | None = None
         variant = (settings.get("bias_correction", False), settings.get("calculator", False))
         key = (record["dataset"], method, critic_label(settings), settings["mode"], gamma, variant)
         cells.setdefault(key, {})[str(record["id"])] = record  # one record per question
+    if common:
+        cells = _common_questions(cells)
     expected: dict[str, int] = {}
     for (dataset, *_), by_id in cells.items():
         expected[dataset] = max(expected.get(dataset, 0), questions or 0, len(by_id))
@@ -162,6 +168,19 @@ def format_cell(key: str, value: Any, row: Row | None = None) -> str:
     if isinstance(value, float):
         return f"{value:.2f}" if key in ("vs_per_step", "scale_rate", "gamma") else f"{value:.1f}"
     return str(value)
+
+
+def _common_questions(
+    cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]],
+) -> dict[tuple[Any, ...], dict[str, dict[str, Any]]]:
+    """Each cell cut down to the questions that every cell of its dataset holds."""
+    shared: dict[str, set[str]] = {}
+    for (dataset, *_), by_id in cells.items():
+        shared[dataset] = shared[dataset] & set(by_id) if dataset in shared else set(by_id)
+    return {
+        key: {qid: record for qid, record in by_id.items() if qid in shared[key[0]]}
+        for key, by_id in cells.items()
+    }
 
 
 def _mean(values: Iterable[float]) -> float | None:

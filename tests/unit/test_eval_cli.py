@@ -55,3 +55,18 @@ def test_report_marks_partial_rows_against_the_expected_questions(data, tmp_path
     assert main(["eval", "--dataset", str(data), "--out", str(out), "--mode", "cot", "--level", "1"]) == 0
     assert main(["report", str(out), "--questions", "5"]) == 0
     assert "partial (3 of 5)" in (out / "report.md").read_text()
+
+
+def test_report_common_compares_rows_on_shared_questions_and_plots_them(data, tmp_path, capsys):
+    out = tmp_path / "r"
+    base = ["eval", "--dataset", str(data), "--out", str(out), "--critic-kind", "confidence"]
+    assert main([*base, "--mode", "cot"]) == 0
+    assert main([*base, "--mode", "per_step", "--limit", "2"]) == 0
+    assert main([*base, "--mode", "mur", "--gamma", "0.5", "--limit", "1"]) == 0
+    stem = tmp_path / "img" / "curve"
+    assert main(["report", str(out), "--common", "--plot", str(stem)]) == 0
+    table = (out / "report.md").read_text()
+    assert "| d | guided_search | — | cot | — | 1 |" in table
+    assert "| d | guided_search | confidence | per_step | — | 1 |" in table
+    assert stem.with_suffix(".png").stat().st_size > 0 and stem.with_suffix(".svg").exists()
+    assert f"wrote {out / 'report.md'}, {stem.with_suffix('.png')}" in capsys.readouterr().err

@@ -143,3 +143,20 @@ def test_a_method_without_its_own_cot_row_is_compared_with_another_methods_cot()
     rows = summarise(cot + phi)
     (phi_row,) = [r for r in rows if r["method"] == "phi_foresight"]
     assert phi_row["paired_cot"] == Paired(questions=2, won=1, lost=0)
+
+
+def test_common_keeps_only_the_questions_every_row_holds():
+    cot = [record(f"q{i}", "cot", i % 2 == 0) for i in range(4)]
+    per_step = [record(f"q{i}", "per_step", True, total=800) for i in range(3)]
+    mur = [record(f"q{i}", "mur", i != 1, total=400) for i in (0, 1, 3)]
+    rows = summarise(cot + per_step + mur, common=True)
+    assert [(r["mode"], r["questions"], r["expected"]) for r in rows] == [
+        ("cot", 2, 2),
+        ("mur", 2, 2),
+        ("per_step", 2, 2),
+    ]
+    cot_row, mur_row, per_step_row = rows
+    assert cot_row["accuracy"] == 50.0  # q0 right, q1 wrong; q2 and q3 are not in every row
+    assert mur_row["paired_per_step"] == Paired(questions=2, won=0, lost=1)
+    assert per_step_row["total_tokens"] == 800
+    assert [r["questions"] for r in summarise(cot + per_step + mur)] == [4, 3, 3]
