@@ -114,7 +114,7 @@ def exactness(context: Context) -> list[dict[str, Any]]:
         ids = everything[:length]
         whole = encode_in(context, ids, [])
         reference = encode_in(context, ids, chunked(ids, 0, PREFILL_CHUNK))
-        for keep in (8, 13, 56, 60, length - 3, length - 1):
+        for keep in sorted({8, 13, 56, 60, length - 3, length - 1}):  # 61 - 1 is 60 again
             split = encode_in(context, ids, [keep])
             aligned = encode_in(context, ids, chunked(ids, keep, PREFILL_CHUNK))
             rows.append(
