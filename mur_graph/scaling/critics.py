@@ -6,22 +6,22 @@
 - `confidence`: the candidate with the lowest uncertainty m_t wins (score = −m_t, the mean
   log-prob); no critic call, no critic tokens.
 - `vote`: step-level self-consistency. A candidate's claims are the final answer it states and
-  the results its calculator calls returned; its score is how many other candidates share a
-  claim with it. Most votes wins (ties: lowest m_t); when no two candidates agree, the lowest m_t
-  wins (`logprob_fallback`). No critic tokens.
+  the results it computes (a number as the whole right-hand side of an `=`, a calculator call's
+  output); its score is how many other candidates share a claim with it. Most votes wins (ties:
+  lowest m_t); when the votes single out no one (no two agree, or all have the same votes), the
+  lowest m_t wins (`logprob_fallback`). No critic tokens.
 
 A kind is a `CriticKind` (a scorer and a chooser); register your own with `register_critic_kind`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 
-from mur_graph.answers import extract_answer
+from mur_graph.claims import step_claims
 from mur_graph.config import MURConfig
 from mur_graph.models.contract import is_server, sample_each
 from mur_graph.prompts import critic_messages, step_format
@@ -124,32 +124,42 @@ def choose_by_confidence(candidates: Sequence[Candidate]) -> tuple[int, str]:
 
 
 def claims(candidate: Candidate) -> frozenset[str]:
-    """What a candidate asserts that others can agree with: its answer and its calculator results."""
-    found = set()
-    answer = extract_answer(candidate["text"])
-    if answer:
-        found.add("answer:" + _normal(answer))
-    for call in candidate.get("tool_calls", []):
-        if call["output"] is not None:
-            found.add("result:" + _normal(call["output"]))
-    return frozenset(found)
+    """What a candidate asserts that others can agree with: its answer and the results it computes.
+
+    Results are the numbers it writes as the whole right-hand side of an `=` and its calculator
+    calls' outputs (`mur_graph.claims.step_claims`).
+    """
+    outputs = [call["output"] for call in candidate.get("tool_calls", []) if call["output"] is not None]
+    return step_claims(candidate["text"], outputs)
 
 
 def vote_scores(request: ScoreRequest) -> Scores:
     """Per candidate, the number of other candidates that share a claim with it."""
-    sets = [claims(c) for c in request.candidates]
-    votes = [sum(1 for j, other in enumerate(sets) if j != i and mine & other) for i, mine in enumerate(sets)]
-    return Scores([float(v) for v in votes])
+    scores: list[float | None] = list(vote_counts(request.candidates))
+    return Scores(scores)
+
+
+def vote_counts(candidates: Sequence[Candidate]) -> list[float]:
+    """Per candidate, the number of other candidates that share a claim with it."""
+    sets = [claims(c) for c in candidates]
+    return [
+        float(sum(1 for j, other in enumerate(sets) if j != i and mine & other))
+        for i, mine in enumerate(sets)
+    ]
 
 
 def choose_by_vote(candidates: Sequence[Candidate]) -> tuple[int, str]:
-    """Most votes wins, ties broken by the lowest m_t; without any agreement, the lowest m_t."""
+    """Most votes wins, ties broken by the lowest m_t.
+
+    When the votes single out no one (no two candidates agree, or all have the same votes), the
+    lowest m_t decides alone: that is the fallback, not a vote.
+    """
     _require(candidates)
     votes = [c["score"] or 0.0 for c in candidates]
     best = max(votes)
-    if best <= 0.0:
-        return lowest_uncertainty(list(candidates)), FALLBACK_SELECTION
     tied = [i for i, v in enumerate(votes) if v == best]
+    if best <= 0.0 or len(tied) == len(candidates):
+        return lowest_uncertainty(list(candidates)), FALLBACK_SELECTION
     return min(tied, key=lambda i: (candidates[i]["uncertainty"], i)), "vote"
 
 
@@ -196,8 +206,3 @@ def _require(candidates: Sequence[Candidate]) -> None:
     if not candidates:
         msg = "guided search got no candidates to choose from"
         raise ValueError(msg)
-
-
-def _normal(text: str) -> str:
-    """Answer text compared loosely: no spaces, `$`, trailing period or case."""
-    return re.sub(r"[\s$]+", "", text).rstrip(".").lower()

@@ -1,17 +1,12 @@
 """benchmarks/compare_folders.py: two folders' same-named cells paired question by question."""
 
-import importlib.util
 import json
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "compare_folders.py"
+from tests.scripts import load_script
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("compare_folders", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/compare_folders.py")
 
 
 def write(folder, name, marks, status="ok"):

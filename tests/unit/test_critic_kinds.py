@@ -105,15 +105,35 @@ def candidate(text, *results):
     }
 
 
+def test_vote_where_all_candidates_agree_equally_is_the_fallback_not_a_vote():
+    script = policy_script()
+    script[3] = [
+        say("6 * 7 = 42. The answer is 42", -0.6),
+        say("The answer is 42", -0.1),
+        say("40 + 2 = 42, the answer is 42", -0.3),
+    ]
+    policy = ScriptedChatModel(script=script)
+    graph = create_mur_graph(policy, critic=critic(), config=MURConfig(candidates=3, critic_kind="vote"))
+    step = graph.invoke({"question": "What is 17 + 25?"})["steps"][2]
+    assert [c["score"] for c in step["candidates"]] == [2.0, 2.0, 2.0]
+    assert (step["selected"], step["selection"]) == (1, "logprob_fallback")
+
+
 def test_calculator_results_and_answers_are_claims_that_vote():
     a = candidate("<<6*7>> so 42", "42")
     b = candidate("6 times 7 is <<6*7>>", "42", None)
     c = candidate("the answer is $42$.")
     d = candidate("the answer is 41")
-    assert claims(a) == {"result:42"} and claims(c) == {"answer:42"} and claims(d) == {"answer:41"}
+    assert claims(a) == {"result:42"} and claims(d) == {"answer:41", "result:41"}
+    assert claims(c) == {"answer:42", "result:42"}  # a numeric answer agrees with a computed 42
     assert claims(candidate("nothing to agree with")) == frozenset()
     request = type("R", (), {"candidates": [a, b, c, d]})()
-    assert vote_scores(request).scores == [1.0, 1.0, 0.0, 0.0]
+    assert vote_scores(request).scores == [2.0, 2.0, 2.0, 0.0]
+    computed = candidate("So the hexagon's perimeter is $6 \\times 21 = 126$ inches.")
+    assert claims(computed) == {"result:126"}
+    answered = candidate("the answer is \\boxed{126}")
+    scores = vote_scores(type("R", (), {"candidates": [computed, a, answered, d]})()).scores
+    assert scores == [1.0, 0.0, 1.0, 0.0]
 
 
 def test_an_unknown_kind_is_refused_with_the_registered_names():

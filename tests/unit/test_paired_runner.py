@@ -1,23 +1,18 @@
 """benchmarks/paired_math500.py on an order-free fake model: cells, pairing, resume, report."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from mur_graph.cli import options as cli_options
 from mur_graph.eval.results import read_records
+from tests.scripts import load_script
 from tests.unit.test_eval_runner import Arithmetic
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "paired_math500.py"
 
 
 @pytest.fixture
 def runner(monkeypatch):
-    spec = importlib.util.spec_from_file_location("paired_math500", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("benchmarks/paired_math500.py")
     model = Arithmetic(delay=0.0)
     monkeypatch.setattr(cli_options, "load_models", lambda args: (model, model, "fake", "fake"))
     return module
