@@ -29,7 +29,7 @@ def replay(records: list[dict[str, Any]]) -> tuple[int, int, int]:
         if record["status"] != "ok":
             continue
         for step in record["result"]["steps"]:
-            candidates = [{"tool_calls": [], **c} for c in step.get("candidates", [])]
+            candidates = step.get("candidates", [])
             if len(candidates) < 2:
                 continue
             steps += 1

@@ -3,6 +3,7 @@
 import pytest
 
 from mur_graph import MURConfig, create_mur_graph
+from mur_graph.scaling.critics import choose_by_vote, vote_counts
 
 pytestmark = pytest.mark.real_model
 
@@ -46,14 +47,11 @@ def test_confidence_keeps_the_lowest_uncertainty_and_asks_no_critic(steps):
     assert [c["score"] for c in step["candidates"]] == pytest.approx([-u for u in uncertainties])
 
 
-def test_vote_asks_no_critic_and_keeps_a_most_voted_candidate(steps):
+def test_vote_asks_no_critic_and_keeps_the_candidate_its_rule_picks(steps):
     step = steps["vote"]
-    votes = [c["score"] for c in step["candidates"]]
     assert step["tokens"]["critic"] == 0
-    if max(votes) > 0:
-        assert step["selection"] == "vote" and votes[step["selected"]] == max(votes)
-    else:
-        assert step["selection"] == "logprob_fallback"
+    assert [c["score"] for c in step["candidates"]] == vote_counts(step["candidates"])
+    assert (step["selected"], step["selection"]) == choose_by_vote(step["candidates"])
 
 
 def test_concurrent_verdicts_score_like_sequential_ones_on_the_real_model(steps):
