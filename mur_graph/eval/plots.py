@@ -11,6 +11,8 @@ from mur_graph.eval.report import Row
 def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path]:
     """Draw one panel of accuracy vs mean total tokens per (dataset, method, critic); write PNG and SVG.
 
+    The files are `stem` plus `.png` and `.svg` (a dot in `stem`'s name stays).
+
     Each panel holds MUR's γ points, the CoT and per-step points and the straight line between
     those two (a MUR point above it buys more accuracy per token than mixing the two baselines).
     Returns the written files. matplotlib renders locally (Agg backend): no network.
@@ -61,7 +63,7 @@ def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for suffix in (".png", ".svg"):
-        path = stem.with_suffix(suffix)
+        path = stem.parent / (stem.name + suffix)  # not with_suffix: "qwen2.5-run" has a dot
         fig.savefig(path, dpi=120)
         written.append(path)
     plt.close(fig)

@@ -63,10 +63,12 @@ def test_report_common_compares_rows_on_shared_questions_and_plots_them(data, tm
     assert main([*base, "--mode", "cot"]) == 0
     assert main([*base, "--mode", "per_step", "--limit", "2"]) == 0
     assert main([*base, "--mode", "mur", "--gamma", "0.5", "--limit", "1"]) == 0
-    stem = tmp_path / "img" / "curve"
+    stem = tmp_path / "img" / "qwen2.5-curve"  # a dot in the name is not a suffix to replace
     assert main(["report", str(out), "--common", "--plot", str(stem)]) == 0
     table = (out / "report.md").read_text()
     assert "| d | guided_search | — | cot | — | 1 |" in table
     assert "| d | guided_search | confidence | per_step | — | 1 |" in table
-    assert stem.with_suffix(".png").stat().st_size > 0 and stem.with_suffix(".svg").exists()
-    assert f"wrote {out / 'report.md'}, {stem.with_suffix('.png')}" in capsys.readouterr().err
+    png, svg = stem.parent / "qwen2.5-curve.png", stem.parent / "qwen2.5-curve.svg"
+    assert png.stat().st_size > 0 and svg.exists()
+    assert sorted(p.name for p in stem.parent.iterdir()) == [png.name, svg.name]
+    assert f"wrote {out / 'report.md'}, {png}, {svg}" in capsys.readouterr().err
