@@ -15,11 +15,9 @@ from fractions import Fraction
 
 from mur_graph.answers import extract_answer
 
+_FRAC = r"\\[dt]?frac\{(-?\d+)\}\{(\d+)\}"
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
-_RESULT = re.compile(
-    r"=\s*\$?\s*(?:\\[dt]?frac\{(?P<num>-?\d+)\}\{(?P<den>\d+)\}"
-    rf"|(?P<value>{_NUMBER}(?:\s*/\s*\d+)?))"
-)
+_RESULT = re.compile(rf"=\s*\$?\s*(?P<value>{_FRAC}|{_NUMBER}(?:\s*/\s*\d+)?)")
 _WORD_UNIT = re.compile(r"\s+[A-Za-z%°]")
 """A value followed by a space and a word has a unit (`126 inches`): still a result."""
 _END = re.compile(r"\s*(?:$|[.,;:!?)\]}$\n]|\\\)|\\\]|\\text\b|\\,|\\%|\\quad\b)")
@@ -44,10 +42,7 @@ def step_claims(text: str, calculator_results: list[str] | None = None) -> froze
         rest = text[match.end() :]
         if not (_END.match(rest) or _WORD_UNIT.match(rest)):
             continue  # `= 45\pi`, `= 2x`, `= 6 \times 21`: not a whole value
-        if match["value"] is not None:
-            number = exact_number(match["value"])
-        else:
-            number = _fraction(match["num"], match["den"])
+        number = exact_number(match["value"])
         if number is not None:
             found.add(f"result:{number}")
     for output in calculator_results or []:
@@ -59,9 +54,9 @@ def step_claims(text: str, calculator_results: list[str] | None = None) -> froze
 def exact_number(text: str) -> Fraction | None:
     r"""`text` as an exact number (`1,250`, `-0.75`, `3/4`, `\frac{3}{4}`), or None."""
     cleaned = re.sub(r"[\s$,]", "", text)
-    frac = re.fullmatch(r"\\[dt]?frac\{(-?\d+)\}\{(\d+)\}", cleaned)
+    frac = re.fullmatch(_FRAC, cleaned)
     if frac:
-        return _fraction(frac[1], frac[2])
+        cleaned = f"{frac[1]}/{frac[2]}"
     try:
         return Fraction(cleaned)
     except (ValueError, ZeroDivisionError):
@@ -72,7 +67,3 @@ def normal_answer(text: str) -> str:
     r"""An answer compared loosely: `\text{…}` unwrapped; no spaces, `$`, trailing period or case."""
     unwrapped = re.sub(r"\\(?:text|mathrm|textbf)\{([^{}]*)\}", r"\1", text)
     return re.sub(r"[\s$]+", "", unwrapped).rstrip(".").lower()
-
-
-def _fraction(numerator: str, denominator: str) -> Fraction | None:
-    return Fraction(int(numerator), int(denominator)) if int(denominator) else None

@@ -1,8 +1,6 @@
 """examples/agent_with_mur_tool.py with a scripted agent model and the real embedded MUR policy."""
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -10,19 +8,15 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from mur_graph.ledger import add_ledgers, ledger_totals
 from tests.agent_fakes import ScriptedAgentModel
 from tests.fakes import sum_ledgers
+from tests.scripts import load_script
 
 pytestmark = pytest.mark.real_model
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agent_with_mur_tool.py"
 QUESTION = "What is 2 + 3?"
 
 
 def load_example():
-    spec = importlib.util.spec_from_file_location("agent_with_mur_tool", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples/agent_with_mur_tool.py")
 
 
 def test_agent_example_calls_mur_on_the_embedded_model(embedded, capsys):
