@@ -15,7 +15,9 @@ failed. At the end it prints `mur-graph report` of the folder (and writes its re
 The data path can also come from $MUR_DATA (a folder holding math_500_test.json, or the file).
 Every `mur-graph eval` setting (--max-steps, --calculator, --alpha, --candidates, --base-url, …)
 is accepted and applies to all cells; --methods critic,phi --limit 50 runs the other methods on
-the first 50 of the same questions.
+the first 50 of the same questions. With --call-cache FILE, a call that another cell (or another
+process sharing FILE) already made is replayed: the γ cells of one question share every step
+before their gates first disagree.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from mur_graph.cli import main as mur_graph_main
-from mur_graph.cli.options import UsageError, add_model_options, add_settings_options, config_from_args
+from mur_graph.cli.options import (
+    UsageError,
+    add_call_cache_option,
+    add_model_options,
+    add_settings_options,
+    call_cache_from_args,
+    config_from_args,
+)
 from mur_graph.config import MURConfig
 from mur_graph.eval.problems import Problem, load_problems, parse_levels
 from mur_graph.eval.results import ResultsFile, results_name
@@ -63,6 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated γ values: one MUR cell per γ and critic kind (the γ curve of mur-graph sweep)",
     )
     add_model_options(parser)
+    add_call_cache_option(parser)
     parser.set_defaults(seed=0)
     return parser.parse_args(argv)
 
@@ -156,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(problems)} questions × {len(configs)} cells → {out}", flush=True)
     policy, critic, policy_name, critic_name = load_models(args)
     with ExitStack() as stack:
+        try:
+            stack.enter_context(call_cache_from_args(args))
+        except UsageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         cells = []
         for config in configs:
             results = stack.enter_context(ResultsFile(out / results_name(DATASET, config)))

@@ -6,11 +6,13 @@ from mur_graph.errors import MURError
 from mur_graph.graph import build_mur_graph, create_mur_graph
 from mur_graph.ledger import KINDS as LEDGER_KINDS
 from mur_graph.models import (
+    CallCache,
     ChatLlamaCpp,
     ChatTransformers,
     MissingLogprobsError,
     load_chat_model,
     load_embedded_model,
+    using_call_cache,
 )
 from mur_graph.result import result_document
 from mur_graph.routing import momentum_condition
@@ -20,6 +22,7 @@ from mur_graph.state import MURState, StepRecord
 __all__ = [
     "LEDGER_KINDS",
     "MODES",
+    "CallCache",
     "ChatLlamaCpp",
     "ChatTransformers",
     "MURConfig",
@@ -37,4 +40,5 @@ __all__ = [
     "register_scaling_method",
     "result_document",
     "scaling_methods",
+    "using_call_cache",
 ]

@@ -19,6 +19,7 @@ from mur_graph.cli.options import (
     UsageError,
     add_model_options,
     add_settings_options,
+    call_cache_from_args,
     config_from_args,
     load_models,
 )
@@ -61,7 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     err = Console(stderr=True, soft_wrap=True)  # long paths and messages stay whole lines
     try:
-        status: int = args.handler(args, err)
+        with call_cache_from_args(args):
+            status: int = args.handler(args, err)
     except UsageError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from mur_graph.cli.options import (
     UsageError,
+    add_call_cache_option,
     add_model_options,
     add_settings_options,
     config_from_args,
@@ -43,6 +44,7 @@ def add_eval_commands(commands: Any) -> None:
     _add_data_options(run)
     add_settings_options(run)
     add_model_options(run)
+    add_call_cache_option(run)
     run.set_defaults(handler=_eval)
 
     report = commands.add_parser("report", help="tabulate results like the paper")
@@ -71,6 +73,7 @@ def add_eval_commands(commands: Any) -> None:
     )
     add_settings_options(sweep, mode=False, gamma=False)
     add_model_options(sweep)
+    add_call_cache_option(sweep)
     sweep.set_defaults(handler=_sweep)
 
     calibrate = commands.add_parser(
@@ -94,6 +97,7 @@ def add_eval_commands(commands: Any) -> None:
     )
     add_settings_options(calibrate, mode=False, gamma=False)
     add_model_options(calibrate)
+    add_call_cache_option(calibrate)
     calibrate.set_defaults(handler=_calibrate)
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -15,8 +19,10 @@ from mur_graph.models import (
     MODEL_NAMES,
     SERVER_MAX_RETRIES,
     SERVER_TIMEOUT_S,
+    CallCache,
     MissingDependencyError,
     load_chat_model,
+    using_call_cache,
 )
 from mur_graph.scaling import ALIASES, critic_kinds, scaling_methods
 
@@ -105,6 +111,42 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         default=SERVER_MAX_RETRIES,
         help=f"retries of a failed server request, with backoff (default {SERVER_MAX_RETRIES})",
     )
+
+
+def add_call_cache_option(parser: argparse.ArgumentParser) -> None:
+    """Add `--call-cache FILE`: replay the seeded calls that other cells or runs already made."""
+    parser.add_argument(
+        "--call-cache",
+        type=Path,
+        metavar="FILE",
+        help="SQLite file of answered model calls: a seeded call asked again (the same step at "
+        "another γ, a rerun) is replayed from it and charged the seconds it first took; "
+        "share one file across a sweep, its calibration and parallel runs",
+    )
+
+
+@contextmanager
+def call_cache_from_args(args: argparse.Namespace) -> Iterator[None]:
+    """Run the block with `--call-cache`'s file as the call cache (no cache without the flag).
+
+    Raises:
+        UsageError: the run is unseeded at a temperature above 0 (nothing would be replayed), or
+            the file cannot be opened as SQLite.
+    """
+    path = getattr(args, "call_cache", None)
+    if path is None:
+        yield
+        return
+    if getattr(args, "seed", None) is None and getattr(args, "temperature", None) != 0:
+        msg = "--call-cache replays seeded calls only; pass --seed (e.g. --seed 0)"
+        raise UsageError(msg)
+    try:
+        cache = CallCache(path)
+    except sqlite3.Error as exc:
+        msg = f"--call-cache {path}: {exc}; pass the path of a new or existing SQLite file"
+        raise UsageError(msg) from exc
+    with cache, using_call_cache(cache):
+        yield
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:

@@ -4,7 +4,8 @@ Questions run concurrently with `graph.ainvoke` (a server backend gets C request
 local backend runs its calls in threads on one model). Each finished question is graded and
 appended to the results file at once; a question whose run raises is recorded as failed, with its
 error, and the run goes on; a rerun of the same command skips the questions already answered and
-retries the failed ones.
+retries the failed ones. Inside `using_call_cache`, each record says how many calls were replayed
+(`replayed`), and its wall time charges them the seconds they took when they ran.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mur_graph.config import MURConfig
 from mur_graph.eval.grading import grade
 from mur_graph.eval.problems import Problem
 from mur_graph.eval.results import ResultsFile
+from mur_graph.models import active_call_cache, counting_replays
 
 
 @dataclass
@@ -81,14 +83,20 @@ async def run_eval(
                 "kind": problem.kind,
                 "settings": config.to_dict(),
             }
-            try:
-                state = await graph.ainvoke({"question": problem.question}, context=config)
-            except Exception as exc:  # recorded, not swallowed: the rerun retries it
-                record |= {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
-                record["wall_time_s"] = round(time.perf_counter() - started, 3)
+            with counting_replays() as replays:
+                try:
+                    state = await graph.ainvoke({"question": problem.question}, context=config)
+                except Exception as exc:  # recorded, not swallowed: the rerun retries it
+                    state = None
+                    record |= {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            # A replayed call costs what it cost when it ran: the cache saves our time, not the run's.
+            wall = round(time.perf_counter() - started + replays.seconds, 3)
+            if active_call_cache() is not None:
+                record["replayed"] = {"calls": replays.calls, "seconds": round(replays.seconds, 3)}
+            if state is None:
+                record["wall_time_s"] = wall
                 tally.failed += 1
             else:
-                wall = round(time.perf_counter() - started, 3)
                 document = result_document(
                     state, config, policy_name=policy_name, critic_name=critic_name, wall_time_s=wall
                 )

@@ -1,9 +1,10 @@
 """Chat models for MUR: the backends, the registry of model names and `load_chat_model`, the contract.
 
 One module per concern: `contract` (what MUR asks of any chat model), `openai_server` (the
-OpenAI-compatible server dialect), `errors`, `base` (what the local backends share), and one
-module per backend: `local` (transformers), `llama_cpp`, with `embedded` and `qwen` providing the
-registered models' weights. A new backend is its module plus a line in `_LOADERS` here.
+OpenAI-compatible server dialect), `errors`, `call_cache` (replayed calls), `base` (what the
+local backends share), and one module per backend: `local` (transformers), `llama_cpp`, with
+`embedded` and `qwen` providing the registered models' weights. A new backend is its module plus
+a line in `_LOADERS` here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from mur_graph.models.base import LocalChatModel
+from mur_graph.models.call_cache import (
+    CallCache,
+    Replays,
+    active_call_cache,
+    counting_replays,
+    using_call_cache,
+)
 from mur_graph.models.contract import Completion, sample
 from mur_graph.models.embedded import EMBEDDED_NAME, ensure_converted
 from mur_graph.models.errors import (
@@ -39,6 +47,7 @@ __all__ = [
     "MODEL_NAMES",
     "SERVER_MAX_RETRIES",
     "SERVER_TIMEOUT_S",
+    "CallCache",
     "ChatLlamaCpp",
     "ChatTransformers",
     "Completion",
@@ -49,12 +58,16 @@ __all__ = [
     "MissingDependencyError",
     "MissingLogprobsError",
     "QwenModelError",
+    "Replays",
     "ServerError",
     "ServerRequestError",
     "ServerUnavailableError",
+    "active_call_cache",
+    "counting_replays",
     "load_chat_model",
     "load_embedded_model",
     "sample",
+    "using_call_cache",
 ]
 
 

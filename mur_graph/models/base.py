@@ -83,7 +83,23 @@ class LocalChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "temperature": self.temperature}
+        # Everything that changes what a call returns: the call cache and LangChain's own cache
+        # key calls on it (through `_get_llm_string`), so two GGUFs must never share a key.
+        return {
+            "model_name": self.model_name,
+            **self._weights(),
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "n": self.n,
+            "top_logprobs": self.top_logprobs,
+            "seed": self.seed,
+            "model_stop": self.stop,  # "stop" is the call's own, which LangChain writes over it
+            "chat_template_kwargs": self.chat_template_kwargs,
+        }
+
+    def _weights(self) -> dict[str, Any]:
+        """What identifies the weights this model runs (its file, its checkpoint and dtype)."""
+        return {}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         return super()._get_ls_params(stop=self._stops(stop) or None, **kwargs)

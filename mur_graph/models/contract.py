@@ -19,6 +19,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables.config import ContextThreadPoolExecutor, ensure_config
 
+from mur_graph.models.call_cache import replay_or_call
 from mur_graph.models.errors import InvalidLogprobsError, MissingLogprobsError
 from mur_graph.models.openai_server import is_server, request_kwargs, server_error
 from mur_graph.uncertainty import is_logprob
@@ -86,7 +87,8 @@ def sample(
     A final `AIMessage` in `messages` is a partial assistant turn that the model continues. When a
     server returns fewer than `n` samples (llama.cpp's server ignores `n`), the rest are asked for
     in further calls. Callbacks of the surrounding LangGraph run are passed on, so traces show
-    every model call.
+    every model call. Inside `using_call_cache`, a reproducible call (seeded, or at temperature 0)
+    already answered is replayed from the cache instead (`mur_graph.models.call_cache`).
 
     Raises:
         MissingLogprobsError: a returned sample carries no log-probs.
@@ -96,6 +98,33 @@ def sample(
         ServerRequestError: the server refused the request (HTTP 4xx), e.g. an unknown model.
         ContextLengthError: the server refused the prompt as longer than its context.
     """
+    settings = {
+        "n": n,
+        "stop": list(stop or ()),
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+        "seed": seed,
+        "top_logprobs": top_logprobs,
+    }
+
+    def call() -> list[dict[str, Any]]:
+        found = _sample(model, messages, n, stop, max_tokens, temperature, seed, top_logprobs)
+        return [_as_json(completion) for completion in found]
+
+    return [_from_json(stored) for stored in replay_or_call(model, messages, settings, call)]
+
+
+def _sample(
+    model: BaseChatModel,
+    messages: Sequence[BaseMessage],
+    n: int,
+    stop: Sequence[str] | None,
+    max_tokens: int,
+    temperature: float,
+    seed: int | None,
+    top_logprobs: int,
+) -> list[Completion]:
+    """`sample()` without the call cache: ask the model until it has given `n` samples."""
     config = ensure_config()
     generations: list[Completion] = []
     attempts = 0
@@ -220,6 +249,28 @@ def read_generation(model: BaseChatModel, generation: ChatGeneration, *, single:
         n_tokens=n_tokens,
         finish_reason=finish,
         top_logprobs=tops,
+    )
+
+
+def _as_json(completion: Completion) -> dict[str, Any]:
+    """A completion as a JSON object, for the call cache."""
+    return {
+        "text": completion.text,
+        "token_logprobs": list(completion.token_logprobs),
+        "n_tokens": completion.n_tokens,
+        "finish_reason": completion.finish_reason,
+        "top_logprobs": [dict(top) for top in completion.top_logprobs],
+    }
+
+
+def _from_json(stored: Mapping[str, Any]) -> Completion:
+    """The completion that `_as_json` wrote."""
+    return Completion(
+        text=stored["text"],
+        token_logprobs=tuple(stored["token_logprobs"]),
+        n_tokens=stored["n_tokens"],
+        finish_reason=stored["finish_reason"],
+        top_logprobs=tuple(stored["top_logprobs"]),
     )
 
 

@@ -240,6 +240,9 @@ class ChatLlamaCpp(LocalChatModel):
     def _llm_type(self) -> str:
         return "mur-graph-llama-cpp"
 
+    def _weights(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "n_ctx": self.n_ctx}
+
     @property
     def llama(self) -> Any:
         """The underlying `llama_cpp.Llama` (its context is ours: do not generate with it directly)."""

@@ -102,6 +102,14 @@ class ChatTransformers(LocalChatModel):
     def _llm_type(self) -> str:
         return "mur-graph-transformers"
 
+    def _weights(self) -> dict[str, Any]:
+        model = self.llm.pipeline.model
+        return {
+            "model_id": self.llm.model_id or getattr(model.config, "_name_or_path", None),
+            "model_kwargs": self.llm.model_kwargs,
+            "dtype": str(model.dtype),
+        }
+
     @property
     def tokenizer(self) -> Any:
         """The transformers tokenizer."""

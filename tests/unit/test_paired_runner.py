@@ -86,3 +86,15 @@ def test_gammas_give_one_mur_cell_per_gamma_and_critic_kind(runner, data, tmp_pa
     assert "--gammas must be comma-separated numbers" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # one γ or a list, not both
         runner.main([*argv, "--gamma", "0.8", "--gammas", "0.5"])
+
+
+def test_gamma_cells_replay_the_calls_they_share_through_the_call_cache(runner, data, tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "calls.sqlite"
+    argv = ["--data", str(data), "--out", str(out), "--critic-kinds", "confidence", "--records", "1"]
+    assert runner.main([*argv, "--modes", "mur", "--gammas", "0.5,0.9", "--call-cache", str(cache)]) == 0
+    first, second = (
+        read_records(out / f"math_500__guided_search__confidence__mur__g{g}.jsonl") for g in ("0.5", "0.9")
+    )
+    assert first[0]["replayed"]["calls"] == 0
+    assert second[0]["replayed"]["calls"] >= 1  # the draft of step 0 is the same call at every γ
+    assert runner.main([*argv, "--call-cache", str(tmp_path)]) == 2  # a folder is no SQLite file
