@@ -16,8 +16,11 @@ LLAMA_CPP_PYTHON := llama-cpp-python[server]==0.3.36
 LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAVA_BUILD=OFF -DGGML_OPENMP=OFF
 TORCH := torch==2.13.0
 
-# Every test run: no model hub, and checkpoints read back with LangGraph's strict msgpack (as CI).
-TEST_ENV := HF_HUB_OFFLINE=1 LANGGRAPH_STRICT_MSGPACK=true
+# Every test run: no model hub, checkpoints read back with LangGraph's strict msgpack (as CI), and
+# one torch thread: the transformers tests ran 2x faster with 1 than with 2 beside a busy process
+# (critic kinds: 28.0 s against 57.9 s), and only 1.12x slower on an idle machine (the four
+# torch-heavy e2e files: 152.8 s against 136.7 s). llama.cpp already defaults to 1 thread.
+TEST_ENV := HF_HUB_OFFLINE=1 LANGGRAPH_STRICT_MSGPACK=true OMP_NUM_THREADS=1
 
 # `make test-lowest`: the unit tests on the lowest versions pyproject.toml's bounds allow, in their
 # own venv; uv resolves them (lowest-direct), torch is the CPU build installed first.
