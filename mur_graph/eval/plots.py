@@ -8,6 +8,14 @@ from pathlib import Path
 from mur_graph.eval.report import Row
 
 
+def gamma_labels(mur: Sequence[Row]) -> list[tuple[tuple[float, float], str]]:
+    """One label per distinct MUR point: γ values that landed on the same point share it ("γ=0.5, 0.7")."""
+    points: dict[tuple[float, float], list[float]] = {}
+    for r in mur:
+        points.setdefault((r["total_tokens"], r["accuracy"]), []).append(r["gamma"])
+    return [(point, "γ=" + ", ".join(f"{g:g}" for g in gammas)) for point, gammas in points.items()]
+
+
 def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path]:
     """Draw one panel of accuracy vs mean total tokens per (dataset, method, critic); write PNG and SVG.
 
@@ -36,14 +44,8 @@ def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path
         mur = sorted((r for r in cell if r["mode"] == "mur"), key=lambda r: r["gamma"])
         if mur:
             ax.plot([r["total_tokens"] for r in mur], [r["accuracy"] for r in mur], "o-", label="MUR (γ)")
-            for r in mur:
-                ax.annotate(
-                    f"γ={r['gamma']:g}",
-                    (r["total_tokens"], r["accuracy"]),
-                    fontsize=8,
-                    textcoords="offset points",
-                    xytext=(4, 4),
-                )
+            for point, text in gamma_labels(mur):
+                ax.annotate(text, point, fontsize=8, textcoords="offset points", xytext=(4, 4))
         ends = {}
         for mode, marker, label in (("cot", "s", "CoT"), ("per_step", "^", "per-step scale")):
             for r in (r for r in cell if r["mode"] == mode):

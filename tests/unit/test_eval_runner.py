@@ -14,7 +14,7 @@ from pydantic import PrivateAttr
 
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.eval.calibrate import calibrate_gamma
-from mur_graph.eval.plots import plot_sweep
+from mur_graph.eval.plots import gamma_labels, plot_sweep
 from mur_graph.eval.problems import Problem
 from mur_graph.eval.report import markdown_table, summarise
 from mur_graph.eval.results import ResultsBusyError, ResultsFile, latest_by_id, read_records, results_name
@@ -218,6 +218,12 @@ def test_sweep_plot_is_written_as_png_and_svg(tmp_path):
     assert written[0].read_bytes()[:4] == b"\x89PNG" and written[0].stat().st_size > 10_000
     svg = written[1].read_text()
     assert "γ=0.8" in svg and "CoT–per-step line" in svg and "toy · guided_search · generative critic" in svg
+
+
+def test_gamma_values_on_one_point_share_one_label():
+    rows = summarise([record("mur", True, 300, 1, 3, gamma=g) for g in (0.5, 0.7)])
+    rows += summarise([record("mur", True, 500, 1, 3, gamma=0.9)])
+    assert gamma_labels(rows) == [((300.0, 100.0), "γ=0.5, 0.7"), ((500.0, 100.0), "γ=0.9")]
 
 
 def test_dataset_labels(tmp_path):
