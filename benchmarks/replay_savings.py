@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mur_graph.eval.report import collect
+from mur_graph.eval.report import collect, critic_label
 
 
 def measured(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -76,10 +76,9 @@ def estimated(records: list[dict[str, Any]]) -> tuple[int, int, int, int]:
 
 def _cell(record: dict[str, Any]) -> str:
     settings = record["settings"]
+    critic = critic_label(settings)
     gamma = f" γ={settings['gamma']:g}" if settings["mode"] == "mur" else ""
-    return f"{settings['method']} {settings.get('critic_kind', '')} {settings['mode']}{gamma}".replace(
-        "  ", " "
-    )
+    return " ".join([settings["method"], *([critic] if critic else []), settings["mode"]]) + gamma
 
 
 def main(argv: list[str] | None = None) -> int:

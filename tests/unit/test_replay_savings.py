@@ -32,6 +32,9 @@ def test_shared_steps_count_once_until_the_runs_diverge(tmp_path, capsys):
     ]
     # counted 12 + 35; generated once: draft 0 (5), draft 1 (7), candidates (20), fallback (3)
     assert module.estimated(records) == (2, 1, 47, 35)
+    cot = record(None, kept_draft[:1]) | {"id": "q1"}
+    cot["settings"] |= {"mode": "cot", "critic_kind": "generative"}  # CoT asks no critic
+    assert module._cell(cot) == "guided_search cot"
     for number, r in enumerate(records):
         (tmp_path / f"{number}.jsonl").write_text(json.dumps(r) + "\n")
     assert module.main([str(tmp_path), "--estimate"]) == 0
