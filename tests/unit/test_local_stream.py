@@ -147,3 +147,10 @@ def test_several_samples_are_not_streamed_but_generated_in_one_batch(llm):
 )
 def test_the_stream_holds_back_what_may_begin_a_stop_string(text, stops, shown):
     assert _shown_length(text, stops) == shown
+
+
+def test_the_models_identity_names_its_checkpoint_dtype_and_default_settings(llm):
+    identity = ChatTransformers(llm=llm)._get_llm_string()
+    for part in ("'model_id', 'tiny-llama'", "'dtype', 'torch.float32'", "'model_stop', None"):
+        assert part in identity
+    assert identity != ChatTransformers(llm=llm, temperature=0.0)._get_llm_string()
