@@ -6,7 +6,6 @@ import subprocess
 import sys
 import threading
 
-import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -108,18 +107,18 @@ def test_cells_sharing_a_cache_run_exactly_as_without_it_and_ask_only_new_calls(
 
 def test_a_replayed_call_is_charged_the_seconds_it_took(tmp_path):
     config = CELLS[1]
+    models = {"first": Stepper(delay=0.05), "again": Stepper(delay=0.05)}
     with CallCache(tmp_path / "calls.sqlite") as cache, using_call_cache(cache):
-        for name in ("first", "again"):
-            model = Stepper(delay=0.05)
+        for name, model in models.items():
             with ResultsFile(tmp_path / f"{name}.jsonl") as results:
                 graph = create_mur_graph(model, config=config)
                 asyncio.run(run_eval(QUESTIONS[:1], graph, config, results, dataset="toy"))
     (first,) = read_records(tmp_path / "first.jsonl")
     (again,) = read_records(tmp_path / "again.jsonl")
-    assert model.calls == 0 and again["replayed"]["calls"] > 0
-    assert again["replayed"]["seconds"] >= 0.05 * again["replayed"]["calls"]
+    assert first["replayed"]["calls"] == 0 and models["again"].calls == 0
+    assert again["replayed"]["calls"] == models["first"].calls > 0
+    assert again["replayed"]["seconds"] >= 0.05 * again["replayed"]["calls"]  # each call slept 0.05 s
     assert again["wall_time_s"] >= again["replayed"]["seconds"]
-    assert again["wall_time_s"] == pytest.approx(first["wall_time_s"], rel=0.5)
 
 
 def test_only_reproducible_calls_are_stored(tmp_path):
