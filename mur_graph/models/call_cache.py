@@ -65,6 +65,11 @@ class CallCache:
     """
 
     def __init__(self, path: str | PathLike[str]) -> None:
+        """Open (or create) the file.
+
+        Raises:
+            sqlite3.Error: the file is not a SQLite database, or cannot be written.
+        """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -74,6 +79,8 @@ class CallCache:
             "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, completions TEXT NOT NULL, "
             "seconds REAL NOT NULL)"
         )
+        self._db.execute("BEGIN IMMEDIATE")  # a file we cannot write fails here, not mid-run
+        self._db.execute("ROLLBACK")
 
     def get(self, key: str) -> tuple[Stored, float] | None:
         """The stored completions of call `key` and the seconds it took, or None."""

@@ -185,3 +185,7 @@ def test_the_cli_refuses_an_unseeded_cache_and_an_unusable_file(tmp_path, capsys
     assert "--call-cache replays seeded calls only; pass --seed" in capsys.readouterr().err
     assert main([*base, "--seed", "0", "--call-cache", str(tmp_path)]) == 2
     assert f"--call-cache {tmp_path}: unable to open database file" in capsys.readouterr().err
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database, but long enough for SQLite to read a header from it\n" * 2)
+    assert main([*base, "--seed", "0", "--call-cache", str(text)]) == 2
+    assert f"--call-cache {text}: file is not a database" in capsys.readouterr().err
