@@ -19,7 +19,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables.config import ContextThreadPoolExecutor, ensure_config
 
-from mur_graph.models.call_cache import replay_or_call
+from mur_graph.models.call_cache import active_call_cache, replay_or_call
 from mur_graph.models.errors import InvalidLogprobsError, MissingLogprobsError
 from mur_graph.models.openai_server import is_server, request_kwargs, server_error
 from mur_graph.uncertainty import is_logprob
@@ -98,6 +98,8 @@ def sample(
         ServerRequestError: the server refused the request (HTTP 4xx), e.g. an unknown model.
         ContextLengthError: the server refused the prompt as longer than its context.
     """
+    if active_call_cache() is None:  # the usual path: no JSON round trip
+        return _sample(model, messages, n, stop, max_tokens, temperature, seed, top_logprobs)
     settings = {
         "n": n,
         "stop": list(stop or ()),
