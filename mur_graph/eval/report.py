@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mur_graph.eval.results import latest_by_id, read_records
-from mur_graph.eval.stats import Paired, critic_signal, paired, wilson_interval
+from mur_graph.eval.stats import LineGap, Paired, critic_signal, line_gap, paired, wilson_interval
 from mur_graph.scaling import canonical_method
 
 Row = dict[str, Any]
@@ -29,6 +29,7 @@ COLUMNS = (
     ("wall_s", "s/q"),
     ("paired_per_step", "vs per-step won/lost (p)"),
     ("paired_cot", "vs CoT won/lost (p)"),
+    ("line_gap", "vs CoT–per-step line"),
     ("not_first", "winner ≠ 0"),
     ("score_spread", "median spread"),
     ("fallback", "fell back to m_t"),
@@ -64,7 +65,9 @@ def summarise(
     a row compares itself, question by question, with the per-step row (MUR rows) and the CoT row
     (MUR and per-step rows) of the same dataset, method, variant and critic (CoT: of any method
     when the row's own has none): won / lost counts and the exact McNemar p-value on the
-    questions both answered. A row with fewer answered questions than `questions` (default: the
+    questions both answered. A MUR row with both baselines also says how many points it lies above
+    (or below) the straight line between them at its tokens, on the questions all three answered
+    (`stats.line_gap`). A row with fewer answered questions than `questions` (default: the
     most questions any row of its dataset holds) is partial. With `common`, every row keeps only
     the questions that all rows of its dataset hold, so a run stopped part way still compares rows
     on the same questions.
@@ -111,6 +114,7 @@ def summarise(
                 "fallback": signal.fallback if signal else None,
                 "signal_steps": signal.steps if signal else 0,
                 "_correct": {str(r["id"]): bool(r["correct"]) for r in ok},
+                "_points": {str(r["id"]): (bool(r["correct"]), r["result"]["totals"]["total"]) for r in ok},
                 "_base": (dataset, method, variant),
             }
         )
@@ -134,8 +138,13 @@ def summarise(
         row["paired_cot"] = (
             paired(row["_correct"], baseline["_correct"]) if baseline and row["mode"] != "cot" else None
         )
+        row["line_gap"] = (
+            line_gap(row["_points"], baseline["_points"], base["_points"])
+            if base and baseline and row["mode"] == "mur"
+            else None
+        )
     for row in rows:
-        del row["_base"], row["_correct"]
+        del row["_base"], row["_correct"], row["_points"]
     return rows
 
 
@@ -158,6 +167,9 @@ def format_cell(key: str, value: Any, row: Row | None = None) -> str:
         return "—"
     if isinstance(value, Paired):
         return f"{value.won}/{value.lost} (p={value.p_value:.2g})"
+    if isinstance(value, LineGap):
+        on = f" on {value.questions}" if value.questions < row.get("questions", 0) else ""
+        return f"{value.points:+.1f} pts{on}".replace("-", "−")
     if key == "accuracy" and row.get("accuracy_ci"):
         low, high = row["accuracy_ci"]
         return f"{value:.1f} [{low:.1f}, {high:.1f}]"

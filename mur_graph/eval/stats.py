@@ -119,3 +119,42 @@ def critic_signal(records: Iterable[Mapping[str, Any]]) -> CriticSignal:
         median_spread=statistics.median(spreads) if spreads else None,
         fallback=fell_back / len(chosen) if chosen else None,
     )
+
+
+@dataclass(frozen=True)
+class LineGap:
+    """How far a row lies above the straight line between the CoT and per-step points."""
+
+    questions: int
+    """Questions all three rows answered: the line and the row are measured on these."""
+    points: float
+    """The row's accuracy minus the line's at the row's mean tokens, in percentage points."""
+
+
+def line_gap(
+    row: Mapping[str, tuple[bool, float]],
+    cot: Mapping[str, tuple[bool, float]],
+    per_step: Mapping[str, tuple[bool, float]],
+) -> LineGap | None:
+    """Compare a row with the CoT–per-step line on the questions all three answered.
+
+    Each mapping holds (correct, total tokens) per question id. The line is the accuracy that
+    spending the same tokens by mixing the two baselines would give. A row cheaper than CoT is
+    measured against CoT's accuracy, one dearer than per-step against per-step's. None when the
+    three share no question.
+    """
+    common = sorted(row.keys() & cot.keys() & per_step.keys())
+    if not common:
+        return None
+
+    def point(cell: Mapping[str, tuple[bool, float]]) -> tuple[float, float]:
+        right = sum(1 for q in common if cell[q][0])
+        return sum(cell[q][1] for q in common) / len(common), 100.0 * right / len(common)
+
+    (x, y), (x0, y0), (x1, y1) = point(row), point(cot), point(per_step)
+    if x1 == x0:
+        line = max(y0, y1)
+    else:
+        share = min(1.0, max(0.0, (x - x0) / (x1 - x0)))
+        line = y0 + share * (y1 - y0)
+    return LineGap(len(common), y - line)

@@ -3,7 +3,15 @@
 import pytest
 
 from mur_graph.eval.report import format_cell, markdown_table, summarise
-from mur_graph.eval.stats import Paired, critic_signal, mcnemar_exact, paired, wilson_interval
+from mur_graph.eval.stats import (
+    LineGap,
+    Paired,
+    critic_signal,
+    line_gap,
+    mcnemar_exact,
+    paired,
+    wilson_interval,
+)
 
 
 def test_wilson_interval_matches_hand_computed_values():
@@ -37,6 +45,18 @@ def test_paired_counts_only_questions_both_rows_answered():
 def step(scores, selected, scaled=True):
     candidates = [{"score": s} for s in scores]
     return {"scaled": scaled, "candidates": candidates, "selected": selected}
+
+
+def test_line_gap_measures_a_row_against_the_cot_per_step_line_on_the_questions_all_three_answered():
+    cot = {"q0": (False, 100), "q1": (True, 100)}  # (100 tokens, 50 %)
+    per_step = {"q0": (True, 500), "q1": (True, 500), "q9": (False, 900)}  # (500, 100 %) on q0, q1
+    row = {"q0": (True, 200), "q1": (False, 200), "q2": (True, 10)}
+    assert line_gap(row, cot, per_step) == LineGap(questions=2, points=-12.5)  # 50 against 62.5
+    cheap = {"q0": (True, 60), "q1": (False, 60)}
+    assert line_gap(cheap, cot, per_step) == LineGap(2, 0.0)  # cheaper than CoT: CoT's 50 %
+    dear = {"q0": (True, 700), "q1": (True, 700)}
+    assert line_gap(dear, cot, per_step) == LineGap(2, 0.0)  # dearer than per-step: its 100 %
+    assert line_gap({"q5": (True, 1)}, cot, per_step) is None
 
 
 def test_critic_signal_counts_non_first_winners_and_the_median_spread_of_scaled_steps():
@@ -105,7 +125,9 @@ def test_rows_compare_mur_with_per_step_and_cot_question_by_question_per_critic(
     assert confidence["wall_s"] == 4.0
     table = markdown_table(rows)
     assert "| toy | guided_search | confidence | mur | 0.80 | partial (1 of 4) |" in table
-    assert "| 2/1 (p=1) | 3/1 (p=0.62) | 0% | ≈0 (no signal) |" in table
+    # CoT and per-step spent the same 800 tokens: the line is the better of the two, 50 %
+    assert mur["line_gap"] == LineGap(questions=4, points=25.0)
+    assert "| 2/1 (p=1) | 3/1 (p=0.62) | +25.0 pts | 0% | ≈0 (no signal) |" in table
     assert format_cell("accuracy", 75.0, mur) == "75.0 [30.1, 95.4]"
     assert summarise(records, questions=10)[2]["expected"] == 10
 
@@ -160,3 +182,9 @@ def test_common_keeps_only_the_questions_every_row_holds():
     assert mur_row["paired_per_step"] == Paired(questions=2, won=0, lost=1)
     assert per_step_row["total_tokens"] == 800
     assert [r["questions"] for r in summarise(cot + per_step + mur)] == [4, 3, 3]
+    # the line from CoT (100 tokens, 50 %) to per-step (800, 100 %) is at 400 tokens 50 + 3/7 · 50
+    assert mur_row["line_gap"] == LineGap(2, pytest.approx(50 - (50 + 300 / 700 * 50)))
+    assert cot_row["line_gap"] is None and per_step_row["line_gap"] is None
+    full = summarise(cot + per_step + mur)
+    assert format_cell("line_gap", full[1]["line_gap"], full[1]) == "−21.4 pts on 2"
+    assert "| −21.4 pts |" in markdown_table(rows)
