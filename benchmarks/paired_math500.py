@@ -17,7 +17,9 @@ Every `mur-graph eval` setting (--max-steps, --calculator, --alpha, --candidates
 is accepted and applies to all cells; --methods critic,phi --limit 50 runs the other methods on
 the first 50 of the same questions. With --call-cache FILE, a call that another cell (or another
 process sharing FILE) already made is replayed: the γ cells of one question share every step
-before their gates first disagree.
+before their gates first disagree. --skip S leaves out the first S questions (they keep their
+numbers, and a later run without --skip fills them in): a cell can run first on the questions
+whose calls the cache already holds.
 """
 
 from __future__ import annotations
@@ -61,6 +63,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--level", default="1,2", help="MATH levels, e.g. 1,2 or 1-5 (default 1,2)")
     parser.add_argument("--records", type=int, default=400, help="first R records only (default 400)")
     parser.add_argument("--limit", type=int, help="the first K questions of those only")
+    parser.add_argument(
+        "--skip",
+        type=int,
+        default=0,
+        help="leave out the first S questions (with --limit K: questions S+1 to K), e.g. to run "
+        "first the questions whose calls another cell already cached",
+    )
     parser.add_argument("--methods", default="guided_search", help="comma-separated methods")
     parser.add_argument("--critic-kinds", default="generative,confidence,vote", help="guided search's")
     parser.add_argument("--modes", default="cot,per_step,mur", help="comma-separated modes")
@@ -120,14 +129,25 @@ def load_questions(args: argparse.Namespace) -> list[Problem]:
     if not problems:
         msg = f"no question of levels {args.level} among the first {args.records} records of {path}"
         raise UsageError(msg)
+    if not 0 <= args.skip < len(problems):
+        count = len(problems)
+        msg = f"--skip must be between 0 and {count - 1} (there are {count} questions), got {args.skip}"
+        raise UsageError(msg)
     return problems
 
 
 async def run_paired(
-    problems: list[Problem], cells: list[tuple[MURConfig, Any, ResultsFile]], names: tuple[str, str]
+    problems: list[Problem],
+    cells: list[tuple[MURConfig, Any, ResultsFile]],
+    names: tuple[str, str],
+    *,
+    skip: int = 0,
 ) -> None:
-    """Run every cell on one question before the next question; print a line per question."""
-    for number, problem in enumerate(problems, 1):
+    """Run every cell on one question before the next question; print a line per question.
+
+    The first `skip` questions are left out; the others keep their numbers among all.
+    """
+    for number, problem in enumerate(problems[skip:], skip + 1):
         marks = []
         for config, graph, results in cells:
             tally = await run_eval(
@@ -163,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = args.out or RESULTS / (args.name or (args.model or "smollm2").replace("/", "__"))
-    print(f"{len(problems)} questions × {len(configs)} cells → {out}", flush=True)
+    skipped = f" (from question {args.skip + 1})" if args.skip else ""
+    print(f"{len(problems)} questions{skipped} × {len(configs)} cells → {out}", flush=True)
     policy, critic, policy_name, critic_name = load_models(args)
     with ExitStack() as stack:
         try:
@@ -176,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             results = stack.enter_context(ResultsFile(out / results_name(DATASET, config)))
             results.finished_ids(config)  # other settings in the file fail here, before any run
             cells.append((config, create_mur_graph(policy, critic=critic, config=config), results))
-        asyncio.run(run_paired(problems, cells, (policy_name, critic_name)))
+        asyncio.run(run_paired(problems, cells, (policy_name, critic_name), skip=args.skip))
     return mur_graph_main(["report", str(out)])
 
 

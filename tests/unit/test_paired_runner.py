@@ -98,3 +98,20 @@ def test_gamma_cells_replay_the_calls_they_share_through_the_call_cache(runner, 
     assert first[0]["replayed"]["calls"] == 0
     assert second[0]["replayed"]["calls"] >= 1  # the draft of step 0 is the same call at every γ
     assert runner.main([*argv, "--call-cache", str(tmp_path)]) == 2  # a folder is no SQLite file
+
+
+def test_skip_leaves_out_the_first_questions_which_a_later_run_fills_in(runner, data, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["--data", str(data), "--out", str(out), "--critic-kinds", "confidence", "--modes", "cot"]
+    assert runner.main([*argv, "--skip", "2", "--limit", "3"]) == 0  # questions 3 to 3 of q0 q2 q3 q4
+    (name,) = [p.name for p in out.glob("*.jsonl")]
+    assert [r["id"] for r in read_records(out / name)] == ["q3"]
+    printed = capsys.readouterr().out
+    assert "3 questions (from question 3) × 1 cells" in printed
+    assert "[3/3] q3: guided_search/cot=✓" in printed and "q0" not in printed
+    assert runner.main(argv) == 0
+    assert [r["id"] for r in read_records(out / name)] == ["q3", "q0", "q2", "q4"]
+    assert "[3/4] q3: guided_search/cot=done" in capsys.readouterr().out
+    for bad in ("4", "-1"):
+        assert runner.main([*argv, "--skip", bad]) == 2
+        assert "--skip must be between 0 and 3 (there are 4 questions)" in capsys.readouterr().err
