@@ -195,7 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for config in configs:
             results = stack.enter_context(ResultsFile(out / results_name(DATASET, config)))
-            results.finished_ids(config)  # other settings in the file fail here, before any run
+            try:  # a file made with other settings is refused here, before any run
+                results.finished_ids(config)
+            except ValueError as exc:
+                print(f"error: {exc} (or --name), or pass that run's settings", file=sys.stderr)
+                return 2
             cells.append((config, create_mur_graph(policy, critic=critic, config=config), results))
         asyncio.run(run_paired(problems, cells, (policy_name, critic_name), skip=args.skip))
     return mur_graph_main(["report", str(out)])

@@ -115,3 +115,18 @@ def test_skip_leaves_out_the_first_questions_which_a_later_run_fills_in(runner, 
     for bad in ("4", "-1"):
         assert runner.main([*argv, "--skip", bad]) == 2
         assert "--skip must be between 0 and 3 (there are 4 questions)" in capsys.readouterr().err
+
+
+def test_a_cell_file_made_with_other_settings_is_refused_before_any_run(runner, data, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["--data", str(data), "--out", str(out), "--critic-kinds", "confidence", "--modes", "cot"]
+    assert runner.main([*argv, "--limit", "1", "--max-steps", "3"]) == 0
+    (path,) = out.glob("*.jsonl")
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert runner.main([*argv, "--max-steps", "4"]) == 2
+    error = capsys.readouterr().err
+    assert "holds results made with other settings (max_steps: 3 there, 4 now)" in error
+    assert "choose another --out (or --name), or pass that run's settings" in error
+    assert "Traceback" not in error
+    assert path.read_bytes() == before  # nothing run, nothing written
