@@ -1,6 +1,7 @@
 """The evaluation runner, results file, report, calibration and plot, with question-keyed fake models."""
 
 import asyncio
+import itertools
 import json
 import re
 import threading
@@ -206,6 +207,41 @@ def test_calibration_lands_within_tolerance_of_a_reachable_target():
     assert not unreachable.within_tolerance and unreachable.gamma == 1.0
     with pytest.raises(ValueError, match="must be > 0"):
         calibrate_gamma(tokens, 0)
+
+
+def _through(points):
+    """The piecewise-linear measure through measured (γ, tokens) points."""
+
+    def measure(gamma):
+        for (g0, v0), (g1, v1) in itertools.pairwise(points):
+            if g0 <= gamma <= g1:
+                return v0 + (v1 - v0) * (gamma - g0) / (g1 - g0)
+        msg = f"γ {gamma} outside the measured points"
+        raise AssertionError(msg)
+
+    return measure
+
+
+# Mean tokens per question the paired run measured on its 10 dev questions (docs/benchmarks.md):
+# flat at CoT's up to γ ≈ 0.7, then steep. Bisecting the margin ln(1/γ) spent 4 of 7 trials on the
+# flat part and ended at γ 0.829 with 513 tokens for a target of 600 (−14.5 %).
+DEV_TOKENS = [(0.05, 313.1), (0.2236, 313.1), (0.4729, 317.4), (0.6877, 317.4), (0.8293, 513.3)]
+DEV_TOKENS += [(0.9106, 696.3), (1.0, 996.5)]
+
+
+@pytest.mark.parametrize("target", [350, 400, 450, 500, 550, 600, 650, 700, 800, 900])
+def test_calibration_hits_every_reachable_target_of_a_flat_then_steep_curve(target):
+    found = calibrate_gamma(_through(DEV_TOKENS), target, tolerance=0.1, max_trials=7)
+    assert found.within_tolerance, found.trials
+    assert [g for g, _ in found.trials[:2]] == [0.05, 1.0]  # the bracket first
+    assert len({g for g, _ in found.trials}) == len(found.trials)  # never the same γ twice
+
+
+def test_calibration_of_a_curve_that_dips_keeps_its_bracket():
+    # Scaling changes the trajectory, so tokens need not grow with γ everywhere.
+    points = [(0.05, 300.0), (0.5, 320.0), (0.6, 290.0), (0.8, 520.0), (0.9, 480.0), (1.0, 1000.0)]
+    found = calibrate_gamma(_through(points), 700, tolerance=0.05, max_trials=9)
+    assert found.within_tolerance and 0.9 < found.gamma < 1.0, found.trials
 
 
 def test_sweep_plot_is_written_as_png_and_svg(tmp_path):
