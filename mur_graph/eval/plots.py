@@ -9,11 +9,14 @@ from mur_graph.eval.report import Row
 
 
 def gamma_labels(mur: Sequence[Row]) -> list[tuple[tuple[float, float], str]]:
-    """One label per distinct MUR point: γ values that landed on the same point share it ("γ=0.5, 0.7")."""
+    """One label per distinct MUR point: γ values that landed on the same point share it ("γ=0.5, 0.7").
+
+    γ is shown to 3 significant digits: a calibrated γ (0.8562601545…) reads 0.856.
+    """
     points: dict[tuple[float, float], list[float]] = {}
     for r in mur:
         points.setdefault((r["total_tokens"], r["accuracy"]), []).append(r["gamma"])
-    return [(point, "γ=" + ", ".join(f"{g:g}" for g in gammas)) for point, gammas in points.items()]
+    return [(point, "γ=" + ", ".join(f"{g:.3g}" for g in gammas)) for point, gammas in points.items()]
 
 
 def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path]:
