@@ -32,8 +32,17 @@ from mur_graph.cli.options import (
 )
 from mur_graph.config import MURConfig
 from mur_graph.eval.problems import Problem, load_problems, parse_levels
-from mur_graph.eval.report import COLUMNS, Row, collect, format_cell, markdown_table, summarise
+from mur_graph.eval.report import (
+    COLUMNS,
+    Row,
+    collect,
+    critic_label,
+    format_cell,
+    markdown_table,
+    summarise,
+)
 from mur_graph.eval.results import ResultsFile, dataset_label, results_name
+from mur_graph.scaling import canonical_method
 
 DEFAULT_GAMMAS = "0.5,0.7,0.8,0.9,0.95"
 
@@ -310,7 +319,11 @@ def _check_on_sweep(
     target: float,
     err: Console,
 ) -> dict[str, Any]:
-    """Run the calibrated γ on the sweep's questions, into the sweep's folder; redraw its plot."""
+    """Run the calibrated γ on the sweep's questions, into the sweep's folder; redraw its plot.
+
+    The table and plot keep the curve the new point joins: CoT, per-step and MUR of the same method
+    and critic kind. Other cells in the folder (other critics, other methods) are left out.
+    """
     from mur_graph.eval.plots import plot_sweep
 
     check_args = argparse.Namespace(**{**vars(args), "out": args.check})
@@ -324,7 +337,8 @@ def _check_on_sweep(
         f"{measured:.3g} ({error:+.1%} vs {target:g}, {'within' if within else 'NOT within'} "
         f"±{args.tolerance:.0%})"
     )
-    rows = summarise(collect([args.check]))
+    curve = config.to_dict()
+    rows = summarise([r for r in collect([args.check]) if _on_curve(r["settings"], curve)])
     plot_sweep(rows, args.check / "sweep", title=f"{models[2]} · {len(same)} questions")
     (args.check / "sweep.md").write_text(markdown_table(rows))
     return {
@@ -334,6 +348,13 @@ def _check_on_sweep(
         "relative_error": error,
         "within_tolerance": within,
     }
+
+
+def _on_curve(settings: dict[str, Any], curve: dict[str, Any]) -> bool:
+    """Whether a record's cell lies on the sweep curve of `curve`'s method and critic kind."""
+    if canonical_method(settings["method"]) != canonical_method(curve["method"]):
+        return False
+    return settings["mode"] == "cot" or critic_label(settings) == critic_label(curve)
 
 
 def _print_rows(console: Console, rows: list[Row]) -> None:

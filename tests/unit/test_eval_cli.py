@@ -26,6 +26,9 @@ def test_calibrate_check_runs_the_chosen_gamma_on_the_sweeps_questions(data, tmp
     base = ["--dataset", str(data), "--critic-kind", "confidence"]
     assert main(["sweep", *base, "--out", str(sweep), "--gammas", "0.5,0.9", "--limit", "2"]) == 0
     assert (sweep / "sweep.png").exists()
+    # Another critic kind's cell in the same folder (a paired run's) is no point of this curve.
+    other = ["eval", "--dataset", str(data), "--critic-kind", "vote", "--mode", "per_step", "--limit", "2"]
+    assert main([*other, "--out", str(sweep)]) == 0
     calibrate = ["calibrate", *base, "--out", str(tmp_path / "cal"), "--target-tokens", "15"]
     assert main([*calibrate, "--dev", "1", "--holdout", "1", "--check", str(sweep)]) == 0
     summary = json.loads((tmp_path / "cal" / "calibration.json").read_text())
@@ -38,7 +41,9 @@ def test_calibrate_check_runs_the_chosen_gamma_on_the_sweeps_questions(data, tmp
         "within_tolerance": True,
     }
     assert (sweep / "d__guided_search__confidence__mur__g0.05.jsonl").exists()
-    assert "| d | guided_search | confidence | mur | 0.05 | 2 |" in (sweep / "sweep.md").read_text()
+    table = (sweep / "sweep.md").read_text()
+    assert "| d | guided_search | confidence | mur | 0.05 | 2 |" in table
+    assert "| d | guided_search | — | cot | — | 2 |" in table and "vote" not in table
     assert "check on the sweep's 2 questions" in capsys.readouterr().err
 
 

@@ -260,6 +260,8 @@ def test_gamma_values_on_one_point_share_one_label():
     rows = summarise([record("mur", True, 300, 1, 3, gamma=g) for g in (0.5, 0.7)])
     rows += summarise([record("mur", True, 500, 1, 3, gamma=0.9)])
     assert gamma_labels(rows) == [((300.0, 100.0), "γ=0.5, 0.7"), ((500.0, 100.0), "γ=0.9")]
+    calibrated = summarise([record("mur", True, 600, 1, 3, gamma=0.8562601545338198)])
+    assert gamma_labels(calibrated) == [((600.0, 100.0), "γ=0.856")]
 
 
 def test_dataset_labels(tmp_path):
