@@ -1,13 +1,15 @@
-"""Pair two results folders cell by cell: the same file name in each, compared question by question.
+"""Pair two results folders cell by cell: the same cell in each, compared question by question.
 
-For a setting a results file cannot hold twice (the calculator on vs off, another model), run the
-same cells into two folders, then:
+For two arms of one comparison (another model, the calculator on vs off), run the same cells into
+two folders, then:
 
     python benchmarks/compare_folders.py benchmarks/results/A benchmarks/results/B
 
-prints, per file name both folders hold, the questions both answered and how often B was right
+prints, per cell both folders hold, the questions both answered and how often B was right
 where A was wrong (won) and the reverse (lost), with the exact McNemar p-value, then the sums
-(no p-value: the cells share questions, so their pairs are not independent).
+(no p-value: the cells share questions, so their pairs are not independent). A cell is its file
+name without the variant suffixes (`__bc`, `__calc`), so an arm run with `--calculator` pairs
+with the same cells run without it.
 """
 
 from __future__ import annotations
@@ -26,10 +28,45 @@ def correctness(path: Path) -> dict[str, bool]:
     return {str(r["id"]): bool(r["correct"]) for r in records if r["status"] == "ok"}
 
 
+VARIANT_SUFFIXES = ("__calc", "__bc")  # the order results_name appends them in, reversed
+
+
+class AmbiguousCellError(ValueError):
+    """A folder holds two variants of one cell, so which to pair is not clear."""
+
+
+def cell_of(name: str) -> str:
+    """The cell a results file name holds, without its variant suffixes."""
+    stem = name.removesuffix(".jsonl")
+    for suffix in VARIANT_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    return stem + ".jsonl"
+
+
+def cells(folder: Path) -> dict[str, Path]:
+    """Cell → results file of a folder.
+
+    Raises:
+        AmbiguousCellError: the folder holds one cell in two variants.
+    """
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        cell = cell_of(path.name)
+        if cell in found:
+            msg = (
+                f"{folder} holds {found[cell].name} and {path.name}, two variants of one cell; "
+                "compare folders that hold one variant each (or use mur-graph report on the folder)"
+            )
+            raise AmbiguousCellError(msg)
+        found[cell] = path
+    return found
+
+
 def compare(a: Path, b: Path) -> list[tuple[str, Paired]]:
-    """(file name, B against A) for every results file name both folders hold."""
-    names = sorted({p.name for p in a.glob("*.jsonl")} & {p.name for p in b.glob("*.jsonl")})
-    return [(name, paired(correctness(b / name), correctness(a / name))) for name in names]
+    """(cell, B against A) for every cell both folders hold."""
+    in_a, in_b = cells(a), cells(b)
+    shared = sorted(in_a.keys() & in_b.keys())
+    return [(cell, paired(correctness(in_b[cell]), correctness(in_a[cell]))) for cell in shared]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,9 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("a", type=Path, help="the baseline folder")
     parser.add_argument("b", type=Path, help="the folder compared with it")
     args = parser.parse_args(argv)
-    pairs = compare(args.a, args.b)
+    try:
+        pairs = compare(args.a, args.b)
+    except AmbiguousCellError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if not pairs:
-        print(f"no results file name is in both {args.a} and {args.b}", file=sys.stderr)
+        print(f"no results cell is in both {args.a} and {args.b}", file=sys.stderr)
         return 2
     for name, result in pairs:
         won, lost, p = result.won, result.lost, result.p_value

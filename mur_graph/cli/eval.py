@@ -40,6 +40,7 @@ from mur_graph.eval.report import (
     format_cell,
     markdown_table,
     summarise,
+    variant_of,
 )
 from mur_graph.eval.results import ResultsFile, dataset_label, results_name
 from mur_graph.scaling import canonical_method
@@ -321,8 +322,9 @@ def _check_on_sweep(
 ) -> dict[str, Any]:
     """Run the calibrated γ on the sweep's questions, into the sweep's folder; redraw its plot.
 
-    The table and plot keep the curve the new point joins: CoT, per-step and MUR of the same method
-    and critic kind. Other cells in the folder (other critics, other methods) are left out.
+    The table and plot keep the curve the new point joins: CoT, per-step and MUR of the same
+    dataset, method, variant (bias correction, calculator) and critic kind. Other cells in the
+    folder (other critics, methods, variants or datasets) are left out.
     """
     from mur_graph.eval.plots import plot_sweep
 
@@ -338,7 +340,9 @@ def _check_on_sweep(
         f"±{args.tolerance:.0%})"
     )
     curve = config.to_dict()
-    rows = summarise([r for r in collect([args.check]) if _on_curve(r["settings"], curve)])
+    label = dataset_label(args.dataset)
+    on_curve = [r for r in collect([args.check]) if r["dataset"] == label and _on_curve(r["settings"], curve)]
+    rows = summarise(on_curve)
     plot_sweep(rows, args.check / "sweep", title=f"{models[2]} · {len(same)} questions")
     (args.check / "sweep.md").write_text(markdown_table(rows))
     return {
@@ -351,8 +355,10 @@ def _check_on_sweep(
 
 
 def _on_curve(settings: dict[str, Any], curve: dict[str, Any]) -> bool:
-    """Whether a record's cell lies on the sweep curve of `curve`'s method and critic kind."""
+    """Whether a record's cell lies on the sweep curve of `curve`'s method, variant and critic."""
     if canonical_method(settings["method"]) != canonical_method(curve["method"]):
+        return False
+    if variant_of(settings) != variant_of(curve):
         return False
     return settings["mode"] == "cot" or critic_label(settings) == critic_label(curve)
 

@@ -77,7 +77,7 @@ def summarise(
         settings = record["settings"]
         gamma = settings["gamma"] if settings["mode"] == "mur" else None
         method = canonical_method(settings["method"])
-        variant = (settings.get("bias_correction", False), settings.get("calculator", False))
+        variant = variant_of(settings)
         key = (record["dataset"], method, critic_label(settings), settings["mode"], gamma, variant)
         cells.setdefault(key, {})[str(record["id"])] = record  # one record per question
     if common:
@@ -198,6 +198,11 @@ def _common_questions(
 def _mean(values: Iterable[float]) -> float | None:
     items = list(values)
     return sum(items) / len(items) if items else None
+
+
+def variant_of(settings: dict[str, Any]) -> tuple[bool, bool]:
+    """The run's variant: (bias-corrected momentum, calculator); a row never mixes two."""
+    return bool(settings.get("bias_correction", False)), bool(settings.get("calculator", False))
 
 
 def _variant_label(bias_correction: bool, calculator: bool) -> str:

@@ -25,10 +25,12 @@ _DEFAULTS = MURConfig().to_dict()
 
 
 def results_name(dataset: str, config: MURConfig) -> str:
-    """File name of one (dataset, method, critic kind, mode, γ) cell.
+    """File name of one (dataset, method, critic kind, mode, γ, variant) cell.
 
     E.g. `math_500__guided_search__mur__g0.8.jsonl`; a critic kind other than the paper's
     generative one is named after the method: `math_500__guided_search__confidence__mur__g0.8.jsonl`.
+    The variants end the name: `__bc` (bias-corrected momentum), `__calc` (calculator), so both arms
+    of a comparison can share one folder.
     """
     parts = [dataset, config.method or DEFAULT_METHOD]
     if config.critic_kind != _DEFAULTS["critic_kind"]:
@@ -38,6 +40,8 @@ def results_name(dataset: str, config: MURConfig) -> str:
         parts.append(f"g{config.gamma:g}")
     if config.bias_correction:
         parts.append("bc")
+    if config.calculator:
+        parts.append("calc")
     return "__".join(parts) + ".jsonl"
 
 

@@ -93,4 +93,4 @@ def test_a_cot_cell_is_the_same_whatever_the_critic_kind():
     assert cot.critic_kind == "generative" and mur.critic_kind == "confidence"
     assert cot.calculator  # the calculator does change CoT's steps
     # so `mur-graph sweep --critic-kind confidence` resumes the paired runner's CoT file
-    assert results_name("math_500", cot) == "math_500__guided_search__cot.jsonl"
+    assert results_name("math_500", cot) == "math_500__guided_search__cot__calc.jsonl"

@@ -1,4 +1,4 @@
-"""benchmarks/compare_folders.py: two folders' same-named cells paired question by question."""
+"""benchmarks/compare_folders.py: two folders' same cells paired question by question."""
 
 import json
 
@@ -35,4 +35,27 @@ def test_no_shared_cell_is_a_clear_error(tmp_path, capsys):
     write(tmp_path / "a", "x.jsonl", [1])
     write(tmp_path / "b", "y.jsonl", [1])
     assert load().main([str(tmp_path / "a"), str(tmp_path / "b")]) == 2
-    assert "no results file name is in both" in capsys.readouterr().err
+    assert "no results cell is in both" in capsys.readouterr().err
+
+
+def test_an_arm_run_with_a_variant_pairs_with_the_same_cells_without_it(tmp_path, capsys):
+    a, b = tmp_path / "off", tmp_path / "on"
+    write(a, "m__guided_search__cot.jsonl", [1, 0])
+    write(b, "m__guided_search__cot__calc.jsonl", [1, 1])
+    write(a, "m__guided_search__mur__g0.8__bc.jsonl", [0])
+    write(b, "m__guided_search__mur__g0.8__bc__calc.jsonl", [1])
+    assert load().main([str(a), str(b)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "m__guided_search__cot.jsonl: 2 questions, B won 1, lost 0 (p=1)",
+        "m__guided_search__mur__g0.8.jsonl: 1 questions, B won 1, lost 0 (p=1)",
+        "all: 3 pairs, B won 2, lost 0",
+    ]
+
+
+def test_a_folder_with_two_variants_of_a_cell_is_a_clear_error(tmp_path, capsys):
+    write(tmp_path / "a", "m__cot.jsonl", [1])
+    write(tmp_path / "b", "m__cot.jsonl", [1])
+    write(tmp_path / "b", "m__cot__calc.jsonl", [1])
+    assert load().main([str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "holds m__cot.jsonl and m__cot__calc.jsonl, two variants of one cell" in err

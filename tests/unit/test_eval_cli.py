@@ -29,6 +29,10 @@ def test_calibrate_check_runs_the_chosen_gamma_on_the_sweeps_questions(data, tmp
     # Another critic kind's cell in the same folder (a paired run's) is no point of this curve.
     other = ["eval", "--dataset", str(data), "--critic-kind", "vote", "--mode", "per_step", "--limit", "2"]
     assert main([*other, "--out", str(sweep)]) == 0
+    # Nor is the same critic's per-step with the calculator on: another variant, another curve.
+    variant = ["eval", *base, "--mode", "per_step", "--calculator", "--limit", "2"]
+    assert main([*variant, "--out", str(sweep)]) == 0
+    assert (sweep / "d__guided_search__confidence__per_step__calc.jsonl").exists()
     calibrate = ["calibrate", *base, "--out", str(tmp_path / "cal"), "--target-tokens", "15"]
     assert main([*calibrate, "--dev", "1", "--holdout", "1", "--check", str(sweep)]) == 0
     summary = json.loads((tmp_path / "cal" / "calibration.json").read_text())
@@ -44,6 +48,7 @@ def test_calibrate_check_runs_the_chosen_gamma_on_the_sweeps_questions(data, tmp
     table = (sweep / "sweep.md").read_text()
     assert "| d | guided_search | confidence | mur | 0.05 | 2 |" in table
     assert "| d | guided_search | — | cot | — | 2 |" in table and "vote" not in table
+    assert "calculator" not in table
     assert "check on the sweep's 2 questions" in capsys.readouterr().err
 
 

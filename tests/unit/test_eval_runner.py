@@ -153,6 +153,8 @@ def test_results_names_identify_the_cell():
         results_name("gpqa", MURConfig(mode="cot", bias_correction=True))
         == "gpqa__guided_search__cot__bc.jsonl"
     )
+    both = MURConfig(critic_kind="confidence", bias_correction=True, calculator=True)
+    assert results_name("m", both) == "m__guided_search__confidence__mur__g0.8__bc__calc.jsonl"
 
 
 def record(mode, correct, total, scaled, steps, gamma=0.8, status="ok"):
