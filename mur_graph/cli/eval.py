@@ -59,7 +59,11 @@ def add_eval_commands(commands: Any) -> None:
 
     report = commands.add_parser("report", help="tabulate results like the paper")
     report.add_argument("dirs", nargs="+", type=Path, help="folders (or files) of results")
-    report.add_argument("--out", type=Path, help="Markdown file to write (default: DIR/report.md)")
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="Markdown file to write (default: DIR/report.md when given one folder; files: none)",
+    )
     report.add_argument(
         "--questions", type=int, help="questions a full row holds (default: the most any row holds)"
     )
@@ -209,16 +213,21 @@ def _report(args: argparse.Namespace, err: Console) -> int:
         msg = f"no results in {', '.join(map(str, args.dirs))}; run mur-graph eval --out DIR first"
         raise UsageError(msg)
     _print_rows(Console(), rows)
-    out = args.out or (args.dirs[0] if args.dirs[0].is_dir() else args.dirs[0].parent) / "report.md"
-    out.write_text(markdown_table(rows))
-    written = [out]
+    # A selection of files is not the folder's report: only a lone folder gets DIR/report.md.
+    whole_folder = len(args.dirs) == 1 and args.dirs[0].is_dir()
+    out = args.out or (args.dirs[0] / "report.md" if whole_folder else None)
+    written: list[Path] = []
+    if out is not None:
+        out.write_text(markdown_table(rows))
+        written.append(out)
     if args.plot is not None:
         from mur_graph.eval.plots import plot_sweep
 
         counts = sorted({row["questions"] for row in rows})
         held = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
         written += plot_sweep(rows, args.plot, title=f"n = {held} questions per point")
-    err.print("wrote " + ", ".join(map(str, written)))
+    if written:
+        err.print("wrote " + ", ".join(map(str, written)))
     return 0
 
 

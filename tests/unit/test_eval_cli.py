@@ -82,3 +82,21 @@ def test_report_common_compares_rows_on_shared_questions_and_plots_them(data, tm
     assert png.stat().st_size > 0 and svg.exists()
     assert sorted(p.name for p in stem.parent.iterdir()) == [png.name, svg.name]
     assert f"wrote {out / 'report.md'}, {png}, {svg}" in capsys.readouterr().err
+
+
+def test_report_of_chosen_files_leaves_the_folders_report_whole(data, tmp_path, capsys):
+    out = tmp_path / "r"
+    base = ["eval", "--dataset", str(data), "--out", str(out), "--critic-kind", "confidence"]
+    assert main([*base, "--mode", "cot"]) == 0
+    assert main([*base, "--mode", "per_step", "--limit", "1"]) == 0
+    assert main(["report", str(out)]) == 0
+    whole = (out / "report.md").read_text()
+    assert "| per_step |" in whole
+    capsys.readouterr()
+    assert main(["report", str(out / "d__guided_search__cot.jsonl")]) == 0
+    printed = capsys.readouterr()
+    assert "cot" in printed.out and "wrote" not in printed.err
+    assert (out / "report.md").read_text() == whole
+    chosen = tmp_path / "chosen.md"
+    assert main(["report", str(out / "d__guided_search__cot.jsonl"), "--out", str(chosen)]) == 0
+    assert "| per_step |" not in chosen.read_text() and "| cot |" in chosen.read_text()
