@@ -10,6 +10,11 @@ where A was wrong (won) and the reverse (lost), with the exact McNemar p-value, 
 (no p-value: the cells share questions, so their pairs are not independent). A cell is its file
 name without the variant suffixes (`__bc`, `__calc`), so an arm run with `--calculator` pairs
 with the same cells run without it.
+
+Given two results files instead of two folders, it pairs those two, e.g. two critic kinds'
+per-step cells of one run:
+
+    python benchmarks/compare_folders.py R/X__confidence__per_step.jsonl R/X__vote__per_step.jsonl
 """
 
 from __future__ import annotations
@@ -63,7 +68,12 @@ def cells(folder: Path) -> dict[str, Path]:
 
 
 def compare(a: Path, b: Path) -> list[tuple[str, Paired]]:
-    """(cell, B against A) for every cell both folders hold."""
+    """(cell, B against A) for every cell both folders hold, or for the two files given."""
+    if a.is_file() and b.is_file():
+        return [(f"{b.name} against {a.name}", paired(correctness(b), correctness(a)))]
+    if a.is_file() or b.is_file():
+        msg = f"give two folders or two results files, not one of each: {a}, {b}"
+        raise ValueError(msg)
     in_a, in_b = cells(a), cells(b)
     shared = sorted(in_a.keys() & in_b.keys())
     return [(cell, paired(correctness(in_b[cell]), correctness(in_a[cell]))) for cell in shared]
@@ -71,12 +81,16 @@ def compare(a: Path, b: Path) -> list[tuple[str, Paired]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("a", type=Path, help="the baseline folder")
-    parser.add_argument("b", type=Path, help="the folder compared with it")
+    parser.add_argument("a", type=Path, help="the baseline folder (or results file)")
+    parser.add_argument("b", type=Path, help="the folder (or file) compared with it")
     args = parser.parse_args(argv)
+    missing = [str(path) for path in (args.a, args.b) if not path.exists()]
+    if missing:
+        print(f"error: no such folder or file: {', '.join(missing)}", file=sys.stderr)
+        return 2
     try:
         pairs = compare(args.a, args.b)
-    except AmbiguousCellError as error:
+    except ValueError as error:  # AmbiguousCellError included
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not pairs:
@@ -85,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, result in pairs:
         won, lost, p = result.won, result.lost, result.p_value
         print(f"{name}: {result.questions} questions, B won {won}, lost {lost} (p={p:.2g})")
+    if len(pairs) == 1:
+        return 0
     won, lost = sum(r.won for _, r in pairs), sum(r.lost for _, r in pairs)
     print(f"all: {sum(r.questions for _, r in pairs)} pairs, B won {won}, lost {lost}")
     return 0

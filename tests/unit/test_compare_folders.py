@@ -59,3 +59,21 @@ def test_a_folder_with_two_variants_of_a_cell_is_a_clear_error(tmp_path, capsys)
     assert load().main([str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert "holds m__cot.jsonl and m__cot__calc.jsonl, two variants of one cell" in err
+
+
+def test_two_files_are_paired_with_each_other(tmp_path, capsys):
+    write(tmp_path, "x__confidence__per_step.jsonl", [1, 0, 0, 1])
+    write(tmp_path, "x__vote__per_step.jsonl", [1, 1, 1, 0])
+    a, b = tmp_path / "x__confidence__per_step.jsonl", tmp_path / "x__vote__per_step.jsonl"
+    assert load().main([str(a), str(b)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "x__vote__per_step.jsonl against x__confidence__per_step.jsonl: 4 questions, B won 2, lost 1 (p=1)"
+    ]
+
+
+def test_a_file_and_a_folder_or_a_missing_path_are_clear_errors(tmp_path, capsys):
+    write(tmp_path / "a", "cot.jsonl", [1])
+    assert load().main([str(tmp_path / "a" / "cot.jsonl"), str(tmp_path / "a")]) == 2
+    assert "two folders or two results files" in capsys.readouterr().err
+    assert load().main([str(tmp_path / "a"), str(tmp_path / "nowhere")]) == 2
+    assert "no such folder or file" in capsys.readouterr().err
