@@ -71,9 +71,6 @@ def compare(a: Path, b: Path) -> list[tuple[str, Paired]]:
     """(cell, B against A) for every cell both folders hold, or for the two files given."""
     if a.is_file() and b.is_file():
         return [(f"{b.name} against {a.name}", paired(correctness(b), correctness(a)))]
-    if a.is_file() or b.is_file():
-        msg = f"give two folders or two results files, not one of each: {a}, {b}"
-        raise ValueError(msg)
     in_a, in_b = cells(a), cells(b)
     shared = sorted(in_a.keys() & in_b.keys())
     return [(cell, paired(correctness(in_b[cell]), correctness(in_a[cell]))) for cell in shared]
@@ -88,9 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"error: no such folder or file: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if args.a.is_file() != args.b.is_file():
+        msg = f"give two folders or two results files, not one of each: {args.a}, {args.b}"
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
     try:
         pairs = compare(args.a, args.b)
-    except ValueError as error:  # AmbiguousCellError included
+    except AmbiguousCellError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not pairs:
