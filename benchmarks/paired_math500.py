@@ -104,8 +104,8 @@ def cell_configs(args: argparse.Namespace) -> list[MURConfig]:
         guided = canonical_method(method) == "guided_search"  # an unknown method fails here
         per_method = argparse.Namespace(**{**vars(args), "method": method})
         for mode in modes:
-            # CoT never asks a critic, and only guided search has critic kinds: one cell each.
-            for kind in kinds if guided and mode != "cot" else ["generative"]:
+            # CoT and plain never ask a critic, and only guided search has critic kinds: one cell each.
+            for kind in kinds if guided and mode not in ("cot", "plain") else ["generative"]:
                 for gamma in gammas if mode == "mur" else [None]:
                     chosen = {} if gamma is None else {"gamma": gamma}
                     configs.append(config_from_args(per_method, mode=mode, critic_kind=kind, **chosen))

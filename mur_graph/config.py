@@ -7,8 +7,10 @@ import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, get_args
 
-Mode = Literal["mur", "per_step", "cot"]
-"""`mur`: scale a step when the γ gate fires; `per_step`: scale every step; `cot`: never scale."""
+Mode = Literal["mur", "per_step", "cot", "plain"]
+"""`mur`: scale a step when the γ gate fires; `per_step`: scale every step; `cot`: never scale;
+`plain`: the model run plainly — its own chat template, one call, no step format (the baseline a
+user gets without mur-graph)."""
 
 MODES: tuple[str, ...] = get_args(Mode)
 
@@ -61,6 +63,11 @@ class MURConfig:
     """φ-decoding: number of k-means clusters of the foresight rollouts."""
     temperature: float = 0.6
     """Sampling temperature of the policy; 0 means greedy decoding."""
+    draft_temperature: float | None = None
+    """Temperature of the unscaled draft of each step; None: `temperature`. 0 gives greedy drafts
+    (the model's best guess) while the candidates of a scaled step are still sampled."""
+    plain_tokens: int = 1024
+    """Token limit of the one call of `plain` mode (the whole solution)."""
     token_budget: int | None = None
     """Stop reasoning once this many tokens (all kinds) were generated; None for no limit."""
     seed: int | None = None
@@ -115,6 +122,10 @@ class MURConfig:
             _fail("gamma", self.gamma, "a number in (0, 1]")
         if not _finite(self.temperature) or not 0.0 <= self.temperature <= 10.0:
             _fail("temperature", self.temperature, "a number in [0, 10]")
+        if self.draft_temperature is not None and (
+            not _finite(self.draft_temperature) or not 0.0 <= self.draft_temperature <= 10.0
+        ):
+            _fail("draft_temperature", self.draft_temperature, "a number in [0, 10], or None for temperature")
         if self.step_format not in STEP_FORMAT_NAMES:
             _fail("step_format", self.step_format, f"one of {', '.join(STEP_FORMAT_NAMES)}")
         for name in (
@@ -124,6 +135,7 @@ class MURConfig:
             "fallback_tokens",
             "critic_tokens",
             "critique_tokens",
+            "plain_tokens",
             "clusters",
             "calculator_calls",
         ):
@@ -141,6 +153,8 @@ class MURConfig:
         for flag in ("bias_correction", "reuse_draft", "calculator"):
             if not isinstance(getattr(self, flag), bool):
                 _fail(flag, getattr(self, flag), "True or False")
+        if self.mode == "plain" and self.calculator:
+            _fail("calculator", self.calculator, "False in plain mode (the calculator is a step-format tool)")
 
     def replace(self, **changes: Any) -> MURConfig:
         """Return a copy with `changes` applied (and validated); the recorded method is kept."""

@@ -79,6 +79,9 @@ STEP_FORMATS: dict[str, StepFormat] = {
     ),
 }
 
+PLAIN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+"""The system prompt of `plain` mode: how Qwen's math evaluations ask a chat model for a solution."""
+
 CRITIC_SYSTEM = (
     "You are a math teacher. Review the last paragraph of a student's solution and judge "
     "whether it is correct."
@@ -121,6 +124,11 @@ def policy_messages(
     With `calculator`, the instruction also tells the model how to call the calculator.
     """
     return [_question_turn(question, fmt, calculator=calculator), *_continue(fmt.prefix(kept_steps, index))]
+
+
+def plain_messages(question: str) -> list[BaseMessage]:
+    """The model run plainly (`plain` mode): a system prompt and the question, under its own chat template."""
+    return [SystemMessage(PLAIN_SYSTEM), HumanMessage(question)]
 
 
 def continuation_messages(

@@ -12,7 +12,8 @@ from typing_extensions import TypedDict
 
 from mur_graph.ledger import Ledger, add_ledgers
 
-StopReason = Literal["answer", "max_steps", "token_budget"]
+StopReason = Literal["answer", "max_steps", "token_budget", "single_call"]
+"""Why reasoning stopped; `single_call`: `plain` mode's one call ended without a stated answer."""
 
 
 class CalculatorCall(TypedDict):
@@ -50,7 +51,7 @@ class Gate(TypedDict):
     fired: bool
     """The MUR rule's verdict (t > 0 and m_t > threshold), whatever the mode."""
     scale: bool
-    """Whether this step is scaled: `fired` in mur mode, always in per_step, never in cot."""
+    """Whether this step is scaled: `fired` in mur mode, always in per_step, never in cot or plain."""
 
 
 class Candidate(TypedDict):

@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 from mur_graph.config import MURConfig, resolve_config
 from mur_graph.events import StreamWriter, emit
 from mur_graph.models.contract import sample
-from mur_graph.prompts import StepFormat, policy_messages, step_format
+from mur_graph.prompts import StepFormat, plain_messages, policy_messages, step_format
 from mur_graph.seeds import derive_seed
 from mur_graph.tools.stepping import StepSample, as_step_sample, sample_step
 
@@ -66,28 +66,45 @@ class StepCall:
         """Emit the `generating` event: step t is waiting for `what` (draft, candidates, ...)."""
         emit(self.writer, "generating", step=self.index, what=what)
 
+    @property
+    def plain(self) -> bool:
+        """Whether the run is `plain` mode: one unstopped call under the model's own chat template."""
+        return self.config.mode == "plain"
+
     def policy_prompt(self) -> list[BaseMessage]:
-        """The policy's prompt for step t: the question and the kept steps, continued at step t."""
+        """The policy's prompt for step t: the question and the kept steps, continued at step t.
+
+        In `plain` mode: the system prompt and the question, with no step format.
+        """
+        if self.plain:
+            return plain_messages(self.question)
         return policy_messages(
             self.question, self.kept, self.index, self.fmt, calculator=self.config.calculator
         )
 
     def sample_step(
-        self, model: BaseChatModel, messages: Sequence[BaseMessage], *, call: int, n: int = 1
+        self,
+        model: BaseChatModel,
+        messages: Sequence[BaseMessage],
+        *,
+        call: int,
+        n: int = 1,
+        temperature: float | None = None,
     ) -> list[StepSample]:
         """Sample `n` versions of step t in one call, each ending at step t+1's header.
 
-        The step's token limit and temperature are the run's; with the calculator on, each
-        sample's calls are run (`mur_graph.tools.stepping`).
+        The step's token limit and temperature are the run's (`temperature` overrides the latter);
+        with the calculator on, each sample's calls are run (`mur_graph.tools.stepping`). In
+        `plain` mode the one step is the whole solution: no stop string, `plain_tokens` tokens.
         """
         config = self.config
         return sample_step(
             model,
             messages,
             n=n,
-            stop=self.fmt.stops(self.index),
-            max_tokens=config.max_step_tokens,
-            temperature=config.temperature,
+            stop=() if self.plain else self.fmt.stops(self.index),
+            max_tokens=config.plain_tokens if self.plain else config.max_step_tokens,
+            temperature=config.temperature if temperature is None else temperature,
             seed=self.seed(call),
             calculator=config.calculator,
             max_calls=config.calculator_calls,

@@ -26,7 +26,16 @@ from mur_graph.models import (
 )
 from mur_graph.scaling import ALIASES, critic_kinds, scaling_methods
 
-_SETTINGS = ("alpha", "candidates", "max_steps", "max_step_tokens", "fallback_tokens", "critique_tokens")
+_SETTINGS = (
+    "alpha",
+    "candidates",
+    "max_steps",
+    "max_step_tokens",
+    "fallback_tokens",
+    "critique_tokens",
+    "plain_tokens",
+    "draft_temperature",
+)
 
 
 class UsageError(MURError):
@@ -55,7 +64,12 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
         "one after another on a local model)",
     )
     if mode:
-        parser.add_argument("--mode", choices=MODES, default="mur", help="mur (γ gate), per_step or cot")
+        parser.add_argument(
+            "--mode",
+            choices=MODES,
+            default="mur",
+            help="mur (γ gate), per_step, cot, or plain (the model run plainly: its chat template, one call)",
+        )
     if gamma:
         parser.add_argument(
             "--gamma", type=float, help="γ in (0, 1]; larger scales more (default: the paper's, 0.8 or 0.9)"
@@ -67,6 +81,15 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
     parser.add_argument("--fallback-tokens", type=int, help="token limit of the fallback completion")
     parser.add_argument("--critique-tokens", type=int, help="token limit of a critique (method critic)")
     parser.add_argument("--temperature", type=float, help="sampling temperature (default 0.6)")
+    parser.add_argument(
+        "--draft-temperature",
+        type=float,
+        help="temperature of each step's unscaled draft (default: --temperature); 0: greedy drafts, "
+        "candidates still sampled",
+    )
+    parser.add_argument(
+        "--plain-tokens", type=int, help="token limit of plain mode's one call (default 1024)"
+    )
     parser.add_argument("--token-budget", type=int, help="stop after this many generated tokens")
     parser.add_argument("--bias-correction", action="store_true", help="bias-corrected momentum")
     parser.add_argument(
@@ -184,7 +207,7 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
     settings["reuse_draft"] = args.reuse_draft
     settings["calculator"] = getattr(args, "calculator", False)
     settings |= overrides
-    if settings.get("mode") == "cot":  # CoT never asks a critic: one results file whatever the kind
+    if settings.get("mode") in ("cot", "plain"):  # never asks a critic: one results file whatever the kind
         settings.pop("critic_kind")
     try:
         return MURConfig.paper(args.method, **settings)

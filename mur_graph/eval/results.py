@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -25,12 +25,12 @@ _DEFAULTS = MURConfig().to_dict()
 
 
 def results_name(dataset: str, config: MURConfig) -> str:
-    """File name of one (dataset, method, critic kind, mode, γ, variant) cell.
+    """File name of one (dataset, method, critic kind, mode, γ, variant, seed) cell.
 
     E.g. `math_500__guided_search__mur__g0.8.jsonl`; a critic kind other than the paper's
     generative one is named after the method: `math_500__guided_search__confidence__mur__g0.8.jsonl`.
-    The variants end the name: `__bc` (bias-corrected momentum), `__calc` (calculator), so both arms
-    of a comparison can share one folder.
+    The variants end the name (`variant_parts`), then a seed other than 0 (`__s1`), so every arm
+    of a comparison, and every seed, can share one folder.
     """
     parts = [dataset, config.method or DEFAULT_METHOD]
     if config.critic_kind != _DEFAULTS["critic_kind"]:
@@ -38,11 +38,34 @@ def results_name(dataset: str, config: MURConfig) -> str:
     parts.append(config.mode)
     if config.mode == "mur":
         parts.append(f"g{config.gamma:g}")
-    if config.bias_correction:
-        parts.append("bc")
-    if config.calculator:
-        parts.append("calc")
+    parts += variant_parts(config.to_dict())
+    if config.seed:
+        parts.append(f"s{config.seed}")
     return "__".join(parts) + ".jsonl"
+
+
+def variant_parts(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """What sets a run's cell apart beyond method, critic kind, mode, γ and seed, as short names.
+
+    `bc` bias-corrected momentum, `calc` the calculator, `T0` a temperature other than 0.6, `dT0`
+    a draft temperature of its own, `rd` the draft reused as candidate 0, `pt512` a `plain`
+    mode token limit other than 1024. A setting that older records lack reads as its default.
+    """
+    full = {**_DEFAULTS, **settings}
+    parts = []
+    if full["bias_correction"]:
+        parts.append("bc")
+    if full["calculator"]:
+        parts.append("calc")
+    if full["temperature"] != _DEFAULTS["temperature"]:
+        parts.append(f"T{full['temperature']:g}")
+    if full["draft_temperature"] is not None and full["mode"] != "plain":
+        parts.append(f"dT{full['draft_temperature']:g}")
+    if full["reuse_draft"] and full["mode"] in ("mur", "per_step"):
+        parts.append("rd")
+    if full["mode"] == "plain" and full["plain_tokens"] != _DEFAULTS["plain_tokens"]:
+        parts.append(f"pt{full['plain_tokens']}")
+    return tuple(parts)
 
 
 def dataset_label(source: str) -> str:

@@ -31,7 +31,7 @@ def make_assess_uncertainty(
         if config.bias_correction:
             momentum = bias_corrected(momentum, config.alpha, steps_seen=index)
         fired = gate_fires(index, uncertainty, momentum, config.gamma)
-        scale = {"mur": fired, "per_step": True, "cot": False}[config.mode]
+        scale = {"mur": fired, "per_step": True, "cot": False, "plain": False}[config.mode]
         gate = Gate(
             uncertainty=uncertainty,
             momentum_before=momentum,

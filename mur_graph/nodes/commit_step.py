@@ -38,7 +38,7 @@ def make_commit_step(
         # The draft is always booked: as a policy step when it is what was kept, else as discarded.
         draft_kind = "policy_step" if kept["keeps_draft"] else "draft_discarded"
         tokens = add_ledgers({draft_kind: draft["n_tokens"]}, kept["tokens"])
-        text = step.fmt.format(index, kept["text"])
+        text = kept["text"] if step.plain else step.fmt.format(index, kept["text"])
         record = StepRecord(
             index=index,
             text=text,
@@ -66,6 +66,8 @@ def make_commit_step(
         stop: StopReason | None = None
         if record["has_answer"]:
             stop = "answer"
+        elif step.plain:  # one call is the whole run: no further step, no fallback
+            stop = "single_call"
         elif config.token_budget is not None and spent >= config.token_budget:
             stop = "token_budget"
         elif index + 1 >= config.max_steps:

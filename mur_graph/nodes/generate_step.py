@@ -24,7 +24,9 @@ def make_generate_step(policy: BaseChatModel, default: MURConfig) -> Node[MURSta
             raise ValueError(msg)
         step = StepCall.of(state, runtime, default)
         step.announce("draft")
-        (draft,) = step.sample_step(policy, step.policy_prompt(), call=DRAFT_CALL)
+        # Plain mode's one call is sampled at the run's temperature; a step's draft at its own.
+        temperature = None if step.plain else step.config.draft_temperature
+        (draft,) = step.sample_step(policy, step.policy_prompt(), call=DRAFT_CALL, temperature=temperature)
         record = Draft(
             index=step.index,
             text=draft.text.strip(),
