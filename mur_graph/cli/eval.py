@@ -39,6 +39,9 @@ from mur_graph.eval.report import (
     critic_label,
     format_cell,
     markdown_table,
+    report_markdown,
+    seed_spreads,
+    spread_table,
     summarise,
     variant_of,
 )
@@ -218,7 +221,7 @@ def _report(args: argparse.Namespace, err: Console) -> int:
     out = args.out or (args.dirs[0] / "report.md" if whole_folder else None)
     written: list[Path] = []
     if out is not None:
-        out.write_text(markdown_table(rows))
+        out.write_text(report_markdown(rows))
         written.append(out)
     if args.plot is not None:
         from mur_graph.eval.plots import plot_sweep
@@ -369,12 +372,14 @@ def _on_curve(settings: dict[str, Any], curve: dict[str, Any]) -> bool:
         return False
     if variant_of(settings) != variant_of(curve):
         return False
+    if (settings.get("seed") or 0) != (curve.get("seed") or 0):
+        return False
     return settings["mode"] == "cot" or critic_label(settings) == critic_label(curve)
 
 
 def _print_rows(console: Console, rows: list[Row]) -> None:
-    if not console.is_terminal:  # a log file: the Markdown table, never cut to 80 columns
-        console.out(markdown_table(rows), highlight=False)
+    if not console.is_terminal:  # a log file: the Markdown tables, never cut to 80 columns
+        console.out(report_markdown(rows), highlight=False)
         return
     table = Table(show_header=True)
     for _, title in COLUMNS:
@@ -382,3 +387,6 @@ def _print_rows(console: Console, rows: list[Row]) -> None:
     for row in rows:
         table.add_row(*(format_cell(key, row[key], row) for key, _ in COLUMNS))
     console.print(table)
+    spreads = seed_spreads(rows)
+    if spreads:
+        console.out("\nAcross seeds:\n" + spread_table(spreads), highlight=False)

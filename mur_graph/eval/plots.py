@@ -19,13 +19,25 @@ def gamma_labels(mur: Sequence[Row]) -> list[tuple[tuple[float, float], str]]:
     return [(point, "γ=" + ", ".join(f"{g:.3g}" for g in gammas)) for point, gammas in points.items()]
 
 
+def panels(rows: Sequence[Row]) -> list[tuple[str, str, str | None]]:
+    """The sweep's panels: one per (dataset, method, critic) with MUR or per-step rows, else per CoT cell.
+
+    The plain model and self-consistency are drawn in every panel of their dataset, never as panels.
+    """
+    scaled = {(r["dataset"], r["method"], r.get("critic")) for r in rows if r["mode"] in ("mur", "per_step")}
+    cot = {(r["dataset"], r["method"], None) for r in rows if r["mode"] == "cot"}
+    return sorted(scaled or cot, key=str)
+
+
 def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path]:
     """Draw one panel of accuracy vs mean total tokens per (dataset, method, critic); write PNG and SVG.
 
     The files are `stem` plus `.png` and `.svg` (a dot in `stem`'s name stays).
 
     Each panel holds MUR's γ points, the CoT and per-step points and the straight line between
-    those two (a MUR point above it buys more accuracy per token than mixing the two baselines).
+    those two (a MUR point above it buys more accuracy per token than mixing the two baselines),
+    and the dataset's other baselines where the rows hold them: the plain model (diamonds) and
+    self-consistency (stars). Only seed 0's rows are drawn as points of the curve.
     Returns the written files. matplotlib renders locally (Agg backend): no network.
     """
     import matplotlib
@@ -33,8 +45,9 @@ def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    scaled = {(r["dataset"], r["method"], r.get("critic")) for r in rows if r["mode"] != "cot"}
-    groups = sorted(scaled or {(r["dataset"], r["method"], None) for r in rows}, key=str)
+    rows = [r for r in rows if not isinstance(r.get("seed"), int) or r["seed"] == 0]  # SC: a range
+    groups = panels(rows)
+    others = [r for r in rows if _is_other_baseline(r) and r["accuracy"] is not None]
     fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.2), squeeze=False)
     for ax, (dataset, method, critic) in zip(axes[0], groups, strict=True):
         cell = [
@@ -54,6 +67,10 @@ def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path
             for r in (r for r in cell if r["mode"] == mode):
                 ax.plot(r["total_tokens"], r["accuracy"], marker, markersize=9, label=label)
                 ends[mode] = (r["total_tokens"], r["accuracy"])
+        for r in (r for r in others if r["dataset"] == dataset):
+            marker = "D" if r["mode"] == "plain" else "*"
+            label = f"{r['mode']} ({r['method']})" if r["mode"] != "plain" else f"plain{_temperature(r)}"
+            ax.plot(r["total_tokens"], r["accuracy"], marker, markersize=8, label=label)
         if len(ends) == 2:
             (x0, y0), (x1, y1) = ends["cot"], ends["per_step"]
             ax.plot([x0, x1], [y0, y1], ":", color="gray", label="CoT–per-step line")
@@ -73,3 +90,14 @@ def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path
         written.append(path)
     plt.close(fig)
     return written
+
+
+def _is_other_baseline(row: Row) -> bool:
+    """A plain-model row, or a self-consistency row (its seed is a range such as "0–4")."""
+    return row["mode"] == "plain" or " SC@" in row["mode"]
+
+
+def _temperature(row: Row) -> str:
+    """` T=0` for a plain row at temperature 0 (its method label carries the variant)."""
+    method = str(row["method"])
+    return method[method.index(" T=") :] if " T=" in method else " T=0.6"

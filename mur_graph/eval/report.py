@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mur_graph.eval.results import latest_by_id, read_records
+from mur_graph.eval.consistency import SeedSpread, Vote, consistency_votes
+from mur_graph.eval.results import latest_by_id, read_records, variant_parts
 from mur_graph.eval.stats import LineGap, Paired, critic_signal, line_gap, paired, wilson_interval
 from mur_graph.scaling import canonical_method
 
@@ -18,6 +19,7 @@ COLUMNS = (
     ("critic", "critic"),
     ("mode", "mode"),
     ("gamma", "γ"),
+    ("seed", "seed"),
     ("questions", "n"),
     ("failed", "failed"),
     ("accuracy", "accuracy % [95% CI]"),
@@ -29,11 +31,16 @@ COLUMNS = (
     ("wall_s", "s/q"),
     ("paired_per_step", "vs per-step won/lost (p)"),
     ("paired_cot", "vs CoT won/lost (p)"),
+    ("paired_plain", "vs plain greedy won/lost (p)"),
     ("line_gap", "vs CoT–per-step line"),
     ("not_first", "winner ≠ 0"),
     ("score_spread", "median spread"),
     ("fallback", "fell back to m_t"),
 )
+BASELINE_MODES = ("cot", "plain")
+"""Modes that never scale: no critic, no candidates."""
+PLAIN_GREEDY = ("T0",)
+"""The variant of the `vs plain greedy` column's baseline: plain mode at temperature 0."""
 NO_SIGNAL = 1e-3
 """A median score spread below this is reported as `≈0 (no signal)`."""
 
@@ -51,7 +58,7 @@ def collect(paths: Iterable[Path]) -> list[dict[str, Any]]:
 def critic_label(settings: dict[str, Any]) -> str | None:
     """The critic kind that chose the kept steps, or None where no candidate is ever chosen."""
     method = canonical_method(settings["method"])
-    if method != "guided_search" or settings["mode"] == "cot":
+    if method != "guided_search" or settings["mode"] in BASELINE_MODES:
         return None
     return str(settings.get("critic_kind", "generative"))  # results from before critic kinds: P(Yes)
 
@@ -77,8 +84,15 @@ def summarise(
         settings = record["settings"]
         gamma = settings["gamma"] if settings["mode"] == "mur" else None
         method = canonical_method(settings["method"])
-        variant = variant_of(settings)
-        key = (record["dataset"], method, critic_label(settings), settings["mode"], gamma, variant)
+        key = (
+            record["dataset"],
+            method,
+            critic_label(settings),
+            settings["mode"],
+            gamma,
+            variant_of(settings),
+            settings.get("seed") or 0,
+        )
         cells.setdefault(key, {})[str(record["id"])] = record  # one record per question
     if common:
         cells = _common_questions(cells)
@@ -86,46 +100,201 @@ def summarise(
     for (dataset, *_), by_id in cells.items():
         expected[dataset] = max(expected.get(dataset, 0), questions or 0, len(by_id))
     rows = []
-    for (dataset, method, critic, mode, gamma, variant), by_id in sorted(cells.items(), key=_order):
+    for (dataset, method, critic, mode, gamma, variant, seed), by_id in sorted(cells.items(), key=_order):
         ok = [r for r in by_id.values() if r["status"] == "ok"]
-        n = len(ok)
-        correct = sum(bool(r["correct"]) for r in ok)
-        steps = sum(r["result"]["n_steps"] for r in ok)
-        signal = critic_signal(ok) if mode != "cot" else None
-        rows.append(
+        row = cell_row(ok, dataset=dataset, method=method, critic=critic, mode=mode, gamma=gamma)
+        row |= {
+            "variant": variant,
+            "seed": seed,
+            "expected": expected[dataset],
+            "failed": len(by_id) - len(ok),
+        }
+        row["method"] = method + variant_label(variant)
+        row["_base"] = (dataset, method, variant)
+        rows.append(row)
+    rows += _consistency_rows(cells, expected)
+    _pair_with_baselines(rows)
+    for row in rows:
+        del row["_base"], row["_correct"], row["_points"]
+    return rows
+
+
+def cell_row(
+    ok: Sequence[dict[str, Any]],
+    *,
+    dataset: str,
+    method: str,
+    critic: str | None,
+    mode: str,
+    gamma: float | None,
+) -> Row:
+    """The row of one cell's answered records: accuracy with its interval, tokens, rate, time, signal.
+
+    It keeps `_correct` and `_points` (per question) for the paired columns; `summarise` drops them.
+    """
+    n = len(ok)
+    correct = sum(bool(r["correct"]) for r in ok)
+    steps = sum(r["result"]["n_steps"] for r in ok)
+    signal = critic_signal(ok) if mode not in BASELINE_MODES else None
+    return {
+        "dataset": dataset,
+        "method": method,
+        "critic": critic,
+        "mode": mode,
+        "gamma": gamma,
+        "questions": n,
+        "accuracy": 100.0 * correct / n if n else None,
+        "accuracy_ci": tuple(100.0 * x for x in wilson_interval(correct, n)) if n else None,
+        "policy_tokens": _mean(r["result"]["totals"]["policy"] for r in ok),
+        "critic_tokens": _mean(r["result"]["totals"]["critic"] for r in ok),
+        "total_tokens": _mean(r["result"]["totals"]["total"] for r in ok),
+        "scale_rate": sum(r["result"]["n_scaled"] for r in ok) / steps if steps else None,
+        "wall_s": _mean(r["wall_time_s"] for r in ok),
+        "not_first": signal.not_first if signal else None,
+        "score_spread": signal.median_spread if signal else None,
+        "fallback": signal.fallback if signal else None,
+        "signal_steps": signal.steps if signal else 0,
+        "_correct": {str(r["id"]): bool(r["correct"]) for r in ok},
+        "_points": {str(r["id"]): (bool(r["correct"]), r["result"]["totals"]["total"]) for r in ok},
+    }
+
+
+CONSISTENCY = (3, 5)
+"""The k of the self-consistency rows (SC@k), made wherever a baseline cell has k seeds."""
+
+
+def _consistency_rows(
+    cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]], expected: dict[str, int]
+) -> list[Row]:
+    """SC@k rows (plain majority and confidence-weighted) of every CoT or plain cell run with ≥ k seeds."""
+    groups: dict[tuple[Any, ...], dict[int, dict[str, dict[str, Any]]]] = {}
+    for (dataset, method, _, mode, _, variant, seed), by_id in cells.items():
+        if mode in BASELINE_MODES:
+            groups.setdefault((dataset, method, mode, variant), {})[seed] = by_id
+    rows = []
+    for (dataset, method, mode, variant), by_seed in sorted(groups.items(), key=str):
+        for k in CONSISTENCY:
+            for weighted in (False, True):
+                votes = consistency_votes(by_seed, k, weighted=weighted)
+                if votes is None:
+                    continue
+                label = f"{mode} SC@{k}" + (" weighted" if weighted else "")
+                seeds = sorted(by_seed)[:k]
+                row = _vote_row(votes, dataset=dataset, mode=label)
+                row |= {"method": method + variant_label(variant), "variant": variant}
+                row |= {"seed": f"{seeds[0]}–{seeds[-1]}", "expected": expected[dataset], "failed": 0}
+                row["_base"] = (dataset, method, variant)
+                rows.append(row)
+    return rows
+
+
+def _vote_row(votes: dict[str, Vote], *, dataset: str, mode: str) -> Row:
+    n = len(votes)
+    correct = sum(v.correct for v in votes.values())
+    return {
+        "dataset": dataset,
+        "critic": None,
+        "mode": mode,
+        "gamma": None,
+        "questions": n,
+        "accuracy": 100.0 * correct / n if n else None,
+        "accuracy_ci": tuple(100.0 * x for x in wilson_interval(correct, n)) if n else None,
+        "policy_tokens": _mean(v.policy_tokens for v in votes.values()),
+        "critic_tokens": _mean(v.critic_tokens for v in votes.values()),
+        "total_tokens": _mean(v.tokens for v in votes.values()),
+        "scale_rate": None,
+        "wall_s": _mean(v.seconds for v in votes.values()),
+        "not_first": None,
+        "score_spread": None,
+        "fallback": None,
+        "signal_steps": 0,
+        "_correct": {qid: v.correct for qid, v in votes.items()},
+        "_points": {qid: (v.correct, v.tokens) for qid, v in votes.items()},
+    }
+
+
+def seed_spreads(rows: Sequence[Row]) -> list[Row]:
+    """One row per cell run with two seeds or more: its accuracy's mean, spread and range across them."""
+    groups: dict[tuple[Any, ...], list[Row]] = {}
+    for row in rows:
+        if isinstance(row["seed"], int) and row["accuracy"] is not None:
+            key = (row["dataset"], row["method"], row["critic"], row["mode"], row["gamma"])
+            groups.setdefault(key, []).append(row)
+    spreads = []
+    for (dataset, method, critic, mode, gamma), cell in groups.items():
+        if len(cell) < 2:
+            continue
+        cell = sorted(cell, key=lambda r: r["seed"])
+        spread = SeedSpread(
+            seeds=tuple(r["seed"] for r in cell),
+            accuracies=tuple(r["accuracy"] for r in cell),
+            tokens=sum(r["total_tokens"] * r["questions"] for r in cell) / sum(r["questions"] for r in cell),
+        )
+        spreads.append(
             {
                 "dataset": dataset,
-                "method": method + _variant_label(*variant),
+                "method": method,
                 "critic": critic,
                 "mode": mode,
                 "gamma": gamma,
-                "questions": n,
-                "expected": expected[dataset],
-                "failed": len(by_id) - n,
-                "accuracy": 100.0 * correct / n if n else None,
-                "accuracy_ci": tuple(100.0 * x for x in wilson_interval(correct, n)) if n else None,
-                "policy_tokens": _mean(r["result"]["totals"]["policy"] for r in ok),
-                "critic_tokens": _mean(r["result"]["totals"]["critic"] for r in ok),
-                "total_tokens": _mean(r["result"]["totals"]["total"] for r in ok),
-                "scale_rate": sum(r["result"]["n_scaled"] for r in ok) / steps if steps else None,
-                "wall_s": _mean(r["wall_time_s"] for r in ok),
-                "not_first": signal.not_first if signal else None,
-                "score_spread": signal.median_spread if signal else None,
-                "fallback": signal.fallback if signal else None,
-                "signal_steps": signal.steps if signal else 0,
-                "_correct": {str(r["id"]): bool(r["correct"]) for r in ok},
-                "_points": {str(r["id"]): (bool(r["correct"]), r["result"]["totals"]["total"]) for r in ok},
-                "_base": (dataset, method, variant),
+                "seeds": ", ".join(map(str, spread.seeds)),
+                "questions": min(r["questions"] for r in cell),
+                "accuracies": " / ".join(f"{a:.1f}" for a in spread.accuracies),
+                "mean": spread.mean,
+                "stdev": spread.stdev,
+                "spread": spread.spread,
+                "total_tokens": spread.tokens,
             }
         )
-    per_step = {(r["_base"], r["critic"]): r for r in rows if r["mode"] == "per_step"}
-    cot = {r["_base"]: r for r in rows if r["mode"] == "cot"}
+    return spreads
+
+
+SPREAD_COLUMNS = (
+    ("dataset", "dataset"),
+    ("method", "method"),
+    ("critic", "critic"),
+    ("mode", "mode"),
+    ("gamma", "γ"),
+    ("seeds", "seeds"),
+    ("questions", "n (least)"),
+    ("accuracies", "accuracy % per seed"),
+    ("mean", "mean %"),
+    ("stdev", "sd (pts)"),
+    ("spread", "max − min (pts)"),
+    ("total_tokens", "total tok/q"),
+)
+
+
+def spread_table(spreads: Sequence[Row]) -> str:
+    """The across-seeds rows as a Markdown table."""
+    lines = ["| " + " | ".join(t for _, t in SPREAD_COLUMNS) + " |", "|" + "---|" * len(SPREAD_COLUMNS)]
+    for row in spreads:
+        cells = [format_cell(key, row[key]) for key, _ in SPREAD_COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _pair_with_baselines(rows: Sequence[Row]) -> None:
+    """Fill each row's per-step, CoT, plain-greedy and line columns from its baselines' rows.
+
+    Per-step: the same dataset, method, variant, critic and seed. CoT: the same dataset, method,
+    variant (less what CoT ignores: `rd`) and seed, else any method's, else seed 0's. Plain greedy:
+    the dataset's plain row at temperature 0 (seed 0).
+    """
+    per_step = {(r["_base"], r["critic"], r["seed"]): r for r in rows if r["mode"] == "per_step"}
+    cot: dict[tuple[Any, ...], Row] = {}
     # CoT never scales, so its runs are the same whatever the method: any method's will do.
-    for row in [r for r in rows if r["mode"] == "cot"]:
+    for row in (r for r in rows if r["mode"] == "cot"):
         dataset, _, variant = row["_base"]
-        cot.setdefault((dataset, None, variant), row)
+        cot.setdefault((row["_base"], row["seed"]), row)
+        cot.setdefault(((dataset, None, variant), row["seed"]), row)
+    plain = {
+        r["dataset"]: r
+        for r in rows
+        if r["mode"] == "plain" and r["variant"] == PLAIN_GREEDY and not r["seed"]
+    }
     for row in rows:
-        base = per_step.get((row["_base"], row["critic"]))
+        base = per_step.get((row["_base"], row["critic"], row["seed"]))
         tokens = base["total_tokens"] if base else None
         row["vs_per_step"] = (
             row["total_tokens"] / tokens if tokens and row["total_tokens"] is not None else None
@@ -133,19 +302,32 @@ def summarise(
         row["paired_per_step"] = (
             paired(row["_correct"], base["_correct"]) if base and row["mode"] == "mur" else None
         )
-        dataset, _, variant = row["_base"]
-        baseline = cot.get(row["_base"]) or cot.get((dataset, None, variant))
+        dataset, method, variant = row["_base"]
+        variant = tuple(part for part in variant if part != "rd")
+        baseline = next(
+            (
+                cot[key]
+                for key in (
+                    ((dataset, method, variant), row["seed"]),
+                    ((dataset, None, variant), row["seed"]),
+                    ((dataset, None, variant), 0),
+                )
+                if key in cot
+            ),
+            None,
+        )
         row["paired_cot"] = (
             paired(row["_correct"], baseline["_correct"]) if baseline and row["mode"] != "cot" else None
+        )
+        greedy = plain.get(dataset)
+        row["paired_plain"] = (
+            paired(row["_correct"], greedy["_correct"]) if greedy is not None and greedy is not row else None
         )
         row["line_gap"] = (
             line_gap(row["_points"], baseline["_points"], base["_points"])
             if base and baseline and row["mode"] == "mur"
             else None
         )
-    for row in rows:
-        del row["_base"], row["_correct"], row["_points"]
-    return rows
 
 
 def markdown_table(rows: Sequence[Row]) -> str:
@@ -153,6 +335,13 @@ def markdown_table(rows: Sequence[Row]) -> str:
     lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(format_cell(key, row[key], row) for key, _ in COLUMNS) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def report_markdown(rows: Sequence[Row]) -> str:
+    """The report as Markdown: the table of rows, then the across-seeds table when a cell has seeds."""
+    spreads = seed_spreads(rows)
+    extra = f"\n**Across seeds**\n\n{spread_table(spreads)}" if spreads else ""
+    return markdown_table(rows) + extra
 
 
 def format_cell(key: str, value: Any, row: Row | None = None) -> str:
@@ -200,16 +389,32 @@ def _mean(values: Iterable[float]) -> float | None:
     return sum(items) / len(items) if items else None
 
 
-def variant_of(settings: dict[str, Any]) -> tuple[bool, bool]:
-    """The run's variant: (bias-corrected momentum, calculator); a row never mixes two."""
-    return bool(settings.get("bias_correction", False)), bool(settings.get("calculator", False))
+def variant_of(settings: dict[str, Any]) -> tuple[str, ...]:
+    """The run's variant (`results.variant_parts`: `bc`, `calc`, `T0`, `dT0`, `rd`…); rows never mix two."""
+    return variant_parts(settings)
 
 
-def _variant_label(bias_correction: bool, calculator: bool) -> str:
-    return (" (bias-corrected)" if bias_correction else "") + (" + calculator" if calculator else "")
+_VARIANT_LABELS = {"bc": " (bias-corrected)", "calc": " + calculator", "rd": " + draft reused"}
+
+
+def variant_label(variant: Sequence[str]) -> str:
+    """How a variant reads after the method: ` (bias-corrected) + calculator`, ` T=0`, ` drafts T=0`."""
+    labels = []
+    for part in variant:
+        if part in _VARIANT_LABELS:
+            labels.append(_VARIANT_LABELS[part])
+        elif part.startswith("dT"):
+            labels.append(f" drafts T={part[2:]}")
+        elif part.startswith("T"):
+            labels.append(f" T={part[1:]}")
+        elif part.startswith("pt"):
+            labels.append(f" ≤{part[2:]} tokens")
+        else:
+            labels.append(f" [{part}]")
+    return "".join(labels)
 
 
 def _order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
-    dataset, method, critic, mode, gamma, variant = item[0]
-    modes = {"cot": 0, "mur": 1, "per_step": 2}
-    return (dataset, method, variant, critic or "", modes.get(mode, 3), gamma or 0.0)
+    dataset, method, critic, mode, gamma, variant, seed = item[0]
+    modes = {"plain": 0, "cot": 1, "mur": 2, "per_step": 3}
+    return (dataset, method, variant, critic or "", modes.get(mode, 4), gamma or 0.0, seed)

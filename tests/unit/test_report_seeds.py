@@ -1,0 +1,135 @@
+"""Seeds in the report: one row per seed, the spread across seeds, self-consistency, plain baselines."""
+
+import math
+
+import pytest
+
+from mur_graph.eval.consistency import mean_uncertainty, vote
+from mur_graph.eval.plots import panels, plot_sweep
+from mur_graph.eval.report import report_markdown, seed_spreads, summarise
+
+
+def run(qid, mode, answer, correct, *, seed=0, m=(0.5,), total=100, temperature=0.6, scaled=False):
+    """One record: `m` is each kept step's uncertainty."""
+    steps = [
+        {"uncertainty": u, "kept_uncertainty": u, "scaled": scaled, "candidates": [], "selected": None}
+        for u in m
+    ]
+    return {
+        "id": qid,
+        "dataset": "toy",
+        "status": "ok",
+        "answer": answer,
+        "correct": correct,
+        "wall_time_s": 1.0,
+        "settings": {
+            "mode": mode,
+            "method": "guided_search",
+            "gamma": 0.8,
+            "seed": seed,
+            "temperature": temperature,
+            "critic_kind": "confidence",
+        },
+        "result": {
+            "n_steps": len(steps),
+            "n_scaled": sum(scaled for _ in steps),
+            "steps": steps,
+            "totals": {"policy": total, "critic": 0, "total": total},
+        },
+    }
+
+
+def test_the_majority_answer_wins_and_equal_answers_in_other_forms_vote_together():
+    runs = [
+        run("q", "cot", "\\frac{1}{2}", True, m=(0.9,)),
+        run("q", "cot", "0.5", True, m=(0.8,)),
+        run("q", "cot", "3", False, m=(0.1,)),
+    ]
+    outcome = vote(runs)
+    assert outcome.correct and outcome.tokens == 300
+    # weighted: exp(-0.1) = 0.905 for "3" against exp(-0.9) + exp(-0.8) = 0.856 for 1/2
+    assert math.exp(-0.1) > math.exp(-0.9) + math.exp(-0.8)
+    assert not vote(runs, weighted=True).correct
+
+
+def test_a_tie_goes_to_the_surer_group_and_runs_without_an_answer_do_not_vote():
+    runs = [
+        run("q", "cot", "4", False, m=(0.6, 0.4)),  # m̄ 0.5
+        run("q", "cot", "5", True, m=(0.3,)),  # m̄ 0.3: surer
+        run("q", "cot", None, False, m=(0.01,)),
+    ]
+    assert mean_uncertainty(runs[0]) == pytest.approx(0.5)
+    assert vote(runs).correct
+    assert not vote([run("q", "cot", None, False)]).correct
+
+
+def test_seeds_get_rows_of_their_own_an_across_seeds_spread_and_self_consistency_rows():
+    answers = {  # question -> the answer of seeds 0..4 (the reference is "1")
+        "q1": ["1", "1", "2", "1", "2"],
+        "q2": ["2", "2", "1", "3", "1"],
+    }
+    records = [
+        run(qid, "cot", answer, answer == "1", seed=seed, total=10 * (seed + 1))
+        for qid, seeds in answers.items()
+        for seed, answer in enumerate(seeds)
+    ]
+    rows = summarise(records)
+    cot = [r for r in rows if r["mode"] == "cot"]
+    assert [r["seed"] for r in cot] == [0, 1, 2, 3, 4]
+    assert [r["accuracy"] for r in cot] == [50.0, 50.0, 50.0, 50.0, 50.0]
+    sc3 = next(r for r in rows if r["mode"] == "cot SC@3")
+    # seeds 0-2: q1 votes 1,1,2 -> right; q2 votes 2,2,1 -> wrong; tokens 10+20+30
+    assert (sc3["accuracy"], sc3["total_tokens"], sc3["seed"]) == (50.0, 60.0, "0–2")
+    sc5 = next(r for r in rows if r["mode"] == "cot SC@5")
+    # q1: 1,1,2,1,2 -> 1 right; q2: 2,2,1,3,1 -> a 2-2 tie, equally sure: either way one right
+    assert (sc5["accuracy"], sc5["total_tokens"]) == (50.0, 150.0)
+    assert sc5["paired_cot"] is not None  # compared with seed 0's CoT, question by question
+    (spread,) = seed_spreads(rows)
+    assert (spread["seeds"], spread["mean"], spread["spread"]) == ("0, 1, 2, 3, 4", 50.0, 0.0)
+    assert "**Across seeds**" in report_markdown(rows)
+
+
+def test_a_seeds_mur_row_is_paired_with_the_cot_row_of_its_own_seed():
+    records = [
+        run("q1", "cot", "1", True, seed=0),
+        run("q2", "cot", "2", False, seed=0),
+        run("q1", "cot", "2", False, seed=1),
+        run("q2", "cot", "2", False, seed=1),
+        run("q1", "mur", "1", True, seed=1),
+        run("q2", "mur", "1", True, seed=1),
+    ]
+    (mur,) = [r for r in summarise(records) if r["mode"] == "mur"]
+    assert (mur["paired_cot"].won, mur["paired_cot"].lost) == (2, 0)  # seed 1's CoT, not seed 0's (1, 0)
+
+
+def test_every_row_is_paired_with_the_plain_greedy_row():
+    records = [
+        run("q1", "plain", "1", True, temperature=0.0),
+        run("q2", "plain", "1", True, temperature=0.0),
+        run("q1", "plain", "1", True),
+        run("q2", "plain", "2", False),
+        run("q1", "cot", "2", False),
+        run("q2", "cot", "1", True),
+    ]
+    rows = summarise(records)
+    by_label = {(r["mode"], r["method"]): r for r in rows}
+    greedy = by_label[("plain", "guided_search T=0")]
+    assert greedy["paired_plain"] is None
+    sampled = by_label[("plain", "guided_search")]
+    assert (sampled["paired_plain"].won, sampled["paired_plain"].lost) == (0, 1)
+    cot = by_label[("cot", "guided_search")]
+    assert (cot["paired_plain"].won, cot["paired_plain"].lost) == (0, 1)
+    assert rows[0]["mode"] == "plain"  # plain rows open the table
+
+
+def test_plain_and_self_consistency_rows_are_drawn_in_the_panels_not_as_panels_of_their_own(tmp_path):
+    records = [run(q, "cot", "1", True, seed=s) for q in ("q1", "q2") for s in range(3)]
+    records += [run(q, "plain", "1", True, temperature=0.0) for q in ("q1", "q2")]
+    records += [run(q, "mur", "1", True, scaled=True) for q in ("q1", "q2")]
+    rows = summarise(records)
+    assert {r["mode"] for r in rows} >= {"plain", "cot SC@3", "mur"}
+    assert panels(rows) == [("toy", "guided_search", "confidence")]
+    written = plot_sweep(rows, tmp_path / "sweep")
+    assert [p.suffix for p in written] == [".png", ".svg"]
+    assert "plain T=0" in (tmp_path / "sweep.svg").read_text()
+    assert "cot SC@3" in (tmp_path / "sweep.svg").read_text()
