@@ -15,7 +15,9 @@ failed. At the end it prints `mur-graph report` of the folder (and writes its re
 The data path can also come from $MUR_DATA (a folder holding math_500_test.json, or the file).
 Every `mur-graph eval` setting (--max-steps, --calculator, --alpha, --candidates, --base-url, …)
 is accepted and applies to all cells; --methods critic,phi --limit 50 runs the other methods on
-the first 50 of the same questions. With --call-cache FILE, a call that another cell (or another
+the first 50 of the same questions; --modes plain runs the model plainly (its chat template, one
+call), --temperature 0 greedy, --draft-temperature 0 greedy drafts, --seed S another seed (each
+lands in a file of its own). With --call-cache FILE, a call that another cell (or another
 process sharing FILE) already made is replayed: the γ cells of one question share every step
 before their gates first disagree. --skip S leaves out the first S questions (they keep their
 numbers, and a later run without --skip fills them in): a cell can run first on the questions
