@@ -27,6 +27,7 @@ from mur_graph.cli.options import (
     add_call_cache_option,
     add_model_options,
     add_settings_options,
+    check_run_options,
     config_from_args,
     load_models,
 )
@@ -196,6 +197,7 @@ def _run_cell(
 
 def _eval(args: argparse.Namespace, err: Console) -> int:
     """`mur-graph eval`: one cell, appended to DIR, resumable."""
+    check_run_options(args)
     config = config_from_args(args)
     problems = _load_problems(args, err, args.limit)
     with err.status("loading the model…"):
@@ -210,6 +212,12 @@ def _report(args: argparse.Namespace, err: Console) -> int:
     missing = [str(d) for d in args.dirs if not d.exists()]
     if missing:
         msg = f"no such results folder: {', '.join(missing)}"
+        raise UsageError(msg)
+    if args.questions is not None and args.questions < 1:
+        msg = f"--questions must be an integer >= 1, got {args.questions}"
+        raise UsageError(msg)
+    if args.out is not None and args.out.is_dir():
+        msg = f"--out {args.out} is a folder; pass the Markdown file to write, e.g. {args.out / 'report.md'}"
         raise UsageError(msg)
     rows = summarise(collect(args.dirs), questions=args.questions, common=args.common)
     if not rows:
@@ -238,6 +246,7 @@ def _sweep(args: argparse.Namespace, err: Console) -> int:
     """`mur-graph sweep`: CoT, per-step and MUR at each γ; the table and the plot."""
     from mur_graph.eval.plots import plot_sweep
 
+    check_run_options(args)
     try:
         gammas = [float(g) for g in args.gammas.split(",") if g.strip()]
     except ValueError as exc:
@@ -261,6 +270,7 @@ def _calibrate(args: argparse.Namespace, err: Console) -> int:
     """`mur-graph calibrate`: γ chosen on the dev split, checked on the held-out split."""
     from mur_graph.eval.calibrate import calibrate_gamma
 
+    check_run_options(args)
     target = args.target_tokens if args.target_tokens is not None else args.target_scale_rate
     quantity = "total_tokens" if args.target_tokens is not None else "scale_rate"
     base = config_from_args(args, mode="mur")

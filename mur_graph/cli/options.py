@@ -172,12 +172,57 @@ def call_cache_from_args(args: argparse.Namespace) -> Iterator[None]:
         yield
 
 
+def check_run_options(args: argparse.Namespace) -> None:
+    """Refuse the bad numbers and paths of `eval`, `sweep` and `calibrate` before any model loads.
+
+    Raises:
+        UsageError: a count below 1, a target or tolerance that is not a positive number, an empty
+            `--level`, or an `--out` (`--check`) that is a file rather than a folder.
+    """
+    for flag in ("concurrency", "limit", "records", "dev", "holdout", "max_trials"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            msg = f"--{flag.replace('_', '-')} must be an integer >= 1, got {value}"
+            raise UsageError(msg)
+    for flag in ("target_tokens", "tolerance"):
+        value = getattr(args, flag, None)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            msg = f"--{flag.replace('_', '-')} must be a number > 0, got {value}"
+            raise UsageError(msg)
+    rate = getattr(args, "target_scale_rate", None)
+    if rate is not None and not (math.isfinite(rate) and 0 < rate <= 1):
+        msg = f"--target-scale-rate must be a fraction in (0, 1], got {rate}"
+        raise UsageError(msg)
+    level = getattr(args, "level", None)
+    if level is not None and not level.strip():
+        msg = "--level is empty; give levels like 1,2 or 1-2, or leave the option out for all"
+        raise UsageError(msg)
+    for flag in ("out", "check"):
+        path = getattr(args, flag, None)
+        if path is not None and path.exists() and not path.is_dir():
+            msg = f"--{flag} {path} is a file; pass a folder (it is created when missing)"
+            raise UsageError(msg)
+    check = getattr(args, "check", None)
+    if check is not None and not check.is_dir():
+        msg = f"--check {check}: no such folder; pass the folder of a finished mur-graph sweep"
+        raise UsageError(msg)
+
+
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
     """The validated settings from parsed arguments (before any model is loaded).
 
     Raises:
         UsageError: a setting is out of range, or a server URL lacks its model name.
     """
+    for flag, value in (
+        ("--model", args.model),
+        ("--critic", args.critic),
+        ("--base-url", args.base_url),
+        ("--critic-base-url", args.critic_base_url),
+    ):
+        if value is not None and not value.strip():
+            msg = f"{flag} is empty; pass a value or leave the option out"
+            raise UsageError(msg)
     for flag, url, name in (
         ("--base-url", args.base_url, args.model),
         ("--critic-base-url", args.critic_base_url, args.critic),
