@@ -62,3 +62,25 @@ def test_the_calls_of_scaled_steps_are_bit_identical_with_reuse_on_the_1_5b():
         compared = compare_scaled_step(reuse, plain, question)
         assert compared == {name: (True, read) for name, (_, read) in compared.items()}, question
         assert compared["verdict 0 again"][1] > compared["verdict 0"][1]  # it read its own prompt back
+
+
+def test_plain_mode_runs_the_model_plainly_under_its_own_chat_template_and_answers():
+    command = [
+        sys.executable,
+        "-m",
+        "mur_graph.cli",
+        "solve",
+        "What is 17 + 25?",
+        "--json",
+        "--mode",
+        "plain",
+    ]
+    command += ["--temperature", "0"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    trace = json.loads(done.stdout)
+    assert trace["answer"] == "42", done.stderr
+    (step,) = trace["steps"]
+    assert "\\boxed{42}" in step["text"] and not step["text"].startswith("Step0")
+    assert trace["stop_reason"] == "answer" and not step["scaled"]
+    assert trace["totals"]["total"] == step["tokens"]["policy_step"] > 0
