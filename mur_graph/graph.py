@@ -48,7 +48,7 @@ def build_mur_graph(
     builder.add_node("assess_uncertainty", make_assess_uncertainty(config))
     builder.add_node("accept", accept)
     if interrupt_on_scale:
-        builder.add_node("review_scale", make_review_scale(method))
+        builder.add_node("review_scale", make_review_scale(method, config))
     builder.add_node(method, scaling)
     builder.add_node("commit_step", make_commit_step(config))
     builder.add_node("finalize", make_finalize(policy, config))

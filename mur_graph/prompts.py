@@ -7,6 +7,7 @@ next header), and the model continues it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,9 @@ CALCULATOR_INSTRUCTION = (
     "the calculator fills in the result: <<48/2=24>>."
 )
 """Added to the policy's instruction when `MURConfig.calculator` is on (mur_graph/tools/stepping.py)."""
+
+
+_HEADER = re.compile(r"^\s*Step\s?\d+\s*:\s*")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,13 @@ class StepFormat:
         if self.headed:
             return [f"Step{index + 1}:", f"Step {index + 1}:"]
         return ["\n\n"]
+
+    def strip_header(self, text: str) -> str:
+        """`text` without a leading step header (`Step3:`, `Step 3:`), stripped; unheaded: stripped.
+
+        A step written by a person may carry its header; the format adds it back when committing.
+        """
+        return _HEADER.sub("", text, count=1).strip() if self.headed else text.strip()
 
     def format(self, index: int, body: str) -> str:
         """A kept step as it appears in later prompts (`Step{index}: body`, or the body)."""

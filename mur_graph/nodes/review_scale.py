@@ -17,7 +17,6 @@ the run pauses again at the same step, with the reason in the request's `error`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -25,14 +24,14 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
-from mur_graph.config import MURConfig
+from mur_graph.config import MURConfig, resolve_config
 from mur_graph.events import ReviewAction, emit
 from mur_graph.node_types import Node
 from mur_graph.nodes.accept import accept
+from mur_graph.prompts import StepFormat, step_format
 from mur_graph.state import MURState
 
 ACTIONS: tuple[ReviewAction, ...] = ("scale", "accept", "edit")
-_HEADER = re.compile(r"^\s*Step\s?\d+\s*:\s*")
 
 
 class ReviewRequest(TypedDict):
@@ -60,8 +59,10 @@ class ReviewDecision(TypedDict):
     text: str | None
 
 
-def parse_review(value: object) -> ReviewDecision:
+def parse_review(value: object, fmt: StepFormat | None = None) -> ReviewDecision:
     """Validate a resume value: `"scale"`, `"accept"`, or a dict with `action` (and `text` for edit).
+
+    An edited step loses a leading header of `fmt` (default: the `prompted` format's `StepK:`).
 
     Raises:
         ValueError: anything else, with the accepted forms in the message.
@@ -91,15 +92,15 @@ def parse_review(value: object) -> ReviewDecision:
             raise ValueError(msg)
         return ReviewDecision(action=action, text=None)
     # The step's header is added back when the step is committed.
-    body = _HEADER.sub("", text).strip() if isinstance(text, str) else ""
+    body = (fmt or step_format("prompted")).strip_header(text) if isinstance(text, str) else ""
     if not body:
         msg = f'action "edit" needs the new step as a non-empty "text" string: {usage}'
         raise ValueError(msg)
     return ReviewDecision(action="edit", text=body)
 
 
-def make_review_scale(method: str) -> Node[MURState]:
-    """Return the `review_scale` node for a graph whose scaling node is `method`."""
+def make_review_scale(method: str, default: MURConfig | None = None) -> Node[MURState]:
+    """Return the `review_scale` node for a graph whose scaling node is `method`; `default`: its settings."""
 
     def review_scale(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         draft, gate = state.get("draft"), state.get("gate")
@@ -118,9 +119,10 @@ def make_review_scale(method: str) -> Node[MURState]:
             error=None,
         )
         value = interrupt(request)
+        fmt = step_format(resolve_config(runtime.context, default or MURConfig()).step_format)
         while True:
             try:
-                decision = parse_review(value)
+                decision = parse_review(value, fmt)
                 break
             except ValueError as exc:
                 value = interrupt(ReviewRequest(**{**request, "error": str(exc)}))

@@ -100,6 +100,7 @@ def make_sample_candidates(policy: BaseChatModel, default: MURConfig) -> Node[Ca
 def keep_candidate(
     method: str,
     candidates: list[Candidate],
+    *,
     selected: int,
     selection: str,
     tokens: dict[str, int],

@@ -79,6 +79,14 @@ def _make_select_candidate(default: MURConfig) -> Node[GuidedSearchState]:
         candidates = state.get("candidates", [])
         selected, selection = get_critic_kind(step.config.critic_kind).choose(candidates)
         tokens = {"candidates": state.get("candidate_tokens", 0), "critic": state.get("critic_tokens", 0)}
-        return keep_candidate(METHOD, candidates, selected, selection, tokens, runtime, step.index)
+        return keep_candidate(
+            METHOD,
+            candidates,
+            selected=selected,
+            selection=selection,
+            tokens=tokens,
+            runtime=runtime,
+            step=step.index,
+        )
 
     return select_candidate

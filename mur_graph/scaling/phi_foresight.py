@@ -165,6 +165,14 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
             {**c, "score": scores.get(i), "cluster": clusters.get(i)} for i, c in enumerate(candidates)
         ]
         tokens = {"candidates": state.get("candidate_tokens", 0), "rollouts": state.get("rollout_tokens", 0)}
-        return keep_candidate(METHOD, ranked, selected, selection, tokens, runtime, step.index)
+        return keep_candidate(
+            METHOD,
+            ranked,
+            selected=selected,
+            selection=selection,
+            tokens=tokens,
+            runtime=runtime,
+            step=step.index,
+        )
 
     return select_by_foresight

@@ -274,3 +274,14 @@ def test_async_runs_pause_and_resume_on_an_async_sqlite_saver(tmp_path):
     state = asyncio.run(review())
     assert [s["selection"] for s in state["steps"]] == [None, None, "human_accept", None]
     assert state["answer"] == "41"
+
+
+def test_an_edited_step_loses_its_header_only_in_a_headed_format():
+    from mur_graph.nodes.review_scale import parse_review
+    from mur_graph.prompts import step_format
+
+    edit = {"action": "edit", "text": " Step 3: x = 2 "}
+    assert parse_review(edit)["text"] == "x = 2"
+    assert parse_review(edit, step_format("prompted"))["text"] == "x = 2"
+    assert parse_review(edit, step_format("blank_line"))["text"] == "Step 3: x = 2"
+    assert step_format("prompted").strip_header("Step1:Step2: y") == "Step2: y"  # only the leading one
