@@ -156,6 +156,53 @@ class Fallback(TypedDict):
     finish_reason: str | None
 
 
+class DraftUpdate(TypedDict):
+    """What `generate_step` writes: the draft of step t."""
+
+    draft: Draft
+
+
+class GateUpdate(TypedDict):
+    """What `assess_uncertainty` writes: the γ gate's view of the draft."""
+
+    gate: Gate
+
+
+class KeptUpdate(TypedDict):
+    """What `accept` and a scaling subgraph write: the step to keep."""
+
+    kept: Kept
+
+
+class ReviewUpdate(TypedDict, total=False):
+    """What `review_scale` writes: nothing (scale it), or the step a human accepted or wrote."""
+
+    kept: Kept
+    gate: Gate
+
+
+class CommitUpdate(TypedDict):
+    """What `commit_step` writes: the step record, M_t, its tokens, and whether to stop."""
+
+    steps: list[StepRecord]
+    momentum: float
+    ledger: Ledger
+    stop_reason: StopReason | None
+    draft: None
+    gate: None
+    kept: None
+
+
+class FinalUpdate(TypedDict):
+    """What `finalize` writes: the fallback (if asked), its tokens, the solution and the answer."""
+
+    fallback: Fallback | None
+    ledger: Ledger
+    solution: str
+    answer: str | None
+    answer_truncated: bool
+
+
 class MURInput(TypedDict):
     """What a caller passes: the question."""
 

@@ -34,13 +34,18 @@ def step_uncertainty(token_logprobs: Sequence[float]) -> float:
     if not token_logprobs:
         return 0.0
     n = len(token_logprobs)
-    total = 0.0
+    total, largest = 0.0, 0.0
     for lp in token_logprobs:
         if not is_logprob(lp):
             msg = f"token log-prob {lp!r} is not a log-probability (must be a number <= 0)"
             raise ValueError(msg)
-        # Rounding above 0 counts as 0; divided before summing, the mean never overflows.
-        total += (MIN_LOGPROB if lp == -math.inf else min(lp, 0.0)) / n
+        # Rounding above 0 counts as 0; divided before summing, the mean stays near the scale of
+        # the log-probs, but n terms near -max_float/n may still round past it.
+        value = MIN_LOGPROB if lp == -math.inf else min(lp, 0.0)
+        total += value / n
+        largest = max(largest, -value)
+    if math.isinf(total):  # the mean is at most the largest term, which is finite
+        return largest
     return -total + 0.0  # + 0.0 turns -0.0 into 0.0
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from mur_graph.state import Kept, MURState, carry_tool_calls
+from mur_graph.state import Kept, KeptUpdate, MURState, carry_tool_calls
 
 
-def accept(state: MURState) -> dict[str, Any]:
+def accept(state: MURState) -> KeptUpdate:
     """Keep the draft unchanged; its uncertainty m_t becomes m̂_t for the momentum update."""
     draft, gate = state["draft"], state["gate"]
     if draft is None or gate is None:

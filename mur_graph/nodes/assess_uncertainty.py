@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.node_types import Node
-from mur_graph.state import Gate, MURState
+from mur_graph.state import Gate, GateUpdate, MURState
 from mur_graph.step_call import StepCall
 from mur_graph.uncertainty import bias_corrected, gate_fires, gate_threshold, step_uncertainty
 
@@ -19,7 +17,7 @@ def make_assess_uncertainty(
 ) -> Node[MURState]:
     """Return the `assess_uncertainty` node."""
 
-    def assess_uncertainty(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+    def assess_uncertainty(state: MURState, *, runtime: Runtime[MURConfig]) -> GateUpdate:
         draft = state["draft"]
         if draft is None:
             msg = "assess_uncertainty needs a draft; generate_step must run first"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from mur_graph.answers import has_answer
@@ -11,7 +9,7 @@ from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.ledger import add_ledgers, ledger_totals
 from mur_graph.node_types import Node
-from mur_graph.state import MURState, StepRecord, StopReason
+from mur_graph.state import CommitUpdate, MURState, StepRecord, StopReason
 from mur_graph.step_call import StepCall
 from mur_graph.uncertainty import update_momentum
 
@@ -21,7 +19,7 @@ def make_commit_step(
 ) -> Node[MURState]:
     """Return the `commit_step` node."""
 
-    def commit_step(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+    def commit_step(state: MURState, *, runtime: Runtime[MURConfig]) -> CommitUpdate:
         draft, gate, kept = state.get("draft"), state.get("gate"), state.get("kept")
         if draft is None or gate is None or kept is None:
             msg = "commit_step needs a draft, a gate decision and a kept step"

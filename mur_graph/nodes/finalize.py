@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
@@ -14,14 +12,14 @@ from mur_graph.ledger import add_ledgers, ledger_totals
 from mur_graph.node_types import Node
 from mur_graph.prompts import policy_messages
 from mur_graph.seeds import FALLBACK_CALL
-from mur_graph.state import Fallback, MURState
+from mur_graph.state import Fallback, FinalUpdate, MURState
 from mur_graph.step_call import StepCall
 
 
 def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
     """Return the `finalize` node bound to `policy`."""
 
-    def finalize(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+    def finalize(state: MURState, *, runtime: Runtime[MURConfig]) -> FinalUpdate:
         step = StepCall.of(state, runtime, default)
         config, fmt, kept = step.config, step.fmt, step.kept
         spent = ledger_totals(state.get("ledger") or {})["total"]

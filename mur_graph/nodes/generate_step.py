@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
@@ -11,14 +9,14 @@ from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.node_types import Node
 from mur_graph.seeds import DRAFT_CALL
-from mur_graph.state import Draft, MURState
+from mur_graph.state import Draft, DraftUpdate, MURState
 from mur_graph.step_call import StepCall
 
 
 def make_generate_step(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
     """Return the `generate_step` node bound to `policy`."""
 
-    def generate_step(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+    def generate_step(state: MURState, *, runtime: Runtime[MURConfig]) -> DraftUpdate:
         if not isinstance(state.get("question"), str) or not state["question"].strip():
             msg = 'the question is empty; invoke the graph with {"question": "<the problem text>"}'
             raise ValueError(msg)

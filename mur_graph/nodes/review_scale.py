@@ -29,7 +29,7 @@ from mur_graph.events import ReviewAction, emit
 from mur_graph.node_types import Node
 from mur_graph.nodes.accept import accept
 from mur_graph.prompts import StepFormat, step_format
-from mur_graph.state import MURState
+from mur_graph.state import MURState, ReviewUpdate
 
 ACTIONS: tuple[ReviewAction, ...] = ("scale", "accept", "edit")
 
@@ -102,7 +102,7 @@ def parse_review(value: object, fmt: StepFormat | None = None) -> ReviewDecision
 def make_review_scale(method: str, default: MURConfig | None = None) -> Node[MURState]:
     """Return the `review_scale` node for a graph whose scaling node is `method`; `default`: its settings."""
 
-    def review_scale(state: MURState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+    def review_scale(state: MURState, *, runtime: Runtime[MURConfig]) -> ReviewUpdate:
         draft, gate = state.get("draft"), state.get("gate")
         if draft is None or gate is None:
             msg = "review_scale needs a draft and a gate decision; assess_uncertainty must run first"
@@ -133,7 +133,8 @@ def make_review_scale(method: str, default: MURConfig | None = None) -> Node[MUR
         if decision["text"] is None:
             kept["selection"] = "human_accept"
         else:
-            kept.update(text=decision["text"], uncertainty=None, keeps_draft=False, selection="human_edit")
+            kept["text"], kept["uncertainty"] = decision["text"], None
+            kept["keeps_draft"], kept["selection"] = False, "human_edit"
             kept.pop("tool_calls", None)  # the draft's calculator calls are not in the human's text
         return {"kept": kept, "gate": {**gate, "scale": False}}
 

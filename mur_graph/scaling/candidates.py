@@ -12,7 +12,7 @@ from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.node_types import Node
 from mur_graph.seeds import CANDIDATES_CALL
-from mur_graph.state import Candidate, Draft, Gate, Kept, StepRecord, carry_tool_calls
+from mur_graph.state import Candidate, Draft, Gate, Kept, KeptUpdate, StepRecord, carry_tool_calls
 from mur_graph.step_call import StepCall
 from mur_graph.tools.stepping import StepSample
 
@@ -106,7 +106,7 @@ def keep_candidate(
     tokens: dict[str, int],
     runtime: Runtime[MURConfig],
     step: int,
-) -> dict[str, Any]:
+) -> KeptUpdate:
     """Return the `kept` update for the chosen candidate, announcing the choice as an event."""
     emit(
         runtime.stream_writer,

@@ -21,7 +21,7 @@ from mur_graph.config import MURConfig
 from mur_graph.node_types import Node
 from mur_graph.scaling.candidates import CandidatesState, keep_candidate, make_sample_candidates
 from mur_graph.scaling.critics import ScoreRequest, get_critic_kind
-from mur_graph.state import Candidate, ScalingOutput
+from mur_graph.state import Candidate, KeptUpdate, ScalingOutput
 from mur_graph.step_call import StepCall
 
 METHOD = "guided_search"
@@ -73,7 +73,7 @@ def _make_score_candidates(critic: BaseChatModel, default: MURConfig) -> Node[Gu
 
 
 def _make_select_candidate(default: MURConfig) -> Node[GuidedSearchState]:
-    def select_candidate(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+    def select_candidate(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> KeptUpdate:
         """Keep the candidate the run's critic kind chooses; book every candidate's and verdict's tokens."""
         step = StepCall.of(state, runtime, default)
         candidates = state.get("candidates", [])

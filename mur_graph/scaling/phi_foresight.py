@@ -30,7 +30,7 @@ from mur_graph.scaling.candidates import (
     make_sample_candidates,
 )
 from mur_graph.seeds import ROLLOUT_CALL, SELECTION_DRAW
-from mur_graph.state import FALLBACK_SELECTION, Candidate, ScalingOutput
+from mur_graph.state import FALLBACK_SELECTION, Candidate, KeptUpdate, ScalingOutput
 from mur_graph.step_call import StepCall
 
 METHOD = "phi_foresight"
@@ -136,7 +136,7 @@ def selection_probabilities(
 
 
 def _make_select(default: MURConfig) -> Node[PhiState]:
-    def select_by_foresight(state: PhiState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
+    def select_by_foresight(state: PhiState, *, runtime: Runtime[MURConfig]) -> KeptUpdate:
         import numpy as np
 
         step = StepCall.of(state, runtime, default)

@@ -49,7 +49,13 @@ def build_majority_vote_subgraph(*, policy, critic, default):
         )
         tokens = {"candidates": state.get("candidate_tokens", 0)}
         return keep_candidate(
-            METHOD, candidates, selected, selection, tokens, runtime, state["draft"]["index"]
+            METHOD,
+            candidates,
+            selected=selected,
+            selection=selection,
+            tokens=tokens,
+            runtime=runtime,
+            step=state["draft"]["index"],
         )
 
     builder = StateGraph(CandidatesState, context_schema=MURConfig, output_schema=ScalingOutput)

@@ -4,7 +4,7 @@ import math
 from dataclasses import fields
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration
@@ -30,6 +30,7 @@ gamma = st.floats(min_value=0.0, max_value=1.0, exclude_min=True)
 
 
 @given(st.lists(logprob_or_minus_inf, max_size=64))
+@example([-1.7976931348623157e308] * 3)  # found by hypothesis: n terms of -max/n summed past -max
 def test_any_finite_or_minus_inf_logprobs_give_a_finite_non_negative_uncertainty(logprobs):
     m = step_uncertainty(logprobs)
     assert math.isfinite(m) and m >= 0.0
