@@ -278,7 +278,8 @@ def _pair_with_baselines(rows: Sequence[Row]) -> None:
     """Fill each row's per-step, CoT, plain-greedy and line columns from its baselines' rows.
 
     Per-step: the same dataset, method, variant, critic and seed. CoT: the same dataset, method,
-    variant (less what CoT ignores: `rd`) and seed, else any method's, else seed 0's. Plain greedy:
+    variant (less what CoT ignores: `rd`) and seed, else any method's, else seed 0's, else the
+    CoT without a variant (plain mode at T=0 against the paper's CoT). Plain greedy:
     the dataset's plain row at temperature 0 (seed 0).
     """
     per_step = {(r["_base"], r["critic"], r["seed"]): r for r in rows if r["mode"] == "per_step"}
@@ -311,6 +312,7 @@ def _pair_with_baselines(rows: Sequence[Row]) -> None:
                     ((dataset, method, variant), row["seed"]),
                     ((dataset, None, variant), row["seed"]),
                     ((dataset, None, variant), 0),
+                    ((dataset, None, ()), 0),  # a variant without a CoT of its own: the plain CoT
                 )
                 if key in cot
             ),

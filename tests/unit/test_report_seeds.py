@@ -115,6 +115,7 @@ def test_every_row_is_paired_with_the_plain_greedy_row():
     by_label = {(r["mode"], r["method"]): r for r in rows}
     greedy = by_label[("plain", "guided_search T=0")]
     assert greedy["paired_plain"] is None
+    assert (greedy["paired_cot"].won, greedy["paired_cot"].lost) == (1, 0)  # the CoT without a variant
     sampled = by_label[("plain", "guided_search")]
     assert (sampled["paired_plain"].won, sampled["paired_plain"].lost) == (0, 1)
     cot = by_label[("cot", "guided_search")]
