@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,19 @@ PLAIN_GREEDY = ("T0",)
 """The variant of the `vs plain greedy` column's baseline: plain mode at temperature 0."""
 NO_SIGNAL = 1e-3
 """A median score spread below this is reported as `≈0 (no signal)`."""
+
+
+@dataclass
+class _Cell:
+    """A row while it is paired with its baselines: the row and what the pairing reads."""
+
+    row: Row
+    base: tuple[str, str, tuple[str, ...]]
+    """(dataset, method, variant): the baselines it is compared with share it."""
+    correct: dict[str, bool]
+    """Per question id: answered correctly."""
+    points: dict[str, tuple[bool, float]]
+    """Per question id: (correct, total tokens)."""
 
 
 def collect(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -99,7 +113,7 @@ def summarise(
     expected: dict[str, int] = {}
     for (dataset, *_), by_id in cells.items():
         expected[dataset] = max(expected.get(dataset, 0), questions or 0, len(by_id))
-    rows = []
+    made = []
     for (dataset, method, critic, mode, gamma, variant, seed), by_id in sorted(cells.items(), key=_order):
         ok = [r for r in by_id.values() if r["status"] == "ok"]
         row = cell_row(ok, dataset=dataset, method=method, critic=critic, mode=mode, gamma=gamma)
@@ -110,13 +124,17 @@ def summarise(
             "failed": len(by_id) - len(ok),
         }
         row["method"] = method + variant_label(variant)
-        row["_base"] = (dataset, method, variant)
-        rows.append(row)
-    rows += _consistency_rows(cells, expected)
-    _pair_with_baselines(rows)
-    for row in rows:
-        del row["_base"], row["_correct"], row["_points"]
-    return rows
+        made.append(
+            _Cell(
+                row,
+                (dataset, method, variant),
+                correct={str(r["id"]): bool(r["correct"]) for r in ok},
+                points={str(r["id"]): (bool(r["correct"]), r["result"]["totals"]["total"]) for r in ok},
+            )
+        )
+    made += _consistency_rows(cells, expected)
+    _pair_with_baselines(made)
+    return [cell.row for cell in made]
 
 
 def cell_row(
@@ -128,10 +146,7 @@ def cell_row(
     mode: str,
     gamma: float | None,
 ) -> Row:
-    """The row of one cell's answered records: accuracy with its interval, tokens, rate, time, signal.
-
-    It keeps `_correct` and `_points` (per question) for the paired columns; `summarise` drops them.
-    """
+    """The row of one cell's answered records: accuracy with its interval, tokens, rate, time, signal."""
     n = len(ok)
     correct = sum(bool(r["correct"]) for r in ok)
     steps = sum(r["result"]["n_steps"] for r in ok)
@@ -154,8 +169,6 @@ def cell_row(
         "score_spread": signal.median_spread if signal else None,
         "fallback": signal.fallback if signal else None,
         "signal_steps": signal.steps if signal else 0,
-        "_correct": {str(r["id"]): bool(r["correct"]) for r in ok},
-        "_points": {str(r["id"]): (bool(r["correct"]), r["result"]["totals"]["total"]) for r in ok},
     }
 
 
@@ -165,7 +178,7 @@ CONSISTENCY = (3, 5)
 
 def _consistency_rows(
     cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]], expected: dict[str, int]
-) -> list[Row]:
+) -> list[_Cell]:
     """SC@k rows (plain majority and confidence-weighted) of every CoT or plain cell run with ≥ k seeds."""
     groups: dict[tuple[Any, ...], dict[int, dict[str, dict[str, Any]]]] = {}
     for (dataset, method, _, mode, _, variant, seed), by_id in cells.items():
@@ -183,8 +196,9 @@ def _consistency_rows(
                 row = _vote_row(votes, dataset=dataset, mode=label)
                 row |= {"method": method + variant_label(variant), "variant": variant}
                 row |= {"seed": f"{seeds[0]}–{seeds[-1]}", "expected": expected[dataset], "failed": 0}
-                row["_base"] = (dataset, method, variant)
-                rows.append(row)
+                correct = {qid: v.correct for qid, v in votes.items()}
+                points = {qid: (v.correct, float(v.tokens)) for qid, v in votes.items()}
+                rows.append(_Cell(row, (dataset, method, variant), correct, points))
     return rows
 
 
@@ -208,8 +222,6 @@ def _vote_row(votes: dict[str, Vote], *, dataset: str, mode: str) -> Row:
         "score_spread": None,
         "fallback": None,
         "signal_steps": 0,
-        "_correct": {qid: v.correct for qid, v in votes.items()},
-        "_points": {qid: (v.correct, v.tokens) for qid, v in votes.items()},
     }
 
 
@@ -274,60 +286,51 @@ def spread_table(spreads: Sequence[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pair_with_baselines(rows: Sequence[Row]) -> None:
+def _pair_with_baselines(cells: Sequence[_Cell]) -> None:
     """Fill each row's per-step, CoT, plain-greedy and line columns from its baselines' rows.
 
     Per-step: the same dataset, method, variant, critic and seed. CoT: the same dataset, method,
     variant (less what CoT ignores: `rd`) and seed, else any method's, else seed 0's, else the
-    CoT without a variant (plain mode at T=0 against the paper's CoT). Plain greedy:
-    the dataset's plain row at temperature 0 (seed 0).
+    CoT without a variant (plain mode at T=0 against the paper's CoT). Plain greedy: the
+    dataset's plain row at temperature 0 (seed 0).
     """
-    per_step = {(r["_base"], r["critic"], r["seed"]): r for r in rows if r["mode"] == "per_step"}
-    cot: dict[tuple[Any, ...], Row] = {}
+    per_step = {(c.base, c.row["critic"], c.row["seed"]): c for c in cells if c.row["mode"] == "per_step"}
+    cot: dict[tuple[Any, ...], _Cell] = {}
     # CoT never scales, so its runs are the same whatever the method: any method's will do.
-    for row in (r for r in rows if r["mode"] == "cot"):
-        dataset, _, variant = row["_base"]
-        cot.setdefault((row["_base"], row["seed"]), row)
-        cot.setdefault(((dataset, None, variant), row["seed"]), row)
+    for cell in (c for c in cells if c.row["mode"] == "cot"):
+        dataset, _, variant = cell.base
+        cot.setdefault((cell.base, cell.row["seed"]), cell)
+        cot.setdefault(((dataset, None, variant), cell.row["seed"]), cell)
     plain = {
-        r["dataset"]: r
-        for r in rows
-        if r["mode"] == "plain" and r["variant"] == PLAIN_GREEDY and not r["seed"]
+        c.row["dataset"]: c
+        for c in cells
+        if c.row["mode"] == "plain" and c.row["variant"] == PLAIN_GREEDY and not c.row["seed"]
     }
-    for row in rows:
-        base = per_step.get((row["_base"], row["critic"], row["seed"]))
-        tokens = base["total_tokens"] if base else None
+    for cell in cells:
+        row, mode = cell.row, cell.row["mode"]
+        base = per_step.get((cell.base, row["critic"], row["seed"]))
+        tokens = base.row["total_tokens"] if base else None
         row["vs_per_step"] = (
             row["total_tokens"] / tokens if tokens and row["total_tokens"] is not None else None
         )
-        row["paired_per_step"] = (
-            paired(row["_correct"], base["_correct"]) if base and row["mode"] == "mur" else None
-        )
-        dataset, method, variant = row["_base"]
+        row["paired_per_step"] = paired(cell.correct, base.correct) if base and mode == "mur" else None
+        dataset, method, variant = cell.base
         variant = tuple(part for part in variant if part != "rd")
-        baseline = next(
-            (
-                cot[key]
-                for key in (
-                    ((dataset, method, variant), row["seed"]),
-                    ((dataset, None, variant), row["seed"]),
-                    ((dataset, None, variant), 0),
-                    ((dataset, None, ()), 0),  # a variant without a CoT of its own: the plain CoT
-                )
-                if key in cot
-            ),
-            None,
+        keys = (
+            ((dataset, method, variant), row["seed"]),
+            ((dataset, None, variant), row["seed"]),
+            ((dataset, None, variant), 0),
+            ((dataset, None, ()), 0),  # a variant without a CoT of its own: the plain CoT
         )
-        row["paired_cot"] = (
-            paired(row["_correct"], baseline["_correct"]) if baseline and row["mode"] != "cot" else None
-        )
+        baseline = next((cot[key] for key in keys if key in cot), None)
+        row["paired_cot"] = paired(cell.correct, baseline.correct) if baseline and mode != "cot" else None
         greedy = plain.get(dataset)
         row["paired_plain"] = (
-            paired(row["_correct"], greedy["_correct"]) if greedy is not None and greedy is not row else None
+            paired(cell.correct, greedy.correct) if greedy is not None and greedy is not cell else None
         )
         row["line_gap"] = (
-            line_gap(row["_points"], baseline["_points"], base["_points"])
-            if base and baseline and row["mode"] == "mur"
+            line_gap(cell.points, baseline.points, base.points)
+            if base and baseline and mode == "mur"
             else None
         )
 
