@@ -48,6 +48,7 @@ def postgres_checkpointer(
         raise MissingDependencyError(msg) from exc
     pool = ConnectionPool(
         conninfo,
+        min_size=1,
         max_size=max_size,
         max_idle=max_idle,
         check=ConnectionPool.check_connection,
