@@ -249,3 +249,32 @@ def test_mcp_tools_call_returns_the_answer_and_the_summary_with_the_trace_in_the
     result = ast.literal_eval(content.text)
     check_result(client, result)
     assert set(result) == RESULT_KEYS
+
+
+def test_the_openai_endpoint_is_served_beside_the_graphs(server):
+    from openai import BadRequestError, OpenAI
+
+    openai = OpenAI(base_url=f"{server}/v1", api_key="unused", max_retries=0, timeout=300)
+    assert [model.id for model in openai.models.list()] == ["mur", "mur-per-step", "mur-cot"]
+    chunks = list(
+        openai.chat.completions.create(
+            model="mur",
+            messages=[{"role": "user", "content": QUESTION}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    *choices, last = chunks
+    deltas = [chunk.choices[0].delta for chunk in choices]
+    reasoning = [d.model_extra["reasoning_content"] for d in deltas if d.model_extra.get("reasoning_content")]
+    assert "".join(reasoning).startswith("Step0: ")
+    assert len(reasoning) > 2  # the draft's tokens as the model writes them, not one block
+    assert "".join(d.content or "" for d in deltas)  # the answer, or the solution when none was found
+    mur = last.model_extra["mur"]
+    assert 1 <= mur["steps"] <= SERVED["max_steps"]  # the served defaults apply
+    assert last.usage.completion_tokens_details.reasoning_tokens == sum(mur["ledger"].values()) > 0
+    assert last.usage.prompt_tokens > 0  # the local model reports its input tokens
+    with pytest.raises(BadRequestError, match=r"invalid MUR setting gamma=2: must be a number in \(0, 1\]"):
+        openai.chat.completions.create(
+            model="mur", messages=[{"role": "user", "content": QUESTION}], extra_body={"gamma": 2}
+        )
