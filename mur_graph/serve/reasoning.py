@@ -117,7 +117,7 @@ class Reasoning:
         else:
             how = str(record.get("selection"))
         if record["text"] == self.fmt.format(record["index"], record["draft"]):
-            return f"{MARK} kept the draft: {how}{self.fmt.separator}"
+            return f"{MARK} kept {how}: the draft's text{self.fmt.separator}"
         return f"{MARK} kept {how}:\n{record['text']}{self.fmt.separator}"
 
 

@@ -109,6 +109,12 @@ def test_chat_openai_pointed_at_the_endpoint_gets_the_answer_and_the_reasoning_t
     assert message.content == "42"
     assert message.usage_metadata["output_tokens"] == TOTAL
     assert message.usage_metadata["output_token_details"]["reasoning"] == TOTAL
+    # MUR's settings reach the endpoint through extra_body (and are checked there).
+    strict = ChatOpenAI(
+        base_url=f"{url}/v1", api_key="unused", model="mur", max_retries=0, extra_body={"gamma": 1.5}
+    )
+    with pytest.raises(BadRequestError, match=r"invalid MUR setting gamma=1.5"):
+        strict.invoke("What is 17 + 25?")
 
 
 def test_chat_openai_streams_the_answer_with_the_usage(url, scripted):
@@ -286,7 +292,7 @@ def test_a_method_named_in_the_body_runs_that_method_with_its_paper_gamma():
         )
     reasoning = reply.choices[0].message.model_extra["reasoning_content"]
     assert (
-        "m_t=1.000 > threshold 0.205, scaling with critic_refine\n⟳ kept the draft: judged_correct\n"
+        "m_t=1.000 > threshold 0.205, scaling with critic_refine\n⟳ kept judged_correct: the draft's text\n"
         in reasoning
     )
     assert reply.choices[0].message.content == "42"
