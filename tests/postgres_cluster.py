@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.processes import free_port
 
 INSTALL = "apt-get install postgresql (Debian's server binaries: initdb, pg_ctl)"
 
@@ -41,12 +42,6 @@ def require_server() -> Path:
     return binaries
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def cluster() -> Iterator[str]:
     """Start a cluster that trusts local TCP connections; yield its URL; stop and delete it."""
@@ -56,7 +51,7 @@ def cluster() -> Iterator[str]:
     if os.geteuid() == 0:  # initdb and postgres refuse root: run them as nobody
         shutil.chown(folder, "nobody", "nogroup")
         as_user = {"user": "nobody", "group": "nogroup", "extra_groups": []}
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
 
     def run(*command: str) -> None:
         subprocess.run(command, cwd=folder, check=True, capture_output=True, timeout=120, **as_user)

@@ -10,15 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_langgraph_dev import _free_port, _stop
+from tests.processes import free_port, stop, wait_until_up
 
 pytestmark = pytest.mark.real_model
 
@@ -30,7 +27,7 @@ LIMITS = ["--max-steps", "2", "--max-step-tokens", "16", "--candidates", "2", "-
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`mur-graph serve --model smollm2` on a free port; its /v1 URL."""
     log = tmp_path_factory.mktemp("serve") / "server.log"
-    port = _free_port()
+    port = free_port()
     command = [
         str(Path(sys.executable).with_name("mur-graph")),
         *("serve", "--model", "smollm2", "--seed", "0", "--port", str(port), *LIMITS),
@@ -42,22 +39,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mur-graph serve exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"mur-graph serve did not answer within 180 s:\n{log.read_text()[-4000:]}")
-            time.sleep(0.5)
+        wait_until_up(process, f"{url}/models", log, "mur-graph serve")
         yield url
     finally:
-        _stop(process)
+        stop(process)
 
 
 def test_the_openai_sdk_streams_each_step_as_it_is_generated(server):

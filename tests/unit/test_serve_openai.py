@@ -297,3 +297,12 @@ def test_a_method_named_in_the_body_runs_that_method_with_its_paper_gamma():
     )
     assert reply.choices[0].message.content == "42"
     assert model.remaining == 0
+
+
+def test_mur_graph_serve_refuses_bad_options_before_loading_a_model(capsys):
+    from mur_graph.cli import main
+
+    assert main(["serve", "--gamma", "2"]) == 2
+    assert "invalid MUR setting gamma=2.0: must be a number in (0, 1]" in capsys.readouterr().err
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "--port must be in 0..65535, got 70000" in capsys.readouterr().err
