@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from langchain_core.callbacks import UsageMetadataCallbackHandler
@@ -28,11 +28,9 @@ from mur_graph.prompts import step_format
 from mur_graph.serve.reasoning import Reasoning
 from mur_graph.serve.replies import Reply, content, error_body, finish_reason, model_list, reasoning_delta
 from mur_graph.serve.request import ChatRequest, RequestError, parse_request
-from mur_graph.serve.runs import Runs
+from mur_graph.serve.runs import Loader, Runs
 
 _log = logging.getLogger(__name__)
-
-Loader = Callable[[], tuple[BaseChatModel, BaseChatModel, MURConfig]]
 
 
 def create_app(

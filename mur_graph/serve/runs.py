@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackHandler
@@ -22,6 +22,9 @@ from mur_graph.errors import MURError
 from mur_graph.graph import create_mur_graph
 from mur_graph.scaling import paper_gamma
 from mur_graph.serve.request import ChatRequest, RequestError
+
+Loader = Callable[[], tuple[BaseChatModel, BaseChatModel, MURConfig]]
+"""What loads the served policy, its critic and the served default settings."""
 
 STREAM_MODES = ["custom", "messages", "values"]
 """What a run streams: MUR's events, the policy's tokens, the state after each superstep."""
@@ -60,7 +63,7 @@ class Runs:
     request (loading a local model takes seconds and must not block the event loop).
     """
 
-    def __init__(self, load: Any) -> None:
+    def __init__(self, load: Loader) -> None:
         self._load = load
         self._loaded: tuple[BaseChatModel, BaseChatModel, MURConfig] | None = None
         self._graphs: dict[str, MURGraph] = {}
