@@ -69,9 +69,14 @@ class StepFormat:
             return "\n".join([*kept_steps, self.header(index)])
         return "".join(f"{step}\n\n" for step in kept_steps)
 
+    @property
+    def separator(self) -> str:
+        """What joins kept steps in a solution: a newline, or a blank line."""
+        return "\n" if self.headed else "\n\n"
+
     def solution(self, steps: Sequence[str]) -> str:
         """Kept steps joined into one solution text."""
-        return ("\n" if self.headed else "\n\n").join(steps)
+        return self.separator.join(steps)
 
 
 STEP_FORMATS: dict[str, StepFormat] = {

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
 from mur_graph.ledger import add_ledgers, empty_ledger
@@ -175,3 +177,60 @@ def sum_ledgers(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
     for part in parts:
         total = add_ledgers(total, part)
     return total
+
+
+class SlowStreamingChatModel(BaseChatModel):
+    """Streams `tokens` tokens (" t", log-prob -0.5) per call, `delay` seconds apart; counts them.
+
+    A call that is not stopped ends with finish reason `length`; `generated` says how many tokens
+    were produced in all, so a test sees whether a stopped run stopped generating.
+    """
+
+    tokens: int = 200
+    delay: float = 0.05
+    _generated: int = PrivateAttr(default=0)
+    _calls: int = PrivateAttr(default=0)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "slow-streaming"
+
+    @property
+    def generated(self) -> int:
+        with self._lock:
+            return self._generated
+
+    @property
+    def calls(self) -> int:
+        with self._lock:
+            return self._calls
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        with self._lock:
+            self._calls += 1
+        for i in range(self.tokens):
+            time.sleep(self.delay)
+            with self._lock:
+                self._generated += 1
+            last = i == self.tokens - 1
+            entry = {"token": " t", "logprob": -0.5, "top_logprobs": []}
+            info: dict[str, Any] = {"logprobs": {"content": [entry]}}
+            if last:
+                info["finish_reason"] = "length"
+            yield ChatGenerationChunk(message=AIMessageChunk(content=" t"), generation_info=info)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))

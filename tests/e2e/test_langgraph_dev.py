@@ -13,13 +13,8 @@ import asyncio
 import importlib.util
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +23,7 @@ import pytest
 
 from mur_graph.agents import DEFAULT_DESCRIPTION, summary_text
 from mur_graph.studio import SETTINGS_VARIABLE
+from tests.processes import free_port, stop, wait_until_up
 
 pytestmark = pytest.mark.real_model
 
@@ -56,30 +52,12 @@ def _require_clients() -> None:
         pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server's whole process group: SIGTERM, then SIGKILL after 20 s."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`langgraph dev` on a free port; its URL. Stopped at the end, whatever happens."""
     _require_clients()
     workdir = tmp_path_factory.mktemp("langgraph_dev")
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "HF_HUB_OFFLINE": "1",
         "OMP_NUM_THREADS": "1",
@@ -107,22 +85,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"langgraph dev exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/ok", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"langgraph dev did not answer /ok within 180 s:\n{log.read_text()[-4000:]}")
-            time.sleep(0.5)
+        wait_until_up(process, f"{url}/ok", log, "langgraph dev")
         yield url
     finally:
-        _stop(process)
+        stop(process)
     assert "BlockingError" not in log.read_text()
 
 
@@ -249,3 +215,32 @@ def test_mcp_tools_call_returns_the_answer_and_the_summary_with_the_trace_in_the
     result = ast.literal_eval(content.text)
     check_result(client, result)
     assert set(result) == RESULT_KEYS
+
+
+def test_the_openai_endpoint_is_served_beside_the_graphs(server):
+    from openai import BadRequestError, OpenAI
+
+    openai = OpenAI(base_url=f"{server}/v1", api_key="unused", max_retries=0, timeout=300)
+    assert [model.id for model in openai.models.list()] == ["mur", "mur-per-step", "mur-cot"]
+    chunks = list(
+        openai.chat.completions.create(
+            model="mur",
+            messages=[{"role": "user", "content": QUESTION}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    *choices, last = chunks
+    deltas = [chunk.choices[0].delta for chunk in choices]
+    reasoning = [d.model_extra["reasoning_content"] for d in deltas if d.model_extra.get("reasoning_content")]
+    assert "".join(reasoning).startswith("Step0: ")
+    assert len(reasoning) > 2  # the draft's tokens as the model writes them, not one block
+    assert "".join(d.content or "" for d in deltas)  # the answer, or the solution when none was found
+    mur = last.model_extra["mur"]
+    assert 1 <= mur["steps"] <= SERVED["max_steps"]  # the served defaults apply
+    assert last.usage.completion_tokens_details.reasoning_tokens == sum(mur["ledger"].values()) > 0
+    assert last.usage.prompt_tokens > 0  # the local model reports its input tokens
+    with pytest.raises(BadRequestError, match=r"invalid MUR setting gamma=2: must be a number in \(0, 1\]"):
+        openai.chat.completions.create(
+            model="mur", messages=[{"role": "user", "content": QUESTION}], extra_body={"gamma": 2}
+        )

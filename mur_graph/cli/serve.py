@@ -1,0 +1,59 @@
+"""`mur-graph serve`: MUR as an OpenAI-compatible reasoning model, on uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from mur_graph.cli.options import (
+    UsageError,
+    add_model_options,
+    add_settings_options,
+    config_from_args,
+    load_models,
+)
+
+
+def add_serve_command(commands: Any) -> None:
+    """Add `serve` to the `mur-graph` subcommands."""
+    serve = commands.add_parser(
+        "serve",
+        help="serve MUR as an OpenAI-compatible reasoning model (/v1/chat/completions)",
+        description=(
+            "Serve /v1/chat/completions and /v1/models: the model name picks the mode (mur, "
+            "mur-per-step, mur-cot), a request's body may change any setting below, the steps "
+            "stream as reasoning_content. See docs/serving.md."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    add_settings_options(serve, mode=False)
+    add_model_options(serve)
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace, err: Console) -> int:
+    """Load the model, then serve until interrupted."""
+    if not 0 <= args.port <= 65535:
+        msg = f"--port must be in 0..65535, got {args.port}"
+        raise UsageError(msg)
+    try:
+        import uvicorn
+
+        from mur_graph.serve import create_app
+    except ImportError as exc:
+        msg = f"mur-graph serve needs the serve extra ({exc.name} is missing): pip install 'mur-graph[serve]'"
+        raise UsageError(msg) from exc
+    config = config_from_args(args)
+    with err.status("loading the model…"):
+        policy, critic, policy_name, _ = load_models(args)
+    app = create_app(policy, critic=critic, config=config)
+    err.print(
+        f"[bold]mur-graph serve[/bold] {config.method} · policy: {escape(policy_name)} · "
+        f"http://{args.host}:{args.port}/v1 (models: mur, mur-per-step, mur-cot)"
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0

@@ -1,0 +1,132 @@
+"""The graphs the endpoint runs: built once per scaling method, run per request, stopped on disconnect.
+
+A MUR node calls its model in a worker thread, which cancelling the request's task does not
+stop. `StopWhenGone` is a callback handler every model call of the run carries: once the client
+is gone it raises at the call's next token (streaming models) or at the next call's start, so
+the run ends within the step being generated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackHandler
+from langchain_core.language_models import BaseChatModel
+
+from mur_graph.compiled import MURGraph
+from mur_graph.config import DEFAULT_METHOD, MURConfig, with_method
+from mur_graph.errors import MURError
+from mur_graph.graph import create_mur_graph
+from mur_graph.scaling import paper_gamma
+from mur_graph.serve.request import ChatRequest, RequestError
+
+Loader = Callable[[], tuple[BaseChatModel, BaseChatModel, MURConfig]]
+"""What loads the served policy, its critic and the served default settings."""
+
+STREAM_MODES = ["custom", "messages", "values"]
+"""What a run streams: MUR's events, the policy's tokens, the state after each superstep."""
+
+
+class ClientGoneError(MURError, RuntimeError):
+    """The client of a run disconnected; the run's model calls stop."""
+
+
+class StopWhenGone(BaseCallbackHandler):
+    """Raise `ClientGoneError` in the run's model calls once `gone` is set."""
+
+    raise_error = True
+
+    def __init__(self) -> None:
+        self.gone = threading.Event()
+
+    def _check(self) -> None:
+        if self.gone.is_set():
+            msg = "the client disconnected; the run was stopped"
+            raise ClientGoneError(msg)
+
+    def on_chat_model_start(self, serialized: dict[str, Any], messages: Any, **kwargs: Any) -> None:
+        """Refuse to start a model call for a client that is gone."""
+        self._check()
+
+    def on_llm_new_token(self, *args: Any, **kwargs: Any) -> None:
+        """Stop a streaming model call between two tokens."""
+        self._check()
+
+
+class Runs:
+    """The served policy and settings, and one compiled graph per scaling method.
+
+    `load` returns `(policy, critic, defaults)`; it runs once, in a worker thread, on the first
+    request (loading a local model takes seconds and must not block the event loop).
+    """
+
+    def __init__(self, load: Loader) -> None:
+        self._load = load
+        self._loaded: tuple[BaseChatModel, BaseChatModel, MURConfig] | None = None
+        self._graphs: dict[str, MURGraph] = {}
+        self._lock = threading.Lock()
+
+    def _graph(self, method: str | None) -> tuple[MURGraph, MURConfig]:
+        with self._lock:  # concurrent first requests wait for one load and one build
+            if self._loaded is None:
+                self._loaded = self._load()
+            policy, critic, defaults = self._loaded
+            method = method or defaults.method or DEFAULT_METHOD
+            if method not in self._graphs:
+                self._graphs[method] = create_mur_graph(
+                    policy, method=method, critic=critic, config=defaults.replace(method=None)
+                )
+            return self._graphs[method], defaults
+
+    async def graph_for(self, request: ChatRequest) -> tuple[MURGraph, MURConfig]:
+        """The graph of the request's method and the run's settings.
+
+        A request that names a method but no γ gets the method's paper γ, as `mur-graph solve
+        --method` does; the other settings are the served defaults and what the body names.
+
+        Raises:
+            RequestError: the body's settings and the served ones do not go together.
+            MURError: the served model could not be loaded.
+        """
+        graph, defaults = await asyncio.to_thread(self._graph, request.method)
+        settings: dict[str, Any] = {"mode": request.mode}
+        gamma = paper_gamma(request.method) if request.method else None
+        if gamma is not None:
+            settings["gamma"] = gamma
+        try:
+            config = defaults.replace(**(settings | request.settings))
+        except ValueError as exc:
+            raise RequestError(str(exc)) from None
+        return graph, with_method(config, graph.mur_default.method)
+
+    @staticmethod
+    async def stream(
+        graph: MURGraph,
+        question: str,
+        config: MURConfig,
+        usage: UsageMetadataCallbackHandler,
+        *,
+        tokens: bool,
+    ) -> AsyncIterator[tuple[tuple[str, ...], str, Any]]:
+        """Run the graph on `question`; yield its stream items. Leaving early stops the run.
+
+        With `tokens`, the policy's tokens come too (`messages`): a local policy then streams.
+        """
+        stop = StopWhenGone()
+        modes = STREAM_MODES if tokens else [m for m in STREAM_MODES if m != "messages"]
+        items = graph.astream(
+            {"question": question},
+            {"callbacks": [stop, usage]},
+            context=config,
+            stream_mode=modes,
+            subgraphs=True,
+        )
+        try:
+            async for item in items:
+                yield item
+        finally:
+            stop.gone.set()  # the client left (or the run ended): no further model call or token
+            await items.aclose()  # type: ignore[attr-defined]
