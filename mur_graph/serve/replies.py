@@ -56,6 +56,13 @@ def finish_reason(state: Mapping[str, Any]) -> str:
     """`stop` when the run found an answer, `length` when a limit ended it without one."""
     if state.get("answer") is None and state.get("stop_reason") in ("max_steps", "token_budget"):
         return "length"
+    steps = state.get("steps") or []
+    if (
+        state.get("stop_reason") == "single_call"
+        and steps
+        and steps[-1].get("draft_finish_reason") == "length"
+    ):
+        return "length"  # plain mode's one call ran out of `plain_tokens`
     return "stop"
 
 

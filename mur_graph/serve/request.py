@@ -16,7 +16,12 @@ from mur_graph.config import Mode, MURConfig
 from mur_graph.errors import MURError
 from mur_graph.scaling import canonical_method, critic_kinds
 
-SERVED_MODELS: dict[str, Mode] = {"mur": "mur", "mur-per-step": "per_step", "mur-cot": "cot"}
+SERVED_MODELS: dict[str, Mode] = {
+    "mur": "mur",
+    "mur-per-step": "per_step",
+    "mur-cot": "cot",
+    "mur-plain": "plain",
+}
 """The model names `/v1/models` lists, and the mode each one runs."""
 
 SETTINGS = tuple(f.name for f in fields(MURConfig) if f.name not in ("mode", "method"))

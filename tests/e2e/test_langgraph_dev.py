@@ -221,7 +221,7 @@ def test_the_openai_endpoint_is_served_beside_the_graphs(server):
     from openai import BadRequestError, OpenAI
 
     openai = OpenAI(base_url=f"{server}/v1", api_key="unused", max_retries=0, timeout=300)
-    assert [model.id for model in openai.models.list()] == ["mur", "mur-per-step", "mur-cot"]
+    assert [model.id for model in openai.models.list()] == ["mur", "mur-per-step", "mur-cot", "mur-plain"]
     chunks = list(
         openai.chat.completions.create(
             model="mur",

@@ -15,7 +15,7 @@ from openai import BadRequestError, NotFoundError, OpenAI
 
 from mur_graph import MURConfig
 from mur_graph.serve import create_app
-from tests.fakes import KeyedChatModel, ScriptedChatModel, SlowStreamingChatModel, say, verdict
+from tests.fakes import KeyedChatModel, ScriptedChatModel, SlowStreamingChatModel, cut, say, verdict
 from tests.serving import served
 from tests.unit.test_graph_scripted import mur_script
 
@@ -59,7 +59,7 @@ def client(url) -> OpenAI:
 
 
 def test_models_lists_one_name_per_mode(client):
-    assert [model.id for model in client.models.list()] == ["mur", "mur-per-step", "mur-cot"]
+    assert [model.id for model in client.models.list()] == ["mur", "mur-per-step", "mur-cot", "mur-plain"]
 
 
 def test_a_stream_brings_the_steps_as_reasoning_then_the_answer_then_the_usage(client, scripted):
@@ -145,6 +145,27 @@ def test_the_model_name_picks_the_mode_and_the_body_the_settings(url):
     assert reply.choices[0].message.content == "42"
     assert reply.model_extra["mur"]["ledger"]["fallback"] == 1
     assert [call.kwargs.get("seed") is not None for call in model.calls] == [True, True, True]
+
+
+def test_mur_plain_runs_the_model_plainly_and_a_cut_call_finishes_with_length():
+    model = ScriptedChatModel(
+        script=[
+            [say("17 + 25 = 42, so $\\boxed{42}$.", -0.1, -0.2, -0.3)],
+            [cut("Let us add the tens", -0.1, -0.1)],
+        ]
+    )
+    with served(create_app(model, config=CONFIG)) as base:
+        client = OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0)
+        reply = client.chat.completions.create(model="mur-plain", messages=QUESTION, temperature=0)
+        short = client.chat.completions.create(
+            model="mur-plain", messages=QUESTION, extra_body={"plain_tokens": 2}
+        )
+    assert reply.choices[0].message.content == "42"
+    assert reply.choices[0].finish_reason == "stop"
+    assert reply.usage.completion_tokens == 3
+    assert [m.type for m in model.calls[0].messages] == ["system", "human"]  # no step format
+    assert model.calls[1].kwargs["max_tokens"] == 2
+    assert short.choices[0].finish_reason == "length"
 
 
 def test_two_concurrent_requests_both_complete():
@@ -267,7 +288,9 @@ def test_bad_input_gets_a_4xx_with_one_line_naming_the_fix(url, scripted, body, 
 
 
 def test_the_openai_sdk_raises_its_own_errors_for_bad_input(client):
-    with pytest.raises(NotFoundError, match="unknown model 'gpt-4o'; use one of mur, mur-per-step, mur-cot"):
+    with pytest.raises(
+        NotFoundError, match="unknown model 'gpt-4o'; use one of mur, mur-per-step, mur-cot, mur-plain"
+    ):
         client.chat.completions.create(model="gpt-4o", messages=QUESTION)
     with pytest.raises(BadRequestError, match=r"gamma=0: must be a number in \(0, 1\]"):
         client.chat.completions.create(model="mur", messages=QUESTION, extra_body={"gamma": 0})
