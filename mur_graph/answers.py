@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 ANSWER_PHRASE = "the answer is"
 """How a text states its final answer in words (matched in any case)."""
@@ -19,7 +20,8 @@ def extract_answer(text: str) -> str | None:
     r"""Return the final answer stated in `text`, or None.
 
     Takes the content of the last complete `\\boxed{…}` (braces balanced), else the text after the
-    last "the answer is" up to the end of its line, without a leading colon or a trailing period.
+    last "the answer is" up to the end of its line, without a leading colon or closing brace (of a
+    `\\text{The answer is}`) or a trailing period.
     """
     boxed = _last_boxed(text)
     if boxed is not None:
@@ -28,7 +30,8 @@ def extract_answer(text: str) -> str | None:
     at = lowered.rfind(ANSWER_PHRASE)
     if at < 0:
         return None
-    rest = text[at + len(ANSWER_PHRASE) :].strip().lstrip(":").strip()
+    # `\text{The answer is} 42`: the brace that closes the phrase's \text{} is not the answer.
+    rest = text[at + len(ANSWER_PHRASE) :].lstrip(":}" + string.whitespace)
     rest = rest.splitlines()[0].strip() if rest else ""
     rest = re.sub(r"[.\s]+$", "", rest)
     rest = rest.strip("\"'*$ ")

@@ -82,6 +82,11 @@ def add_eval_commands(commands: Any) -> None:
         metavar="STEM",
         help="also draw accuracy vs tokens (the γ curve) to STEM.png and STEM.svg",
     )
+    report.add_argument(
+        "--regrade",
+        action="store_true",
+        help="extract and grade every answer again from its stored solution (records made by older code)",
+    )
     report.set_defaults(handler=_report)
 
     sweep = commands.add_parser("sweep", help="run MUR over several γ plus CoT and per-step; plot")
@@ -219,7 +224,7 @@ def _report(args: argparse.Namespace, err: Console) -> int:
     if args.out is not None and args.out.is_dir():
         msg = f"--out {args.out} is a folder; pass the Markdown file to write, e.g. {args.out / 'report.md'}"
         raise UsageError(msg)
-    rows = summarise(collect(args.dirs), questions=args.questions, common=args.common)
+    rows = summarise(collect(args.dirs, regrade=args.regrade), questions=args.questions, common=args.common)
     if not rows:
         msg = f"no results in {', '.join(map(str, args.dirs))}; run mur-graph eval --out DIR first"
         raise UsageError(msg)

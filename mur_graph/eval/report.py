@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mur_graph.eval.consistency import SeedSpread, Vote, consistency_votes
+from mur_graph.eval.regrade import regraded
 from mur_graph.eval.results import latest_by_id, read_records, variant_parts
 from mur_graph.eval.stats import LineGap, Paired, critic_signal, line_gap, paired, wilson_interval
 from mur_graph.scaling import canonical_method
@@ -59,14 +60,17 @@ class _Cell:
     """Per question id: (correct, total tokens)."""
 
 
-def collect(paths: Iterable[Path]) -> list[dict[str, Any]]:
-    """The latest record per question of every results file under `paths` (files or folders)."""
+def collect(paths: Iterable[Path], *, regrade: bool = False) -> list[dict[str, Any]]:
+    """The latest record per question of every results file under `paths` (files or folders).
+
+    With `regrade`, each answer is extracted from its solution and graded again (`eval.regrade`).
+    """
     records: list[dict[str, Any]] = []
     for path in paths:
         files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
         for file in files:
             records.extend(latest_by_id(read_records(file)).values())
-    return records
+    return [regraded(r) for r in records] if regrade else records
 
 
 def critic_label(settings: dict[str, Any]) -> str | None:

@@ -16,6 +16,10 @@ from mur_graph.answers import extract_answer, has_answer
             "\\left( 3, \\frac{\\pi}{2} \\right)",
         ),
         ("the answer is 7\nStep9: more text", "7"),
+        # a model wrapping the phrase in \text{}: the closing brace is not the answer (seen on Qwen)
+        ("\\[\n   \\text{The answer is} (3, \\frac{\\pi}{2})\n   \\]", "(3, \\frac{\\pi}{2})"),
+        ("\\textbf{The answer is: } 12.", "12"),
+        ("the answer is\n  5", "5"),
         ("no conclusion here", None),
         ("the answer is", None),
     ],
