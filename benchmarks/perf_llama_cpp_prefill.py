@@ -203,7 +203,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--gguf", default=None, help="GGUF file (default: the 1.5B, make setup-qwen)")
+    parser.add_argument(
+        "--gguf", default=None, help="GGUF file (default: the 1.5B, mur-graph models install)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (default 1)")
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--threads-compare", action="store_true", help="1 vs 2 prompt threads only")

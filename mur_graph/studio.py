@@ -2,9 +2,9 @@
 
 The factories are async: the server awaits them on its event loop, so the model is loaded in a
 worker thread (`asyncio.to_thread`), once per server process; later runs reuse the compiled
-graphs. Importing this module loads nothing. The policy is the embedded SmolLM2-135M-Instruct, or
-the model named by the `MUR_GRAPH_MODEL` environment variable: local (a hub id or a folder), or
-served at `MUR_GRAPH_BASE_URL` (vLLM, llama.cpp).
+graphs. Importing this module loads nothing. The policy is the default model, Qwen2.5-Coder-1.5B
+on llama.cpp, or the model named by the `MUR_GRAPH_MODEL` environment variable: local (a
+registered name, a hub id or a folder), or served at `MUR_GRAPH_BASE_URL` (vLLM, llama.cpp).
 
 Each served graph is a thin wrapper around the MUR graph, with a small state: the question in;
 the answer, the two-line summary an agent reads (`mur_graph.agents.summary_text`), the token

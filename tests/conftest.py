@@ -4,6 +4,9 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One llama.cpp thread: the tests share a 2-core machine with other processes, where a second
+# thread waits at every barrier (docs/models.md, Threads); the Makefile's TEST_ENV sets it too.
+os.environ.setdefault("MUR_GRAPH_THREADS", "1")
 
 from hypothesis import settings
 

@@ -32,6 +32,7 @@ _FAILURES = (MURError, OSError)
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of `mur-graph`."""
     from mur_graph.cli.eval import add_eval_commands
+    from mur_graph.cli.models import add_models_commands
     from mur_graph.cli.serve import add_serve_command
     from mur_graph.cli.viz import add_viz_commands
 
@@ -45,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="solve one question step by step with MUR",
         description=(
             "Solve QUESTION step by step; MUR decides per step whether to spend extra compute. "
-            "Without --model the embedded SmolLM2-135M-Instruct runs on this machine, offline."
+            "Without --model Qwen2.5-Coder-1.5B-Instruct runs on this machine through llama.cpp, "
+            "offline (install it once: mur-graph models install qwen2.5-coder-1.5b)."
         ),
     )
     solve.add_argument("question", help="the problem to solve")
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_commands(commands)
     add_viz_commands(commands)
     add_serve_command(commands)
+    add_models_commands(commands)
     return parser
 
 

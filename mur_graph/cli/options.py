@@ -262,9 +262,12 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
 
 def load_models(args: argparse.Namespace) -> tuple[BaseChatModel, BaseChatModel, str, str]:
     """Load the policy and the critic; return them with their display names."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # the CLI shows its own progress
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # the transformers extra is not installed: no progress bars to hide
+        pass
+    else:
+        hf_logging.disable_progress_bar()  # the CLI shows its own progress
     policy = _load(args.model, args.base_url, args)
     critic = _load(args.critic, args.critic_base_url, args) if args.critic else policy
     policy_name = args.model or DEFAULT_MODEL

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import threading
 
 from mur_graph.answers import ANSWER_PHRASE, BOXED
 from mur_graph.eval.problems import Problem
+from mur_graph.models import MissingDependencyError
 
 _ANSWER_IS = ANSWER_PHRASE.removeprefix("the ")  # also after "the correct answer is"
 _LETTER = re.compile(r"(?<![A-Za-z0-9])[A-D](?![A-Za-z0-9])")
 _SOLUTION_TAIL = 300
+
+
+def require_grader() -> None:
+    """Fail before any question runs when math-verify, the grader, is not installed.
+
+    Raises:
+        MissingDependencyError: math-verify is missing; the message names the eval extra.
+    """
+    if importlib.util.find_spec("math_verify") is None:
+        msg = "grading answers needs math-verify; install it with: pip install 'mur-graph[eval]'"
+        raise MissingDependencyError(msg)
 
 
 def extract_choice(text: str) -> str | None:

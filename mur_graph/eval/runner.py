@@ -20,7 +20,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from mur_graph import result_document
 from mur_graph.config import MURConfig
-from mur_graph.eval.grading import grade
+from mur_graph.eval.grading import grade, require_grader
 from mur_graph.eval.problems import Problem
 from mur_graph.eval.results import ResultsFile
 from mur_graph.models import active_call_cache, counting_replays
@@ -62,10 +62,12 @@ async def run_eval(
 
     Raises:
         ValueError: `concurrency` < 1, or the results file holds other settings.
+        MissingDependencyError: math-verify (the eval extra) is not installed.
     """
     if concurrency < 1:
         msg = f"invalid concurrency {concurrency}: must be an integer >= 1"
         raise ValueError(msg)
+    require_grader()
     finished = results.finished_ids(config)
     todo = [p for p in problems if p.id not in finished]
     tally = Tally(skipped=len(problems) - len(todo))

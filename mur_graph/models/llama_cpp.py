@@ -39,27 +39,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr
 
 from mur_graph.models.base import LocalChatModel, Settings, fit_context, to_chat_dict, usage
-from mur_graph.models.errors import EmbeddedModelError
+from mur_graph.models.chat_template import render_chat_template
+from mur_graph.models.errors import MissingDependencyError
+from mur_graph.models.qwen import INSTALL_COMMAND as QWEN_INSTALL_COMMAND
+from mur_graph.models.threads import default_threads
 
-DEFAULT_THREADS = 1
-"""Decode threads: on 2 cores, 2 threads decode 1.45× faster than 1 when the machine is idle but
-3× slower when another process is busy; 1 is the safe default (docs/models.md)."""
-DEFAULT_BATCH_THREADS = 1
-"""Prompt threads: prompts are encoded in `PREFILL_CHUNK`-token batches, small enough that a second
-thread waits at every barrier when another process is busy: beside one, 2 threads encoded 32-token
-chunks at 8.0 tok/s and 1 thread at 18.2 (docs/performance.md). The thread count changes no logit."""
+INSTALL_HINT = "pip install 'mur-graph[llama]'"
+"""The install command of this backend's extra (it builds llama-cpp-python; see docs/models.md)."""
+try:  # numpy comes with llama-cpp-python
+    import numpy as np
+except ImportError as exc:
+    _msg = f"ChatLlamaCpp needs llama-cpp-python; install it with: {INSTALL_HINT}"
+    raise MissingDependencyError(_msg) from exc
+
 PREFILL_CHUNK = 32
 """Prompt tokens per llama.cpp batch, at positions that are multiples of it (see the module
 docstring). On the 2-core machine the 1.5B encodes 32-token chunks at 0.89× the speed of whole
 512-token batches (42.7 vs 47.8 tok/s, 1 thread; docs/performance.md)."""
-_INSTALL_HINT = "pip install llama-cpp-python==0.3.36 (or: make setup)"
 
 
 @dataclass(frozen=True)
@@ -195,11 +197,12 @@ class ChatLlamaCpp(LocalChatModel):
     """The GGUF file."""
     n_ctx: int = Field(default=4096, ge=16)
     """Context window of the llama.cpp context (prompt + generated tokens)."""
-    n_threads: int = Field(default=DEFAULT_THREADS, ge=1)
-    """Threads of token-by-token decoding."""
-    n_threads_batch: int = Field(default=DEFAULT_BATCH_THREADS, ge=1)
-    """Threads of prompt encoding (1 by default, the safe choice on a shared machine; 2 are about
-    twice as fast on a quiet 2-core one, docs/models.md)."""
+    n_threads: int | None = Field(default=None, ge=1)
+    """Threads of token-by-token decoding; None: `$MUR_GRAPH_THREADS`, else the cores this process
+    may use (affinity and cgroup quota, `mur_graph.models.usable_cores`). On a machine other
+    processes keep busy, 1 is faster (docs/models.md, Threads)."""
+    n_threads_batch: int | None = Field(default=None, ge=1)
+    """Threads of prompt encoding; None: the decoding threads. The thread count changes no logit."""
     prefix_cache_mb: float = Field(default=256.0, ge=0)
     """At most this many MiB of saved states (least recently used dropped first)."""
     max_retries: int = Field(default=0, ge=0)
@@ -217,13 +220,15 @@ class ChatLlamaCpp(LocalChatModel):
         """Load the GGUF (about 1 s for 1.1 GB: llama.cpp maps the file)."""
         path = Path(self.model_path)
         if not path.is_file():
-            msg = f"no GGUF file at {path}; pass the path of a .gguf model (for Qwen: make setup-qwen)"
+            msg = f"no GGUF file at {path}; pass the path of a .gguf model (for Qwen: {QWEN_INSTALL_COMMAND})"
             raise FileNotFoundError(msg)
         try:
             from llama_cpp import Llama
         except ImportError as exc:
-            msg = f"ChatLlamaCpp needs llama-cpp-python; install it with: {_INSTALL_HINT}"
-            raise EmbeddedModelError(msg) from exc
+            msg = f"ChatLlamaCpp needs llama-cpp-python; install it with: {INSTALL_HINT}"
+            raise MissingDependencyError(msg) from exc
+        self.n_threads = self.n_threads or default_threads()
+        self.n_threads_batch = self.n_threads_batch or self.n_threads
         self._llama = Llama(
             model_path=str(path),
             n_ctx=self.n_ctx,
@@ -250,24 +255,20 @@ class ChatLlamaCpp(LocalChatModel):
 
     def render_prompt(self, messages: Sequence[BaseMessage]) -> str:
         """Render messages with the GGUF's chat template; a final AI message is left open to continue."""
-        from transformers.utils.chat_template_utils import render_jinja_template
-
         template = self._llama.metadata.get("tokenizer.chat_template")
         if not template:
             msg = f"{self.model_path} carries no chat template (tokenizer.chat_template); use a chat GGUF"
             raise ValueError(msg)
         continue_final = bool(messages) and isinstance(messages[-1], AIMessage)
-        # annotated `-> str`, but returns (rendered conversations, generation indices)
-        rendered, _ = render_jinja_template(  # type: ignore[str-unpack]
-            conversations=[[to_chat_dict(m) for m in messages]],
-            chat_template=template,
+        return render_chat_template(
+            template,
+            [to_chat_dict(m) for m in messages],
             add_generation_prompt=not continue_final,
             continue_final_message=continue_final,
             bos_token=self._token_text(self._llama.token_bos()),
             eos_token=self._token_text(self._llama.token_eos()),
             **self.chat_template_kwargs,
         )
-        return str(rendered[0])
 
     def _generate(
         self,

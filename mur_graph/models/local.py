@@ -27,12 +27,19 @@ from typing import Any, TypeVar
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_huggingface import HuggingFacePipeline
 from pydantic import Field, PrivateAttr
 
 from mur_graph.models.base import LocalChatModel, Settings, fit_context, to_chat_dict, usage
-from mur_graph.models.errors import ContextLengthError
+from mur_graph.models.errors import ContextLengthError, MissingDependencyError
 from mur_graph.models.prefix_cache import PrefixCacheStore
+
+INSTALL_HINT = "pip install 'mur-graph[transformers]'"
+"""The install command of this backend's extra: torch, transformers, accelerate, langchain-huggingface."""
+try:  # the pipeline type is a field of the model, so the extra is needed to define the class
+    from langchain_huggingface import HuggingFacePipeline
+except ImportError as exc:
+    _msg = f"ChatTransformers needs langchain-huggingface and transformers; install them with: {INSTALL_HINT}"
+    raise MissingDependencyError(_msg) from exc
 
 __all__ = ["ChatTransformers", "ContextLengthError"]  # the error's old home, kept importable
 

