@@ -109,7 +109,7 @@ def summarise(
             settings["mode"],
             gamma,
             variant_of(settings),
-            settings.get("seed") or 0,
+            settings.get("seed"),  # None: an unseeded run, shown as —
         )
         cells.setdefault(key, {})[str(record["id"])] = record  # one record per question
     if common:
@@ -186,7 +186,7 @@ def _consistency_rows(
     """SC@k rows (plain majority and confidence-weighted) of every CoT or plain cell run with ≥ k seeds."""
     groups: dict[tuple[Any, ...], dict[int, dict[str, dict[str, Any]]]] = {}
     for (dataset, method, _, mode, _, variant, seed), by_id in cells.items():
-        if mode in BASELINE_MODES:
+        if mode in BASELINE_MODES and seed is not None:  # unseeded runs are not repeatable draws
             groups.setdefault((dataset, method, mode, variant), {})[seed] = by_id
     rows = []
     for (dataset, method, mode, variant), by_seed in sorted(groups.items(), key=str):
@@ -308,7 +308,7 @@ def _pair_with_baselines(cells: Sequence[_Cell]) -> None:
     plain = {
         c.row["dataset"]: c
         for c in cells
-        if c.row["mode"] == "plain" and c.row["variant"] == PLAIN_GREEDY and not c.row["seed"]
+        if c.row["mode"] == "plain" and c.row["variant"] == PLAIN_GREEDY and c.row["seed"] in (0, None)
     }
     for cell in cells:
         row, mode = cell.row, cell.row["mode"]
@@ -324,7 +324,9 @@ def _pair_with_baselines(cells: Sequence[_Cell]) -> None:
             ((dataset, method, variant), row["seed"]),
             ((dataset, None, variant), row["seed"]),
             ((dataset, None, variant), 0),
+            ((dataset, None, variant), None),
             ((dataset, None, ()), 0),  # a variant without a CoT of its own: the plain CoT
+            ((dataset, None, ()), None),
         )
         baseline = next((cot[key] for key in keys if key in cot), None)
         row["paired_cot"] = paired(cell.correct, baseline.correct) if baseline and mode != "cot" else None
@@ -426,4 +428,13 @@ def variant_label(variant: Sequence[str]) -> str:
 def _order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
     dataset, method, critic, mode, gamma, variant, seed = item[0]
     modes = {"plain": 0, "cot": 1, "mur": 2, "per_step": 3}
-    return (dataset, method, variant, critic or "", modes.get(mode, 4), gamma or 0.0, seed)
+    return (
+        dataset,
+        method,
+        variant,
+        critic or "",
+        modes.get(mode, 4),
+        gamma or 0.0,
+        seed is None,
+        seed or 0,
+    )

@@ -46,8 +46,8 @@ def test_calibrate_check_runs_the_chosen_gamma_on_the_sweeps_questions(data, tmp
     }
     assert (sweep / "d__guided_search__confidence__mur__g0.05.jsonl").exists()
     table = (sweep / "sweep.md").read_text()
-    assert "| d | guided_search | confidence | mur | 0.05 | 0 | 2 |" in table
-    assert "| d | guided_search | — | cot | — | 0 | 2 |" in table and "vote" not in table
+    assert "| d | guided_search | confidence | mur | 0.05 | — | 2 |" in table
+    assert "| d | guided_search | — | cot | — | — | 2 |" in table and "vote" not in table
     assert "calculator" not in table
     assert "check on the sweep's 2 questions" in capsys.readouterr().err
 
@@ -76,8 +76,8 @@ def test_report_common_compares_rows_on_shared_questions_and_plots_them(data, tm
     stem = tmp_path / "img" / "qwen2.5-curve"  # a dot in the name is not a suffix to replace
     assert main(["report", str(out), "--common", "--plot", str(stem)]) == 0
     table = (out / "report.md").read_text()
-    assert "| d | guided_search | — | cot | — | 0 | 1 |" in table
-    assert "| d | guided_search | confidence | per_step | — | 0 | 1 |" in table
+    assert "| d | guided_search | — | cot | — | — | 1 |" in table
+    assert "| d | guided_search | confidence | per_step | — | — | 1 |" in table
     png, svg = stem.parent / "qwen2.5-curve.png", stem.parent / "qwen2.5-curve.svg"
     assert png.stat().st_size > 0 and svg.exists()
     assert sorted(p.name for p in stem.parent.iterdir()) == [png.name, svg.name]

@@ -205,7 +205,7 @@ def test_report_rows_hold_accuracy_tokens_scale_rate_and_the_ratio_to_per_step()
     assert per_step["accuracy"] == 50.0 and cot["gamma"] is None
     table = markdown_table(rows)
     assert (
-        "| toy | guided_search | generative | mur | 0.80 | 0 | partial (2 of 3) | 1 | 100.0 [34.2, 100.0] |"
+        "| toy | guided_search | generative | mur | 0.80 | — | partial (2 of 3) | 1 | 100.0 [34.2, 100.0] |"
         in table
     )
 

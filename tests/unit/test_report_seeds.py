@@ -134,3 +134,14 @@ def test_plain_and_self_consistency_rows_are_drawn_in_the_panels_not_as_panels_o
     assert [p.suffix for p in written] == [".png", ".svg"]
     assert "plain T=0" in (tmp_path / "sweep.svg").read_text()
     assert "cot SC@3" in (tmp_path / "sweep.svg").read_text()
+
+
+def test_unseeded_runs_are_a_seed_of_their_own_shown_as_a_dash_and_never_voted_over():
+    records = [run(q, "cot", "1", True, seed=s) for q in ("q1", "q2") for s in (None, 1, 2)]
+    records += [run(q, "mur", "1", True, seed=None) for q in ("q1", "q2")]
+    rows = summarise(records)
+    assert [r["seed"] for r in rows if r["mode"] == "cot"] == [1, 2, None]
+    (mur,) = [r for r in rows if r["mode"] == "mur"]
+    assert mur["paired_cot"].questions == 2  # paired with the unseeded CoT
+    assert not [r for r in rows if "SC@" in r["mode"]]  # two seeded runs: no SC@3
+    assert "| mur | 0.80 | — |" in report_markdown(rows)

@@ -124,7 +124,7 @@ def test_rows_compare_mur_with_per_step_and_cot_question_by_question_per_critic(
     assert confidence["not_first"] == 1.0 and confidence["score_spread"] == pytest.approx(0.1)
     assert confidence["wall_s"] == 4.0
     table = markdown_table(rows)
-    assert "| toy | guided_search | confidence | mur | 0.80 | 0 | partial (1 of 4) |" in table
+    assert "| toy | guided_search | confidence | mur | 0.80 | — | partial (1 of 4) |" in table
     # CoT and per-step spent the same 800 tokens: the line is the better of the two, 50 %
     assert mur["line_gap"] == LineGap(questions=4, points=25.0)
     assert "| 2/1 (p=1) | 3/1 (p=0.62) | — | +25.0 pts | 0% | ≈0 (no signal) |" in table
