@@ -32,6 +32,7 @@ _FAILURES = (MURError, OSError)
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of `mur-graph`."""
     from mur_graph.cli.eval import add_eval_commands
+    from mur_graph.cli.models import add_models_commands
     from mur_graph.cli.viz import add_viz_commands
 
     parser = argparse.ArgumentParser(
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.set_defaults(handler=_solve)
     add_eval_commands(commands)
     add_viz_commands(commands)
+    add_models_commands(commands)
     return parser
 
 

@@ -3,7 +3,8 @@
 One module per concern: `contract` (what MUR asks of any chat model), `openai_server` (the
 OpenAI-compatible server dialect), `errors`, `call_cache` (replayed calls), `base` (what the
 local backends share), and one module per backend: `local` (transformers), `llama_cpp`, with
-`embedded` and `qwen` providing the registered models' weights. A new backend is its module plus
+`embedded` and `qwen` providing the registered models' weights, and `export_hf` turning those into
+bf16 Hugging Face folders for vLLM. A new backend is its module plus
 a line in `_LOADERS` here.
 """
 
@@ -36,6 +37,7 @@ from mur_graph.models.errors import (
     ServerRequestError,
     ServerUnavailableError,
 )
+from mur_graph.models.export_hf import EXPORTABLE_MODELS, export_dir, export_hf, is_exported
 from mur_graph.models.llama_cpp import ChatLlamaCpp
 from mur_graph.models.local import ChatTransformers
 from mur_graph.models.openai_server import SERVER_MAX_RETRIES, SERVER_TIMEOUT_S, chat_openai
@@ -44,6 +46,7 @@ from mur_graph.models.qwen import QWEN_DISPLAY_NAME, QWEN_NAME, ensure_qwen_gguf
 __all__ = [
     "DEFAULT_MODEL",
     "EMBEDDED_NAME",
+    "EXPORTABLE_MODELS",
     "MODEL_NAMES",
     "SERVER_MAX_RETRIES",
     "SERVER_TIMEOUT_S",
@@ -64,6 +67,9 @@ __all__ = [
     "ServerUnavailableError",
     "active_call_cache",
     "counting_replays",
+    "export_dir",
+    "export_hf",
+    "is_exported",
     "load_chat_model",
     "load_embedded_model",
     "sample",
