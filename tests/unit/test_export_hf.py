@@ -51,3 +51,26 @@ def test_the_cli_refuses_another_folder_in_one_line(tmp_path, capsys):
     assert main(["models", "export-hf", "smollm2", str(tmp_path)]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error:") and "pass an empty or new folder" in line
+
+
+def test_a_folder_is_saved_whole_or_not_at_all(tmp_path):
+    from mur_graph.models.embedded import save_into_place
+
+    target = tmp_path / "model"
+    target.mkdir()  # an empty folder is replaced
+
+    def save(staging):
+        (staging / "config.json").write_text("{}")
+
+    save_into_place(target, save, finished=lambda folder: (folder / "config.json").is_file())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert (target / "config.json").read_text() == "{}"
+
+    def fail(staging):
+        (staging / "half").write_text("x")
+        msg = "disk full"
+        raise OSError(msg)
+
+    with pytest.raises(OSError, match="disk full"):
+        save_into_place(tmp_path / "other", fail, finished=lambda folder: False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"], "no staging folder left behind"
