@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,8 @@ from mur_graph.eval.results import latest_by_id, read_records
 from mur_graph.ledger import ledger_totals
 from mur_graph.models import ContextLengthError
 from mur_graph.models.openai_server import chat_openai
-from tests.vllm.conftest import CONTEXT, MODEL, VllmServer
+from tests.vllm.conftest import start
+from tests.vllm.server import AGREEMENT_PROMPTS, CONTEXT, MODEL, VllmServer, agreement
 
 pytestmark = pytest.mark.vllm
 
@@ -61,24 +61,6 @@ def run_settings(mode: str, critic_kind: str = "generative") -> MURConfig:
     )  # fmt: skip
 
 
-def post(server: VllmServer, path: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        server.root + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=120) as reply:
-        return json.load(reply)
-
-
-PROMPTS = [
-    "What is 17 + 25? Answer in steps.",
-    "Name three colours.",
-    "Explain what a prime number is.",
-    "Write a short poem about the sea.",
-    "What is the capital of France?",
-    "Solve 3x + 5 = 20 step by step.",
-]
-
-
 def test_the_export_agrees_with_llama_cpp_on_the_gguf(vllm_server):
     # llama.cpp decodes greedily from the GGUF; vLLM scores the same tokens (teacher-forced,
     # prompt_logprobs) from the bf16 export. Measured on these 6 prompts x 32 tokens (192
@@ -89,44 +71,11 @@ def test_the_export_agrees_with_llama_cpp_on_the_gguf(vllm_server):
     from mur_graph.models.llama_cpp import ChatLlamaCpp
 
     llama = ChatLlamaCpp(model_path=str(find_embedded_gguf()), n_ctx=CONTEXT)
-    deltas, losers = [], []
-    for prompt in PROMPTS:
-        messages = [HumanMessage(prompt)]
-        ids = list(llama.llama.tokenize(llama.render_prompt(messages).encode(), add_bos=False, special=True))
-        rendered = post(
-            vllm_server,
-            "/tokenize",
-            {
-                "model": MODEL,
-                "messages": [{"role": "user", "content": prompt}],
-                "add_generation_prompt": True,
-            },
-        )
-        assert rendered["tokens"] == ids, "the export's chat template and tokenizer give llama.cpp's prompt"
-        (generation,) = llama.generate([messages], max_tokens=32, temperature=0.0).generations[0]
-        greedy = generation.generation_info["token_ids"]
-        expected = [e["logprob"] for e in generation.message.response_metadata["logprobs"]["content"]]
-        scored = post(
-            vllm_server,
-            "/v1/completions",
-            {"model": MODEL, "prompt": ids + greedy, "max_tokens": 1, "temperature": 0, "prompt_logprobs": 1},
-        )["choices"][0]["prompt_logprobs"][len(ids) :]
-        assert len(greedy) == len(scored) == len(expected) == 32
-        for token, entry, logprob in zip(greedy, scored, expected, strict=True):
-            deltas.append(abs(entry[str(token)]["logprob"] - logprob))
-            best = max(entry.values(), key=lambda alternative: alternative["logprob"])
-            if best["logprob"] > entry[str(token)]["logprob"]:
-                losers.append(best["logprob"] - entry[str(token)]["logprob"])
-    deltas.sort()
-    print(
-        f"\nexport vs llama.cpp: argmax agrees at {len(deltas) - len(losers)}/{len(deltas)}, "
-        f"|Δ log-prob| median {deltas[len(deltas) // 2]:.4f} p95 {deltas[int(0.95 * len(deltas))]:.4f} "
-        f"max {deltas[-1]:.4f}, losing margins {sorted(round(x, 3) for x in losers)}"
-    )
-    assert len(losers) <= 12 and all(margin <= 0.3 for margin in losers)
-    assert deltas[len(deltas) // 2] <= 0.04
-    assert deltas[int(0.95 * len(deltas))] <= 0.25
-    assert deltas[-1] <= 1.0
+    found = agreement(llama, vllm_server.root, AGREEMENT_PROMPTS, tokens=32)
+    print(f"\nexport vs llama.cpp: {found.describe()}")
+    assert found.positions == 6 * 32
+    assert found.argmax_agrees >= 180 and all(margin <= 0.3 for margin in found.losing_margins)
+    assert found.quantile(0.5) <= 0.04 and found.quantile(0.95) <= 0.25 and found.deltas[-1] <= 1.0
 
 
 def test_chat_requests_carry_n_samples_with_logprobs_stops_and_a_continued_turn(vllm_server):
@@ -248,7 +197,7 @@ def test_a_prompt_over_max_model_len_is_refused_naming_the_limit(vllm_server):
 
 def test_a_critic_asking_more_logprobs_than_the_server_allows_names_the_flag(spare_vllm, capsys):
     if not spare_vllm.running:
-        spare_vllm.start()
+        start(spare_vllm)
     argv = ["solve", "What is 17 + 25?", "--model", MODEL, "--base-url", spare_vllm.url, "--mode", "per_step"]
     assert main([*argv, *SHORT, "--max-retries", "0"]) == 1
     (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
@@ -257,7 +206,7 @@ def test_a_critic_asking_more_logprobs_than_the_server_allows_names_the_flag(spa
 
 def test_an_eval_survives_vllm_dying_and_a_rerun_resumes(spare_vllm, tmp_path):
     if not spare_vllm.running:
-        spare_vllm.start()
+        start(spare_vllm)
     dataset, out = write_dataset(tmp_path / "toy.jsonl", 6), tmp_path / "out"
     command = [
         sys.executable, "-m", "mur_graph.cli", "eval", "--dataset", str(dataset), "--out", str(out),
@@ -280,7 +229,7 @@ def test_an_eval_survives_vllm_dying_and_a_rerun_resumes(spare_vllm, tmp_path):
     (line,) = [x for x in err.splitlines() if x.startswith("error:")]
     assert spare_vllm.url in line and "rerun the same command" in line
 
-    spare_vllm.start()  # back on the same port: the rerun retries the failed questions only
+    start(spare_vllm)  # back on the same port: the rerun retries the failed questions only
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr
     records = read_records(path)
