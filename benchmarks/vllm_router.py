@@ -82,7 +82,7 @@ def run_arm(
     tmp.mkdir(parents=True, exist_ok=True)
     for worker in workers:
         post(worker.root, "/reset_prefix_cache", {})
-    before = [worker.metrics() for worker in workers]
+    before = [worker.settled_metrics() for worker in workers]
     router = Router(workers, policy, tmp / f"router-{policy}.log")
     out = tmp / name.replace(" ", "_").replace(",", "")
     started = time.perf_counter()
@@ -96,7 +96,7 @@ def run_arm(
     (path,) = out.glob("*.jsonl")
     records = read_records(path)
     assert all(r["status"] == "ok" for r in records), [r.get("error") for r in records]
-    after = [worker.metrics() for worker in workers]
+    after = [worker.settled_metrics() for worker in workers]
     delta = {
         name: [metric(b, name) - metric(a, name) for a, b in zip(before, after, strict=True)]
         for name in COUNTERS

@@ -26,7 +26,7 @@ INSTALL = "make setup-vllm"
 def require_vllm() -> None:
     """Skip (or, in CI, fail) when the vLLM venv is missing."""
     if not VLLM_PYTHON.is_file():
-        reason = f"needs vLLM's own venv at {VLLM_PYTHON.parent.parent}; build it with {INSTALL}"
+        reason = f"needs vLLM's own venv ({VLLM_PYTHON} is missing); build it with {INSTALL}"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)

@@ -164,6 +164,22 @@ class VllmServer:
         """The sum of `name` over the series whose labels include `labels`."""
         return metric(self.metrics(), name, **labels)
 
+    def settled_metrics(self, timeout: float = 10.0) -> Metrics:
+        """The metrics once no request runs or waits and two reads 0.1 s apart agree.
+
+        vLLM may send a reply just before it records the finished request's statistics, so a read
+        right after the last reply could miss them.
+        """
+        deadline = time.monotonic() + timeout
+        last = self.metrics()
+        while True:
+            time.sleep(0.1)
+            now = self.metrics()
+            busy = metric(now, "vllm:num_requests_running") + metric(now, "vllm:num_requests_waiting")
+            if (now == last and not busy) or time.monotonic() > deadline:
+                return now
+            last = now
+
     def kill(self) -> None:
         """Kill the server and its engine process at once (SIGKILL to the group), as a crash would."""
         if self.running:

@@ -26,7 +26,7 @@ from mur_graph.ledger import ledger_totals
 from mur_graph.models import ContextLengthError
 from mur_graph.models.openai_server import chat_openai
 from tests.vllm.conftest import start
-from tests.vllm.server import AGREEMENT_PROMPTS, CONTEXT, MODEL, VllmServer, agreement
+from tests.vllm.server import AGREEMENT_PROMPTS, CONTEXT, MODEL, VllmServer, agreement, metric
 
 pytestmark = pytest.mark.vllm
 
@@ -45,11 +45,12 @@ def client(server: VllmServer) -> BaseChatModel:
 
 def n_histogram(server: VllmServer) -> tuple[float, float, float]:
     """(requests, sum of their n, requests with 2 < n <= 5) from vLLM's `request_params_n` histogram."""
+    now = server.settled_metrics()
     return (
-        server.metric("vllm:request_params_n_count"),
-        server.metric("vllm:request_params_n_sum"),
-        server.metric("vllm:request_params_n_bucket", le="5.0")
-        - server.metric("vllm:request_params_n_bucket", le="2.0"),
+        metric(now, "vllm:request_params_n_count"),
+        metric(now, "vllm:request_params_n_sum"),
+        metric(now, "vllm:request_params_n_bucket", le="5.0")
+        - metric(now, "vllm:request_params_n_bucket", le="2.0"),
     )
 
 
@@ -130,9 +131,10 @@ def test_a_scaled_step_sends_its_candidates_in_one_request(vllm_server, mode, me
 def test_prefix_caching_serves_most_of_one_mur_runs_prompts(vllm_server):
     graph = create_mur_graph(client(vllm_server), config=run_settings("per_step"))
     hits, queries = "vllm:prefix_cache_hits_total", "vllm:prefix_cache_queries_total"
-    before = vllm_server.metric(hits), vllm_server.metric(queries)
+    before = vllm_server.settled_metrics()
     graph.invoke({"question": "A train goes 90 km in 1.5 hours. What is its speed in km/h?"})
-    hit, asked = vllm_server.metric(hits) - before[0], vllm_server.metric(queries) - before[1]
+    after = vllm_server.settled_metrics()
+    hit, asked = metric(after, hits) - metric(before, hits), metric(after, queries) - metric(before, queries)
     print(f"\nprefix cache: {hit:.0f} of {asked:.0f} prompt tokens hit ({hit / asked:.3f})")
     assert asked > 0 and hit / asked >= HIT_RATE_FLOOR
 
