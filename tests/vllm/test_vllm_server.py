@@ -62,7 +62,7 @@ def run_settings(mode: str, critic_kind: str = "generative") -> MURConfig:
     )  # fmt: skip
 
 
-def test_the_export_agrees_with_llama_cpp_on_the_gguf(vllm_server):
+def test_the_export_agrees_with_llama_cpp_on_the_gguf(vllm_server, capsys):
     # llama.cpp decodes greedily from the GGUF; vLLM scores the same tokens (teacher-forced,
     # prompt_logprobs) from the bf16 export. Measured on these 6 prompts x 32 tokens (192
     # positions): vLLM's argmax is llama.cpp's token at 185 positions, the 7 others lose by
@@ -73,7 +73,8 @@ def test_the_export_agrees_with_llama_cpp_on_the_gguf(vllm_server):
 
     llama = ChatLlamaCpp(model_path=str(find_embedded_gguf()), n_ctx=CONTEXT)
     found = agreement(llama, vllm_server.root, AGREEMENT_PROMPTS, tokens=32)
-    print(f"\nexport vs llama.cpp: {found.describe()}")
+    with capsys.disabled():  # in CI's log too
+        print(f"\nexport vs llama.cpp: {found.describe()}")
     assert found.positions == 6 * 32
     assert found.argmax_agrees >= 180 and all(margin <= 0.3 for margin in found.losing_margins)
     assert found.quantile(0.5) <= 0.04 and found.quantile(0.95) <= 0.25 and found.deltas[-1] <= 1.0
@@ -128,14 +129,15 @@ def test_a_scaled_step_sends_its_candidates_in_one_request(vllm_server, mode, me
     assert all(math.isfinite(step["uncertainty"]) and step["uncertainty"] >= 0.0 for step in steps)
 
 
-def test_prefix_caching_serves_most_of_one_mur_runs_prompts(vllm_server):
+def test_prefix_caching_serves_most_of_one_mur_runs_prompts(vllm_server, capsys):
     graph = create_mur_graph(client(vllm_server), config=run_settings("per_step"))
     hits, queries = "vllm:prefix_cache_hits_total", "vllm:prefix_cache_queries_total"
     before = vllm_server.settled_metrics()
     graph.invoke({"question": "A train goes 90 km in 1.5 hours. What is its speed in km/h?"})
     after = vllm_server.settled_metrics()
     hit, asked = metric(after, hits) - metric(before, hits), metric(after, queries) - metric(before, queries)
-    print(f"\nprefix cache: {hit:.0f} of {asked:.0f} prompt tokens hit ({hit / asked:.3f})")
+    with capsys.disabled():  # in CI's log too
+        print(f"\nprefix cache: {hit:.0f} of {asked:.0f} prompt tokens hit ({hit / asked:.3f})")
     assert asked > 0 and hit / asked >= HIT_RATE_FLOOR
 
 
