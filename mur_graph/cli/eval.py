@@ -197,6 +197,12 @@ def _run_cell(
             )
         )
     err.print(f"{path}: {tally.done} run now, {tally.skipped} already there, {tally.failed} failed")
+    if failed := [r for r in tally.records if r["status"] == "failed"]:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        err.print(
+            f"[red]error:[/red] {escape(str(failed[0]['id']))}{more} failed: {escape(failed[0]['error'])}; "
+            "rerun the same command to retry the failed questions"
+        )
     return path
 
 

@@ -3,7 +3,8 @@
 One module per concern: `contract` (what MUR asks of any chat model), `openai_server` (the
 OpenAI-compatible server dialect), `errors`, `call_cache` (replayed calls), `base` (what the
 local backends share), and one module per backend: `local` (transformers), `llama_cpp`, with
-`embedded` and `qwen` providing the registered models' weights. A new backend is its module plus
+`embedded` and `qwen` providing the registered models' weights, and `export_hf` turning those into
+bf16 Hugging Face folders for vLLM. A new backend is its module plus
 a line in `_LOADERS` here.
 
 The backends are extras (`pip install 'mur-graph[llama]'`, `'mur-graph[transformers]'`,
@@ -42,6 +43,7 @@ from mur_graph.models.errors import (
     ServerRequestError,
     ServerUnavailableError,
 )
+from mur_graph.models.export_hf import EXPORTABLE_MODELS, export_dir, export_hf, is_exported
 from mur_graph.models.install import INSTALLABLE, install_model
 from mur_graph.models.openai_server import SERVER_MAX_RETRIES, SERVER_TIMEOUT_S, chat_openai
 from mur_graph.models.qwen import QWEN_DISPLAY_NAME, QWEN_NAME, ensure_qwen_gguf
@@ -57,6 +59,7 @@ _BACKENDS = {"ChatLlamaCpp": "mur_graph.models.llama_cpp", "ChatTransformers": "
 __all__ = [
     "DEFAULT_MODEL",
     "EMBEDDED_NAME",
+    "EXPORTABLE_MODELS",
     "INSTALLABLE",
     "MODEL_NAMES",
     "SERVER_MAX_RETRIES",
@@ -81,7 +84,10 @@ __all__ = [
     "counting_replays",
     "default_threads",
     "ensure_qwen_gguf",
+    "export_dir",
+    "export_hf",
     "install_model",
+    "is_exported",
     "load_chat_model",
     "load_embedded_model",
     "sample",

@@ -12,6 +12,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from mur_graph.models.errors import EmbeddedModelError, MissingDependencyError
@@ -82,17 +83,31 @@ def ensure_converted() -> Path:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.is_quantized = False  # type: ignore[assignment]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
-    staging.chmod(0o755)
-    try:
+
+    def save(staging: Path) -> None:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
+
+    save_into_place(target, save, finished=lambda folder: (folder / "config.json").is_file())
+    return target
+
+
+def save_into_place(target: Path, save: Callable[[Path], None], *, finished: Callable[[Path], bool]) -> None:
+    """Let `save` write a temporary folder beside `target`, then rename it to `target`.
+
+    A reader sees no folder or a whole one, never a half-written model. `target` may exist if
+    empty. When the rename fails because another process finished the same folder first
+    (`finished(target)`), its folder is kept.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    staging.chmod(0o755)
+    try:
+        save(staging)
         try:
-            staging.rename(target)
+            staging.rename(target)  # replaces an empty folder too (rename(2))
         except OSError:
-            if not (target / "config.json").is_file():  # not a concurrent converter's success
+            if not finished(target):  # not a concurrent writer's success
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target

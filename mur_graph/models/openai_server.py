@@ -9,6 +9,7 @@ continuation of a final assistant message) and turns the openai client's failure
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ SERVER_TIMEOUT_S = 300.0
 """Default seconds one request to a server may take (a long fallback on a slow server needs minutes)."""
 SERVER_MAX_RETRIES = 2
 """Default retries of a failed request (the OpenAI client backs off 0.5 s, 1 s, ... up to 8 s)."""
+_LOGPROBS_LIMIT = re.compile(r"logprobs of (\d+), which is greater than max allowed: (\d+)")
+"""vLLM's refusal of a request for more top log-probs than its `--max-logprobs`."""
 
 
 def chat_openai(
@@ -96,6 +99,14 @@ def server_error(model: BaseChatModel, exc: Exception) -> Exception | None:
     if isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower():
         msg = f"the server at {url} refused the prompt as too long for its context: {_said(exc)}"
         return ContextLengthError(msg)
+    if isinstance(exc, openai.BadRequestError) and (limit := _LOGPROBS_LIMIT.search(_said(exc))):
+        asked, allowed = limit.groups()
+        msg = (
+            f"the server at {url} returns at most {allowed} log-probs per token and was asked for "
+            f"{asked} (the critics read the top 10 at their verdict); restart vLLM with --max-logprobs "
+            f"{asked} or more (its default is 20)"
+        )
+        return ServerRequestError(msg)
     busy = openai.InternalServerError | openai.RateLimitError  # retried by the client, like no answer
     if isinstance(exc, openai.APIStatusError) and not isinstance(exc, busy):
         msg = (

