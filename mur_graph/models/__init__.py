@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
@@ -173,12 +174,30 @@ def load_chat_model(
     model = model or DEFAULT_MODEL
     if (loader := _LOADERS.get(model)) is not None:
         return loader(**kwargs)
+    _check_local_path(model)
     from mur_graph.models.local import ChatTransformers
 
     if model.endswith(".gguf"):
         folder, _, name = model.rpartition("/")
         return ChatTransformers.from_model_id(folder or ".", gguf_file=name, **kwargs)
     return ChatTransformers.from_model_id(model, **kwargs)
+
+
+def _check_local_path(model: str) -> None:
+    """Refuse a model that is written as a path but is not there (transformers would read it as a hub id).
+
+    Raises:
+        EmbeddedModelError: the path does not exist; the message names what `model` may be.
+    """
+    looks_local = model.startswith(("/", "./", "../", "~")) or model.count("/") > 1 or model.endswith(".gguf")
+    path = Path(model).expanduser()
+    if looks_local and not path.exists():
+        names = ", ".join(MODEL_NAMES)
+        msg = (
+            f"{model}: no such model folder or file; pass a folder holding config.json, a .gguf file, "
+            f"a registered name ({names}) or a hub id such as Qwen/Qwen3-1.7B"
+        )
+        raise EmbeddedModelError(msg)
 
 
 def __getattr__(name: str) -> Any:

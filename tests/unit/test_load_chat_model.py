@@ -146,3 +146,15 @@ def test_the_old_name_generation_still_imports_with_a_deprecation_warning():
         assert models.Generation is models.Completion
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         _ = models.Nothing  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "path", ["./no/such/folder", "/tmp/mur-graph-no-such-model", "~/nothing/here.gguf", "a/b/c"]
+)
+def test_a_model_path_that_is_not_there_is_refused_naming_what_a_model_may_be(path):
+    from mur_graph.models import EmbeddedModelError, load_chat_model
+
+    with pytest.raises(
+        EmbeddedModelError, match=r"no such model folder or file; pass a folder holding config\.json"
+    ):
+        load_chat_model(path)
