@@ -151,8 +151,6 @@ def cell_row(
     gamma: float | None,
 ) -> Row:
     """The row of one cell's answered records: accuracy with its interval, tokens, rate, time, signal."""
-    n = len(ok)
-    correct = sum(bool(r["correct"]) for r in ok)
     steps = sum(r["result"]["n_steps"] for r in ok)
     signal = critic_signal(ok) if mode not in BASELINE_MODES else None
     return {
@@ -161,9 +159,7 @@ def cell_row(
         "critic": critic,
         "mode": mode,
         "gamma": gamma,
-        "questions": n,
-        "accuracy": 100.0 * correct / n if n else None,
-        "accuracy_ci": tuple(100.0 * x for x in wilson_interval(correct, n)) if n else None,
+        **_accuracy(sum(bool(r["correct"]) for r in ok), len(ok)),
         "policy_tokens": _mean(r["result"]["totals"]["policy"] for r in ok),
         "critic_tokens": _mean(r["result"]["totals"]["critic"] for r in ok),
         "total_tokens": _mean(r["result"]["totals"]["total"] for r in ok),
@@ -207,26 +203,28 @@ def _consistency_rows(
 
 
 def _vote_row(votes: dict[str, Vote], *, dataset: str, mode: str) -> Row:
-    n = len(votes)
-    correct = sum(v.correct for v in votes.values())
+    """A self-consistency row: the votes' accuracy and the k runs' tokens and seconds per question."""
+    outcomes = list(votes.values())
+    unscaled = dict.fromkeys(("scale_rate", "not_first", "score_spread", "fallback"))
     return {
         "dataset": dataset,
         "critic": None,
         "mode": mode,
         "gamma": None,
-        "questions": n,
-        "accuracy": 100.0 * correct / n if n else None,
-        "accuracy_ci": tuple(100.0 * x for x in wilson_interval(correct, n)) if n else None,
-        "policy_tokens": _mean(v.policy_tokens for v in votes.values()),
-        "critic_tokens": _mean(v.critic_tokens for v in votes.values()),
-        "total_tokens": _mean(v.tokens for v in votes.values()),
-        "scale_rate": None,
-        "wall_s": _mean(v.seconds for v in votes.values()),
-        "not_first": None,
-        "score_spread": None,
-        "fallback": None,
+        **_accuracy(sum(v.correct for v in outcomes), len(outcomes)),
+        "policy_tokens": _mean(v.policy_tokens for v in outcomes),
+        "critic_tokens": _mean(v.critic_tokens for v in outcomes),
+        "total_tokens": _mean(v.tokens for v in outcomes),
+        "wall_s": _mean(v.seconds for v in outcomes),
+        **unscaled,
         "signal_steps": 0,
     }
+
+
+def _accuracy(correct: int, n: int) -> Row:
+    """`questions`, `accuracy` (percent) and its 95 % Wilson interval, None without a question."""
+    ci = tuple(100.0 * x for x in wilson_interval(correct, n)) if n else None
+    return {"questions": n, "accuracy": 100.0 * correct / n if n else None, "accuracy_ci": ci}
 
 
 def seed_spreads(rows: Sequence[Row]) -> list[Row]:
