@@ -36,6 +36,8 @@ from mur_graph.eval.problems import Problem, load_problems, parse_levels
 from mur_graph.eval.report import (
     COLUMNS,
     Row,
+    cell_label,
+    cell_records,
     collect,
     critic_label,
     format_cell,
@@ -86,6 +88,12 @@ def add_eval_commands(commands: Any) -> None:
         "--regrade",
         action="store_true",
         help="extract and grade every answer again from its stored solution (records made by older code)",
+    )
+    report.add_argument(
+        "--endings",
+        action="store_true",
+        help="also tabulate how each cell's runs ended (cut steps, fallbacks, no answer) and how often "
+        "each kind was right",
     )
     report.set_defaults(handler=_report)
 
@@ -230,11 +238,20 @@ def _report(args: argparse.Namespace, err: Console) -> int:
     if args.out is not None and args.out.is_dir():
         msg = f"--out {args.out} is a folder; pass the Markdown file to write, e.g. {args.out / 'report.md'}"
         raise UsageError(msg)
-    rows = summarise(collect(args.dirs, regrade=args.regrade), questions=args.questions, common=args.common)
+    records = collect(args.dirs, regrade=args.regrade)
+    rows = summarise(records, questions=args.questions, common=args.common)
     if not rows:
         msg = f"no results in {', '.join(map(str, args.dirs))}; run mur-graph eval --out DIR first"
         raise UsageError(msg)
     _print_rows(Console(), rows)
+    if args.endings:
+        from mur_graph.eval.endings import endings, endings_table
+
+        cells = cell_records(records, common=args.common)
+        table = endings_table(
+            endings({cell_label(key): list(by_id.values()) for key, by_id in cells.items()})
+        )
+        Console(soft_wrap=True).out("\nHow the runs ended:\n" + table, highlight=False)
     # A selection of files is not the folder's report: only a lone folder gets DIR/report.md.
     whole_folder = len(args.dirs) == 1 and args.dirs[0].is_dir()
     out = args.out or (args.dirs[0] / "report.md" if whole_folder else None)

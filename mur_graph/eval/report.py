@@ -97,23 +97,7 @@ def summarise(
     the questions that all rows of its dataset hold, so a run stopped part way still compares rows
     on the same questions.
     """
-    cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
-    for record in records:
-        settings = record["settings"]
-        gamma = settings["gamma"] if settings["mode"] == "mur" else None
-        method = canonical_method(settings["method"])
-        key = (
-            record["dataset"],
-            method,
-            critic_label(settings),
-            settings["mode"],
-            gamma,
-            variant_of(settings),
-            settings.get("seed"),  # None: an unseeded run, shown as —
-        )
-        cells.setdefault(key, {})[str(record["id"])] = record  # one record per question
-    if common:
-        cells = _common_questions(cells)
+    cells = cell_records(records, common=common)
     expected: dict[str, int] = {}
     for (dataset, *_), by_id in cells.items():
         expected[dataset] = max(expected.get(dataset, 0), questions or 0, len(by_id))
@@ -139,6 +123,39 @@ def summarise(
     made += _consistency_rows(cells, expected)
     _pair_with_baselines(made)
     return [cell.row for cell in made]
+
+
+def cell_records(
+    records: Sequence[dict[str, Any]], *, common: bool = False
+) -> dict[tuple[Any, ...], dict[str, dict[str, Any]]]:
+    """The records of each cell — (dataset, method, critic, mode, γ, variant, seed) — by question id.
+
+    With `common`, each cell keeps only the questions every cell of its dataset holds.
+    """
+    cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+    for record in records:
+        settings = record["settings"]
+        gamma = settings["gamma"] if settings["mode"] == "mur" else None
+        method = canonical_method(settings["method"])
+        key = (
+            record["dataset"],
+            method,
+            critic_label(settings),
+            settings["mode"],
+            gamma,
+            variant_of(settings),
+            settings.get("seed"),  # None: an unseeded run, shown as —
+        )
+        cells.setdefault(key, {})[str(record["id"])] = record  # one record per question
+    return _common_questions(cells) if common else cells
+
+
+def cell_label(key: tuple[Any, ...]) -> str:
+    """A cell's key as one label, e.g. `math_500 guided_search drafts T=0 confidence mur γ=0.8 seed 0`."""
+    dataset, method, critic, mode, gamma, variant, seed = key
+    parts = [dataset, method + variant_label(variant), critic or "", mode]
+    parts += [f"γ={gamma:g}" if gamma is not None else "", f"seed {seed}" if seed is not None else ""]
+    return " ".join(part for part in parts if part)
 
 
 def cell_row(

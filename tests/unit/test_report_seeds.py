@@ -1,5 +1,6 @@
 """Seeds in the report: one row per seed, the spread across seeds, self-consistency, plain baselines."""
 
+import json
 import math
 
 import pytest
@@ -145,3 +146,31 @@ def test_unseeded_runs_are_a_seed_of_their_own_shown_as_a_dash_and_never_voted_o
     assert mur["paired_cot"].questions == 2  # paired with the unseeded CoT
     assert not [r for r in rows if "SC@" in r["mode"]]  # two seeded runs: no SC@3
     assert "| mur | 0.80 | — |" in report_markdown(rows)
+
+
+def test_endings_count_cut_steps_fallbacks_and_missing_answers_with_their_accuracy():
+    from mur_graph.eval.endings import endings, endings_table
+
+    cut = run("q1", "cot", "1", True)
+    cut["result"]["steps"][0]["draft_finish_reason"] = "length"
+    fallback = run("q2", "cot", None, False)
+    fallback["result"]["fallback"] = {"text": "…", "n_tokens": 5, "finish_reason": "length"}
+    clean = [run("q3", "cot", "1", True), run("q4", "cot", "2", False)]
+    (row,) = endings({"cot": [cut, fallback, *clean]})
+    assert (row["questions"], row["accuracy"]) == (4, 50.0)
+    assert (row["cut"], row["fallback"], row["no_answer"], row["clean"]) == (
+        (1, 100.0),
+        (1, 0.0),
+        1,
+        (2, 50.0),
+    )
+    assert "| cot | 4 | 50.0 | 1.0 | 1 (100 %) | 1 (0 %) | 1 | 2 (50 %) |" in endings_table([row])
+
+
+def test_report_endings_prints_how_each_cells_runs_ended(tmp_path, capsys):
+    from mur_graph.cli import main
+
+    path = tmp_path / "toy__guided_search__cot.jsonl"
+    path.write_text("".join(json.dumps(run(q, "cot", "1", True)) + "\n" for q in ("q1", "q2")))
+    assert main(["report", str(path), "--endings"]) == 0
+    assert "| toy guided_search cot seed 0 | 2 | 100.0 |" in capsys.readouterr().out
