@@ -19,8 +19,10 @@ EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens"
 paper's (20 steps, 2048 tokens per step, 8096 for the fallback, 1024 for a critique) would take
 many minutes at 10-15 tokens/s. The CLI and the `langgraph dev` factories apply them."""
 
-StepFormatName = Literal["prompted", "blank_line"]
-"""`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines."""
+StepFormatName = Literal["prompted", "blank_line", "natural"]
+"""`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines;
+`natural`: the paragraphs of the solution the model writes under its own chat template and the
+plain system prompt (no instruction about steps)."""
 
 STEP_FORMAT_NAMES: tuple[str, ...] = get_args(StepFormatName)
 
@@ -75,7 +77,8 @@ class MURConfig:
     bias_correction: bool = False
     """Compare against M_{t-1}/(1-α^t) instead of the paper's raw, zero-started momentum."""
     step_format: StepFormatName = "prompted"
-    """`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines."""
+    """`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines;
+    `natural`: the paragraphs the model writes unprompted (its chat template, the plain system prompt)."""
     reuse_draft: bool = False
     """Keep the draft that tripped the gate as candidate 0 (the paper throws it away)."""
     calculator: bool = False

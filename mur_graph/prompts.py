@@ -24,6 +24,9 @@ CALCULATOR_INSTRUCTION = (
 """Added to the policy's instruction when `MURConfig.calculator` is on (mur_graph/tools/stepping.py)."""
 
 
+PLAIN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+"""The system prompt of `plain` mode: how Qwen's math evaluations ask a chat model for a solution."""
+
 _HEADER = re.compile(r"^\s*Step\s?\d+\s*:\s*")
 
 
@@ -35,6 +38,9 @@ class StepFormat:
     headed: bool
     """True: each step opens with a `Step{k}:` header; False: steps are separated by blank lines."""
     instruction: str
+    """Appended to the question in the user turn ("Q: …\\n<instruction>"); unused with `system`."""
+    system: str | None = None
+    """A system prompt instead: the user turn is then the bare question, as a user would ask it."""
 
     def header(self, index: int) -> str:
         """The text that opens step `index` (empty for unheaded formats)."""
@@ -93,10 +99,10 @@ STEP_FORMATS: dict[str, StepFormat] = {
         headed=False,
         instruction="Solve the problem step by step, one step per paragraph. " + ANSWER_INSTRUCTION,
     ),
+    # The model's own way: its chat template, the plain system prompt, the bare question; a step is
+    # a paragraph of the solution it writes anyway, so never-scaled steps reproduce the plain model.
+    "natural": StepFormat(name="natural", headed=False, instruction="", system=PLAIN_SYSTEM),
 }
-
-PLAIN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
-"""The system prompt of `plain` mode: how Qwen's math evaluations ask a chat model for a solution."""
 
 CRITIC_SYSTEM = (
     "You are a math teacher. Review the last paragraph of a student's solution and judge "
@@ -122,9 +128,13 @@ def step_format(name: str) -> StepFormat:
     return STEP_FORMATS[name]
 
 
-def _question_turn(question: str, fmt: StepFormat, *, calculator: bool = False) -> HumanMessage:
+def _question_turns(question: str, fmt: StepFormat, *, calculator: bool = False) -> list[BaseMessage]:
+    """The conversation before the answer: the instruction in the user turn, or the format's system prompt."""
+    if fmt.system is not None:
+        tail = f"\n\n{CALCULATOR_INSTRUCTION}" if calculator else ""
+        return [SystemMessage(fmt.system), HumanMessage(question + tail)]
     instruction = f"{fmt.instruction} {CALCULATOR_INSTRUCTION}" if calculator else fmt.instruction
-    return HumanMessage(f"Q: {question}\n{instruction}")
+    return [HumanMessage(f"Q: {question}\n{instruction}")]
 
 
 def _continue(prefix: str) -> list[BaseMessage]:
@@ -139,7 +149,7 @@ def policy_messages(
 
     With `calculator`, the instruction also tells the model how to call the calculator.
     """
-    return [_question_turn(question, fmt, calculator=calculator), *_continue(fmt.prefix(kept_steps, index))]
+    return [*_question_turns(question, fmt, calculator=calculator), *_continue(fmt.prefix(kept_steps, index))]
 
 
 def plain_messages(question: str) -> list[BaseMessage]:
@@ -212,5 +222,5 @@ def revision_messages(
     attempt = fmt.solution([*kept_steps, fmt.format(index, draft)])
     feedback = f"Your previous solution is incorrect.\n{analysis.strip()}\nPlease revise your solution."
     opening = f"Refined {fmt.header(index)}" if fmt.headed else ""
-    question_turn = _question_turn(question, fmt, calculator=calculator)
-    return [question_turn, AIMessage(attempt), HumanMessage(feedback), *_continue(opening)]
+    question_turns = _question_turns(question, fmt, calculator=calculator)
+    return [*question_turns, AIMessage(attempt), HumanMessage(feedback), *_continue(opening)]

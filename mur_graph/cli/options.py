@@ -96,7 +96,8 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
         "--step-format",
         choices=STEP_FORMAT_NAMES,
         default="prompted",
-        help="prompted (Step<k>: headers) or blank_line (for models that ignore the format)",
+        help="prompted (Step<k>: headers), blank_line (for models that ignore the format) or natural "
+        "(the paragraphs the model writes under its own chat template and the plain system prompt)",
     )
     parser.add_argument(
         "--reuse-draft", action="store_true", help="keep the draft as candidate 0 when scaling"

@@ -435,6 +435,8 @@ def variant_label(variant: Sequence[str]) -> str:
             labels.append(f" T={part[1:]}")
         elif part.startswith("pt"):
             labels.append(f" ≤{part[2:]} tokens")
+        elif part.startswith("f"):
+            labels.append(f" {part[1:]} format")
         else:
             labels.append(f" [{part}]")
     return "".join(labels)

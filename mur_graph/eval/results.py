@@ -49,7 +49,8 @@ def variant_parts(settings: Mapping[str, Any]) -> tuple[str, ...]:
 
     `bc` bias-corrected momentum, `calc` the calculator, `T0` a temperature other than 0.6, `dT0`
     a draft temperature of its own, `rd` the draft reused as candidate 0, `pt512` a `plain`
-    mode token limit other than 1024. A setting that older records lack reads as its default.
+    mode token limit other than 1024, `fnatural` a step format other than `prompted`. A setting
+    that older records lack reads as its default.
     """
     full = {**_DEFAULTS, **settings}
     parts = []
@@ -65,6 +66,8 @@ def variant_parts(settings: Mapping[str, Any]) -> tuple[str, ...]:
         parts.append("rd")
     if full["mode"] == "plain" and full["plain_tokens"] != _DEFAULTS["plain_tokens"]:
         parts.append(f"pt{full['plain_tokens']}")
+    if full["step_format"] != _DEFAULTS["step_format"] and full["mode"] != "plain":
+        parts.append(f"f{full['step_format']}")
     return tuple(parts)
 
 

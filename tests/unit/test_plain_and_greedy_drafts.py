@@ -117,3 +117,20 @@ def test_a_records_variant_reads_settings_older_records_lack_as_their_defaults()
 def test_invalid_plain_and_draft_settings_name_the_fix(changes, fix):
     with pytest.raises(ValueError, match=fix.replace("[", r"\[").replace("]", r"\]")):
         MURConfig(**changes)
+
+
+def test_the_natural_format_asks_as_plain_mode_does_and_cuts_the_solution_at_blank_lines():
+    config = MURConfig(mode="cot", step_format="natural", temperature=0.0)
+    script = [
+        [say("17 + 25 is the sum of two numbers.", -0.1, -0.1)],
+        [say("So the sum is $\\boxed{42}$.", -0.2, -0.2)],
+    ]
+    model, state = run(script, config)
+    first, second = model.calls
+    assert first.messages == [SystemMessage(PLAIN_SYSTEM), HumanMessage("What is 17 + 25?")]
+    assert first.stop == ["\n\n"]
+    assert second.messages[:2] == first.messages
+    assert second.messages[2].content == "17 + 25 is the sum of two numbers.\n\n"  # the kept paragraph
+    assert state["solution"] == "17 + 25 is the sum of two numbers.\n\nSo the sum is $\\boxed{42}$."
+    assert state["answer"] == "42"
+    assert results_name("m", config) == "m__guided_search__cot__T0__fnatural.jsonl"
