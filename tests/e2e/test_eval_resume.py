@@ -98,7 +98,7 @@ def test_eval_report_and_sweep_on_math_500(tmp_path):
     )
     assert report.returncode == 0, report.stderr
     assert (
-        "| math_500 | guided_search | generative | mur | 0.80 | — | 2 | 0 |"
+        "| math_500 | guided_search | generative | mur | 0.80 | 0 | 2 | 0 |"
         in (out / "report.md").read_text()
     )
     sweep_out = tmp_path / "sweep"
