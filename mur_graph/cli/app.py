@@ -1,4 +1,4 @@
-"""`mur-graph`: the parser, `main` and `solve`; the other commands are in `cli.eval` and `cli.viz`."""
+"""`mur-graph`: the parser, `main` and `solve`; the other commands are in the other `cli` modules."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of `mur-graph`."""
     from mur_graph.cli.eval import add_eval_commands
     from mur_graph.cli.models import add_models_commands
+    from mur_graph.cli.results import add_results_commands
     from mur_graph.cli.serve import add_serve_command
     from mur_graph.cli.viz import add_viz_commands
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--json", action="store_true", help="print the full trace as JSON on stdout")
     solve.set_defaults(handler=_solve)
     add_eval_commands(commands)
+    add_results_commands(commands)
     add_viz_commands(commands)
     add_serve_command(commands)
     add_models_commands(commands)

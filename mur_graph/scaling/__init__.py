@@ -15,7 +15,13 @@ from langchain_core.language_models import BaseChatModel
 
 from mur_graph.config import MURConfig
 from mur_graph.scaling.critic_refine import build_critic_refine_subgraph
-from mur_graph.scaling.critics import CriticKind, critic_kinds, get_critic_kind, register_critic_kind
+from mur_graph.scaling.critics import (
+    CriticKind,
+    critic_kinds,
+    get_critic_kind,
+    register_critic_kind,
+    vote_counts,
+)
 from mur_graph.scaling.guided_search import build_guided_search_subgraph
 from mur_graph.scaling.phi_foresight import build_phi_foresight_subgraph
 
@@ -32,6 +38,7 @@ __all__ = [
     "register_critic_kind",
     "register_scaling_method",
     "scaling_methods",
+    "vote_counts",
 ]
 
 

@@ -1,7 +1,7 @@
 """A vLLM OpenAI-compatible server as a child process, and its Prometheus counters.
 
 Plain Python (no pytest), so that the tests' fixtures (`conftest.py`) and the benchmarks
-(`benchmarks/vllm_*.py`, run with `PYTHONPATH=.`) start the server the same way: from vLLM's own
+(`benchmarks/vllm/*.py`, run with `PYTHONPATH=.`) start the server the same way: from vLLM's own
 venv (`make setup-vllm`), on 127.0.0.1, serving an exported folder (`mur-graph models export-hf`).
 """
 

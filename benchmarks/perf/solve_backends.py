@@ -14,7 +14,7 @@ Mode `per_step` scales every step, so each run does the same work: every step sa
 candidates and asks N critic verdicts. Seeded: the two arms of one backend must produce the same
 steps and solution in every run; the script checks it.
 
-    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 PYTHONPATH=. python benchmarks/perf_solve_backends.py --reps 2
+    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 PYTHONPATH=. python benchmarks/perf/solve_backends.py --reps 2
 
 The defaults are the issue's 10 steps; the recorded run used `--max-steps 3` (docs/performance.md:
 10 steps would have taken about an hour on the loaded 2-core machine).
@@ -30,9 +30,9 @@ from typing import Any
 
 import torch
 from langchain_core.language_models import BaseChatModel
-from perf_common import interleaved, median, table, write
-from perf_solve import QUESTION
 
+from benchmarks.common import interleaved, median, table, write
+from benchmarks.perf.solve import QUESTION
 from mur_graph import ChatTransformers, MURConfig, create_mur_graph, load_chat_model
 from mur_graph.models import ChatLlamaCpp
 from mur_graph.models.embedded import find_embedded_gguf

@@ -5,8 +5,8 @@ each question, appending one JSON line per finished run to OUT/runs.jsonl (fsync
 the runs already there, so an interrupted benchmark resumes. Then writes OUT/summary.json and a
 Markdown table (default docs/results/methods-modes.md).
 
-    python benchmarks/methods_modes.py --limit 5 --out benchmarks/results/methods_modes
-    python benchmarks/methods_modes.py --limit 5 --methods guided_search --modes mur \
+    python benchmarks/studies/methods_modes.py --limit 5 --out benchmarks/results/methods_modes
+    python benchmarks/studies/methods_modes.py --limit 5 --methods guided_search --modes mur \
         --bias-correction both --out benchmarks/results/bias_correction \
         --table docs/results/bias-correction.md
 """
@@ -27,7 +27,7 @@ from mur_graph.ledger import KINDS
 from mur_graph.models import EMBEDDED_NAME
 from mur_graph.result import result_document
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = REPO.parent / "shared" / "mur_data" / "math_500_test.json"
 
 

@@ -12,8 +12,8 @@ at every batch size, interleaved and reported as medians:
 
 The bandwidth bound at batch b is b × bandwidth / (weight bytes + mean KV bytes read per step).
 
-    python benchmarks/gpu_decode.py --out /tmp/gpu_decode.json            # GPU, Qwen3-1.7B
-    python benchmarks/gpu_decode.py --tiny --batch-sizes 1,2 --new-tokens 16   # CPU smoke run
+    python benchmarks/perf/gpu_decode.py --out /tmp/gpu_decode.json            # GPU, Qwen3-1.7B
+    python benchmarks/perf/gpu_decode.py --tiny --batch-sizes 1,2 --new-tokens 16   # CPU smoke run
 """
 
 from __future__ import annotations

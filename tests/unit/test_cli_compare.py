@@ -1,12 +1,8 @@
-"""benchmarks/compare_folders.py: two folders' same cells paired question by question."""
+"""`mur-graph compare`: two folders' same cells paired question by question."""
 
 import json
 
-from tests.scripts import load_script
-
-
-def load():
-    return load_script("benchmarks/compare_folders.py")
+from mur_graph.cli import main
 
 
 def write(folder, name, marks, status="ok"):
@@ -22,7 +18,7 @@ def test_pairs_same_named_cells_and_sums_them(tmp_path, capsys):
     write(a, "mur.jsonl", [1, 0])
     write(b, "mur.jsonl", [0, 0])
     write(a, "only_here.jsonl", [1])
-    assert load().main([str(a), str(b)]) == 0
+    assert main(["compare", str(a), str(b)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "cot.jsonl: 3 questions, B won 1, lost 1 (p=1)",
@@ -34,7 +30,7 @@ def test_pairs_same_named_cells_and_sums_them(tmp_path, capsys):
 def test_no_shared_cell_is_a_clear_error(tmp_path, capsys):
     write(tmp_path / "a", "x.jsonl", [1])
     write(tmp_path / "b", "y.jsonl", [1])
-    assert load().main([str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert "no results cell is in both" in capsys.readouterr().err
 
 
@@ -44,7 +40,7 @@ def test_an_arm_run_with_a_variant_pairs_with_the_same_cells_without_it(tmp_path
     write(b, "m__guided_search__cot__calc.jsonl", [1, 1])
     write(a, "m__guided_search__mur__g0.8__bc.jsonl", [0])
     write(b, "m__guided_search__mur__g0.8__bc__calc.jsonl", [1])
-    assert load().main([str(a), str(b)]) == 0
+    assert main(["compare", str(a), str(b)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "m__guided_search__cot.jsonl: 2 questions, B won 1, lost 0 (p=1)",
         "m__guided_search__mur__g0.8.jsonl: 1 questions, B won 1, lost 0 (p=1)",
@@ -56,7 +52,7 @@ def test_a_folder_with_two_variants_of_a_cell_is_a_clear_error(tmp_path, capsys)
     write(tmp_path / "a", "m__cot.jsonl", [1])
     write(tmp_path / "b", "m__cot.jsonl", [1])
     write(tmp_path / "b", "m__cot__calc.jsonl", [1])
-    assert load().main([str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert "holds m__cot.jsonl and m__cot__calc.jsonl, two variants of one cell" in err
 
@@ -65,7 +61,7 @@ def test_two_files_are_paired_with_each_other(tmp_path, capsys):
     write(tmp_path, "x__confidence__per_step.jsonl", [1, 0, 0, 1])
     write(tmp_path, "x__vote__per_step.jsonl", [1, 1, 1, 0])
     a, b = tmp_path / "x__confidence__per_step.jsonl", tmp_path / "x__vote__per_step.jsonl"
-    assert load().main([str(a), str(b)]) == 0
+    assert main(["compare", str(a), str(b)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "x__vote__per_step.jsonl against x__confidence__per_step.jsonl: 4 questions, B won 2, lost 1 (p=1)"
     ]
@@ -73,7 +69,7 @@ def test_two_files_are_paired_with_each_other(tmp_path, capsys):
 
 def test_a_file_and_a_folder_or_a_missing_path_are_clear_errors(tmp_path, capsys):
     write(tmp_path / "a", "cot.jsonl", [1])
-    assert load().main([str(tmp_path / "a" / "cot.jsonl"), str(tmp_path / "a")]) == 2
+    assert main(["compare", str(tmp_path / "a" / "cot.jsonl"), str(tmp_path / "a")]) == 2
     assert "two folders or two results files" in capsys.readouterr().err
-    assert load().main([str(tmp_path / "a"), str(tmp_path / "nowhere")]) == 2
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "nowhere")]) == 2
     assert "no such folder or file" in capsys.readouterr().err

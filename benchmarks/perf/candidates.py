@@ -4,7 +4,7 @@ Both arms use the same ChatTransformers settings, prefix reuse off, so that only
 (with reuse on, the batched call also prefills the shared prompt once, see docs/performance.md);
 the prompt is a MATH-500-style question with two kept steps. Interleaved repetitions, medians.
 
-    PYTHONPATH=. python benchmarks/perf_candidates.py --n 4 --reps 5
+    PYTHONPATH=. python benchmarks/perf/candidates.py --n 4 --reps 5
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import argparse
 import sys
 
 import torch
-from perf_common import interleaved, median, table, write
 
+from benchmarks.common import interleaved, median, table, write
 from mur_graph import ChatTransformers, load_embedded_model
 from mur_graph.prompts import policy_messages, step_format
 

@@ -6,7 +6,7 @@ ChatTransformers additionally asks generate for the logits, computes raw log-pro
 each token, which is what this ratio prices. Prefix reuse is off (each call re-encodes, as raw
 generate does). Interleaved repetitions, medians.
 
-    PYTHONPATH=. python benchmarks/perf_throughput.py --tokens 64 --reps 5
+    PYTHONPATH=. python benchmarks/perf/throughput.py --tokens 64 --reps 5
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import sys
 
 import torch
 from langchain_core.messages import HumanMessage
-from perf_common import interleaved, median, table, write
 
+from benchmarks.common import interleaved, median, table, write
 from mur_graph import ChatTransformers, load_embedded_model
 
 PROMPT = "Count from 1 to 200, separated by commas."

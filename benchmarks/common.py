@@ -1,4 +1,4 @@
-"""Shared parts of the perf_* benchmarks: interleaved timing, medians, JSON and Markdown output.
+"""Shared parts of the benchmark scripts: interleaved timing, medians, JSON and Markdown output.
 
 Every benchmark times its arms side by side in one process, rotating their order in each
 repetition (A B C, B C A, C A B, ...) so that load from other processes on a shared machine falls

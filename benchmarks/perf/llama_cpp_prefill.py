@@ -9,7 +9,7 @@ Three measurements on one GGUF (default: the 1.5B), with the low-level llama.cpp
 - **batched candidates**: N sequences decoded in one llama.cpp batch per token against N decoded
   one after another (tokens per second), interleaved.
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/perf_llama_cpp_prefill.py --reps 2
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/perf/llama_cpp_prefill.py --reps 2
 
 `--threads-compare` instead times 32-token chunks against 512-token batches with 1 and 2 prompt
 threads (run it idle and beside a busy process), and checks that the thread count changes no
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from perf_common import interleaved, median, table, write
 
+from benchmarks.common import interleaved, median, table, write
 from mur_graph.models.llama_cpp import PREFILL_CHUNK
 from mur_graph.models.qwen import qwen_gguf_path
 

@@ -10,7 +10,7 @@ with 4 candidates and 4 critic calls) at `--concurrency`, and reports questions 
 hit rate summed over the replicas' own `/metrics` and the requests each replica served.
 
     .venv-vllm/bin/python -m pip install vllm-router==0.1.17
-    PYTHONPATH=. .venv/bin/python benchmarks/vllm_router.py --questions 8 --concurrency 4
+    PYTHONPATH=. .venv/bin/python benchmarks/vllm/router.py --questions 8 --concurrency 4
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from perf_common import table, write
-
+from benchmarks.common import table, write
 from mur_graph.cli import main as mur_graph
 from mur_graph.eval.results import read_records
 from mur_graph.models import export_hf
 from tests.vllm.server import MODEL, VLLM_PYTHON, VllmServer, free_port, metric, post
 
-OUT = Path(__file__).resolve().parent / "results" / "vllm"
+OUT = Path(__file__).resolve().parents[1] / "results" / "vllm"
 ROUTER = VLLM_PYTHON.parent / "vllm-router"
 SETTINGS = [
     "--mode", "per_step", "--critic-kind", "generative", "--candidates", "4", "--max-steps", "3",

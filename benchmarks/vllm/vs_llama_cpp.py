@@ -5,7 +5,7 @@ The same questions, settings and model (SmolLM2-135M: the shipped Q4_1 GGUF on l
 `mur_graph.eval.runner.run_eval` (what `mur-graph eval` runs) at concurrency 1 and 4. llama.cpp
 serves one call at a time (one context, a lock); vLLM batches the calls in flight.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/vllm_vs_llama_cpp.py --questions 10
+    PYTHONPATH=. .venv/bin/python benchmarks/vllm/vs_llama_cpp.py --questions 10
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from perf_common import table, write
-from vllm_router import write_questions
-
+from benchmarks.common import table, write
+from benchmarks.vllm.router import write_questions
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.eval.problems import load_problems
 from mur_graph.eval.results import ResultsFile
@@ -29,7 +28,7 @@ from mur_graph.models.embedded import find_embedded_gguf
 from mur_graph.models.openai_server import chat_openai
 from tests.vllm.server import MODEL, VllmServer
 
-OUT = Path(__file__).resolve().parent / "results" / "vllm"
+OUT = Path(__file__).resolve().parents[1] / "results" / "vllm"
 CONFIG = MURConfig(
     mode="per_step", critic_kind="generative", candidates=4, max_steps=3, max_step_tokens=24,
     fallback_tokens=16, seed=0,

@@ -4,7 +4,7 @@ llama.cpp computes on the quantised blocks, transformers on the de-quantised wei
 log-probs differ a little and a near-tie can flip a greedy token. For each question: whether the
 greedy tokens are identical, how many agree from the start, and mean / max |Δ log-prob| over them.
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/agree_backends.py --model qwen2.5-coder-1.5b
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/checks/agree_backends.py --model qwen2.5-coder-1.5b
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sys
 
 import numpy as np
 import torch
-from perf_common import table, write
 
+from benchmarks.common import table, write
 from mur_graph.models import ChatLlamaCpp, ChatTransformers
 from mur_graph.models.embedded import find_embedded_gguf
 from mur_graph.models.qwen import ensure_qwen_gguf

@@ -5,9 +5,9 @@ critic kind, mode and format; Qwen2.5-Coder-1.5B for two), seeded, one thread. T
 JSON less its wall times; the output is one JSON object keyed by configuration, written sorted so
 that `diff` shows what moved:
 
-    MUR_GRAPH_THREADS=1 python benchmarks/trace_fingerprint.py --out before.json
+    MUR_GRAPH_THREADS=1 python benchmarks/checks/trace_fingerprint.py --out before.json
     ...refactor...
-    MUR_GRAPH_THREADS=1 python benchmarks/trace_fingerprint.py --out after.json
+    MUR_GRAPH_THREADS=1 python benchmarks/checks/trace_fingerprint.py --out after.json
     diff before.json after.json && echo identical
 """
 

@@ -11,7 +11,7 @@ cancels. The bound is the read bandwidth (a numpy sum over 256 MB, measured in t
 divided by the weight bytes read per token (every tensor but the input embedding, of which one row
 is read; all of it when the output layer is tied to it). Arms are interleaved, medians reported.
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/perf_decode.py --model qwen2.5-coder-1.5b --reps 3
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/perf/decode.py --model qwen2.5-coder-1.5b --reps 3
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 from langchain_core.messages import HumanMessage
-from perf_common import interleaved, median, table, write
 
+from benchmarks.common import interleaved, median, table, write
 from mur_graph.models import ChatLlamaCpp, ChatTransformers
 from mur_graph.models.embedded import find_embedded_gguf
 from mur_graph.models.qwen import ensure_qwen_gguf

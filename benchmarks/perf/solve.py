@@ -9,7 +9,7 @@ Three arms, timed side by side (interleaved, medians):
 The store is emptied before each run, so every run starts cold. All arms must produce the same
 texts; the script checks it.
 
-    PYTHONPATH=. python benchmarks/perf_solve.py --reps 3
+    PYTHONPATH=. python benchmarks/perf/solve.py --reps 3
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import sys
 from typing import Any
 
 from langchain_core.messages import BaseMessage
-from perf_common import interleaved, median, table, write
 from pydantic import PrivateAttr
 
+from benchmarks.common import interleaved, median, table, write
 from mur_graph import ChatTransformers, MURConfig, create_mur_graph, load_embedded_model
 from mur_graph.models.contract import sample
 from mur_graph.prompts import step_format

@@ -9,7 +9,7 @@ one set of N verdicts, reuse is what the arm achieves).
 Arms interleaved, medians; then both arms score the same prompts from an empty prefix store and
 their P(Yes) are compared.
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/perf_critic.py --n 4 --reps 5
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/perf/critic.py --n 4 --reps 5
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import argparse
 import sys
 
 import torch
-from perf_common import interleaved, median, table, write
 
+from benchmarks.common import interleaved, median, table, write
 from mur_graph import load_embedded_model
 from mur_graph.config import MURConfig
 from mur_graph.models.contract import sample_each

@@ -8,7 +8,7 @@ The load average is read before and after each repetition and written with the r
 shared machine a second thread waits at every barrier for a descheduled peer, so the figures mean
 little without it.
 
-    MUR_GRAPH_THREADS= PYTHONPATH=. python benchmarks/perf_threads.py --threads 1,2 --reps 5
+    MUR_GRAPH_THREADS= PYTHONPATH=. python benchmarks/perf/threads.py --threads 1,2 --reps 5
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import sys
 from collections.abc import Callable
 
 from langchain_core.messages import HumanMessage
-from perf_common import interleaved, median, table, write
 
+from benchmarks.common import interleaved, median, table, write
 from mur_graph.models import ChatLlamaCpp, ensure_qwen_gguf, usable_cores
 
 DECODE_PROMPT = "Count from 1 to 200, separated by commas."

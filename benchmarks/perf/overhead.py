@@ -6,7 +6,7 @@ Arms (interleaved, medians): `graph` runs create_mur_graph for a max-steps solve
 replays exactly the calls the graph made (recorded from its first run) through
 `mur_graph.models.contract.sample`. Reported: microseconds per step of the difference.
 
-    PYTHONPATH=. python benchmarks/perf_overhead.py --reps 30
+    PYTHONPATH=. python benchmarks/perf/overhead.py --reps 30
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perf_common import interleaved, median, table, write
-
+from benchmarks.common import interleaved, median, table, write
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.models.contract import sample
 from tests.fakes import Call, ScriptedChatModel, say

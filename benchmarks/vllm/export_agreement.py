@@ -6,7 +6,7 @@ the same prompt and tokens (`prompt_logprobs`). Reported: whether vLLM renders t
 tokens, at how many positions vLLM's most likely token is llama.cpp's, by how much it loses where
 not, and |Δ log-prob| quantiles. tests/vllm asserts bounds on SmolLM2's figures.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/vllm_export_agreement.py --model qwen2.5-coder-1.5b
+    PYTHONPATH=. .venv/bin/python benchmarks/vllm/export_agreement.py --model qwen2.5-coder-1.5b
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from perf_common import write
-
+from benchmarks.common import write
 from mur_graph.models import ChatLlamaCpp, export_hf
 from mur_graph.models.embedded import find_embedded_gguf
 from mur_graph.models.qwen import ensure_qwen_gguf
 from tests.vllm.server import AGREEMENT_PROMPTS, VllmServer, agreement
 
 GGUFS = {"smollm2": find_embedded_gguf, "qwen2.5-coder-1.5b": ensure_qwen_gguf}
-OUT = Path(__file__).resolve().parent / "results" / "vllm"
+OUT = Path(__file__).resolve().parents[1] / "results" / "vllm"
 
 
 def main(argv: list[str] | None = None) -> int:
