@@ -19,6 +19,8 @@ threads itself, which is what `mur_review`'s pauses need.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import difflib
 import functools
 import json
 import os
@@ -39,6 +41,7 @@ from mur_graph.config import EMBEDDED_DEMO_LIMITS, MURConfig
 from mur_graph.graph import build_mur_graph, built_settings
 from mur_graph.ledger import Ledger
 from mur_graph.models import MODEL_NAMES, load_chat_model
+from mur_graph.scaling import get_critic_kind
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
@@ -129,7 +132,21 @@ def run_settings(context: object) -> MURConfig:
     if not isinstance(context, dict):
         msg = f"context must be a dict of MURConfig fields, got {type(context).__name__}"
         raise TypeError(msg)
-    return studio_config().replace(**context)
+    _check_names(context)
+    settings = studio_config().replace(**context)
+    get_critic_kind(settings.critic_kind)  # a kind no one registered fails here, not after a model call
+    return settings
+
+
+def _check_names(context: dict[Any, Any]) -> None:
+    """Refuse a context field MURConfig does not have, naming the closest one (one line)."""
+    names = [field.name for field in dataclasses.fields(MURConfig) if field.name != "method"]
+    for key in context:
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            msg = f"unknown setting {key!r} in the run's context; {hint}the settings are {', '.join(names)}"
+            raise ValueError(msg)
 
 
 def _serve(mur: CompiledStateGraph[Any, Any, Any, Any], name: str) -> CompiledStateGraph[Any, Any, Any, Any]:

@@ -161,6 +161,26 @@ def test_a_runs_context_changes_only_the_settings_it_names(client):
     assert result["ledger"]["fallback"] <= SERVED["fallback_tokens"]
 
 
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"gamma": 2}, "invalid MUR setting gamma=2: must be a number in (0, 1]"),
+        ({"mode": "fast"}, "invalid MUR setting mode='fast': must be one of mur, per_step, cot, plain"),
+    ],
+    ids=["out-of-range", "not-a-mode"],
+)
+def test_a_bad_context_ends_the_run_with_one_line_naming_the_fix(client, context, message):
+    """(A name that is no setting never reaches the graph: the server drops it, logged at debug.)"""
+    thread = client.threads.create()["thread_id"]
+    run = client.runs.create(thread, "mur", input={"question": QUESTION}, context=context)
+    joined = client.runs.join(thread, run["run_id"])
+    assert client.runs.get(thread, run["run_id"])["status"] == "error"
+    assert joined == {"__error__": {"error": "ValueError", "message": joined["__error__"]["message"]}}
+    assert joined["__error__"]["message"].startswith(message) and "\n" not in joined["__error__"]["message"]
+    assert client.threads.get(thread)["values"] == {"question": QUESTION}  # refused before any step
+
+
 @pytest.mark.parametrize(
     ("resume", "selection", "scaled"),
     [
