@@ -4,13 +4,16 @@ Questions run concurrently with `graph.ainvoke` (a server backend gets C request
 local backend runs its calls in threads on one model). Each finished question is graded and
 appended to the results file at once; a question whose run raises is recorded as failed, with its
 error, and the run goes on; a rerun of the same command skips the questions already answered and
-retries the failed ones. Inside `using_call_cache`, each record says how many calls were replayed
+retries the failed ones. Each question's server requests carry one session key
+(`routing_session`), so a router that keeps sessions on one replica serves a run's growing prefix
+from one prefix cache. Inside `using_call_cache`, each record says how many calls were replayed
 (`replayed`), and its wall time charges them the seconds they took when they ran.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ from mur_graph.config import MURConfig
 from mur_graph.eval.grading import grade, require_grader
 from mur_graph.eval.problems import Problem
 from mur_graph.eval.results import ResultsFile
-from mur_graph.models import active_call_cache, counting_replays
+from mur_graph.models import active_call_cache, counting_replays, routing_session
 
 
 @dataclass
@@ -44,6 +47,12 @@ class Tally:
         mean = f"{self.tokens / answered:.0f} tok/q" if answered else "—"
         failed = f" · {self.failed} failed" if self.failed else ""
         return f"{accuracy} · {mean}{failed}"
+
+
+def session_key(dataset: str, problem_id: str) -> str:
+    """The routing session of one question's run: the same for a rerun, ASCII for an HTTP header."""
+    digest = hashlib.sha256(f"{dataset}\0{problem_id}".encode()).hexdigest()[:16]
+    return f"mur-{digest}"
 
 
 async def run_eval(
@@ -85,7 +94,7 @@ async def run_eval(
                 "kind": problem.kind,
                 "settings": config.to_dict(),
             }
-            with counting_replays() as replays:
+            with counting_replays() as replays, routing_session(session_key(dataset, problem.id)):
                 try:
                     state = await graph.ainvoke({"question": problem.question}, context=config)
                 except Exception as exc:  # recorded, not swallowed: the rerun retries it

@@ -46,7 +46,14 @@ from mur_graph.models.errors import (
 )
 from mur_graph.models.export_hf import EXPORTABLE_MODELS, export_dir, export_hf, is_exported
 from mur_graph.models.install import INSTALLABLE, install_model
-from mur_graph.models.openai_server import SERVER_MAX_RETRIES, SERVER_TIMEOUT_S, chat_openai
+from mur_graph.models.openai_server import (
+    SERVER_MAX_RETRIES,
+    SERVER_TIMEOUT_S,
+    SESSION_HEADER,
+    active_routing_session,
+    chat_openai,
+    routing_session,
+)
 from mur_graph.models.qwen import QWEN_DISPLAY_NAME, QWEN_NAME, ensure_qwen_gguf
 from mur_graph.models.threads import THREADS_ENV, default_threads, usable_cores
 
@@ -65,6 +72,7 @@ __all__ = [
     "MODEL_NAMES",
     "SERVER_MAX_RETRIES",
     "SERVER_TIMEOUT_S",
+    "SESSION_HEADER",
     "THREADS_ENV",
     "CallCache",
     "ChatLlamaCpp",
@@ -82,6 +90,7 @@ __all__ = [
     "ServerRequestError",
     "ServerUnavailableError",
     "active_call_cache",
+    "active_routing_session",
     "counting_replays",
     "default_threads",
     "ensure_qwen_gguf",
@@ -91,6 +100,7 @@ __all__ = [
     "is_exported",
     "load_chat_model",
     "load_embedded_model",
+    "routing_session",
     "sample",
     "usable_cores",
     "using_call_cache",

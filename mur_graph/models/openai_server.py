@@ -3,14 +3,18 @@
 A server (vLLM, llama.cpp's server) is reached through `langchain_openai.ChatOpenAI`. This module
 builds that client (`chat_openai`), adds what a request needs beyond the contract's settings
 (`request_kwargs`: log-probs always asked for, `max_tokens` in the body llama.cpp reads,
-continuation of a final assistant message) and turns the openai client's failures into
-`ServerError`s and `ContextLengthError` naming the server and the fix (`server_error`).
+continuation of a final assistant message, the run's routing session) and turns the openai
+client's failures into `ServerError`s and `ContextLengthError` naming the server and the fix
+(`server_error`). `routing_session` names the run a block of calls belongs to, so a router in
+front of several replicas can keep them on one replica.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -30,6 +34,31 @@ SERVER_MAX_RETRIES = 2
 """Default retries of a failed request (the OpenAI client backs off 0.5 s, 1 s, ... up to 8 s)."""
 _LOGPROBS_LIMIT = re.compile(r"logprobs of (\d+), which is greater than max allowed: (\d+)")
 """vLLM's refusal of a request for more top log-probs than its `--max-logprobs`."""
+SESSION_HEADER = "X-Session-ID"
+"""The header naming a request's session, which vLLM Router's `sticky_least_loaded` and
+`consistent_hash` policies read first to send every request of a session to one replica."""
+_SESSION: ContextVar[str | None] = ContextVar("mur_graph_routing_session", default=None)
+
+
+@contextmanager
+def routing_session(key: str | None) -> Iterator[None]:
+    """Send `X-Session-ID: key` with every server request made in this block (one MUR run).
+
+    The calls of one run re-send a growing prefix (the question and the steps kept so far); a
+    router that keeps a session on one replica lets that replica's prefix cache serve them. A
+    server that does not know the header ignores it; `None` sends none. The key travels with the
+    context, so the calls a run makes from worker threads (`sample_each`) carry it too.
+    """
+    token = _SESSION.set(key)
+    try:
+        yield
+    finally:
+        _SESSION.reset(token)
+
+
+def active_routing_session() -> str | None:
+    """The key of the enclosing `routing_session`, or None outside one."""
+    return _SESSION.get()
 
 
 def chat_openai(
@@ -86,6 +115,8 @@ def request_kwargs(
     if messages and isinstance(messages[-1], AIMessage):
         extra.update(continue_final_message=True, add_generation_prompt=False)
     kwargs["extra_body"] = extra
+    if (session := active_routing_session()) is not None:
+        kwargs["extra_headers"] = {SESSION_HEADER: session}
     return kwargs
 
 

@@ -171,7 +171,7 @@ def test_a_runs_context_changes_only_the_settings_it_names(client):
     ids=["out-of-range", "not-a-mode"],
 )
 def test_a_bad_context_ends_the_run_with_one_line_naming_the_fix(client, context, message):
-    """(A name that is no setting never reaches the graph: the server drops it, logged at debug.)"""
+    """A name that is no setting never reaches the graph: the server drops it (logged at debug)."""
     thread = client.threads.create()["thread_id"]
     run = client.runs.create(thread, "mur", input={"question": QUESTION}, context=context)
     joined = client.runs.join(thread, run["run_id"])

@@ -1,13 +1,16 @@
 """The adapter reads ChatOpenAI-shaped generations and makes up for servers that ignore `n`."""
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables.config import ContextThreadPoolExecutor
 from pydantic import Field
 
 from mur_graph.models.contract import _call_kwargs, read_generation, sample
+from mur_graph.models.openai_server import SESSION_HEADER, active_routing_session, routing_session
 
 OPENAI_SHAPED = {
     "content": [
@@ -75,3 +78,23 @@ def test_openai_compatible_models_get_logprobs_max_tokens_and_continuation():
     plain = _call_kwargs(server, [HumanMessage("q")], 1, 64, 0.6, None, 0)
     assert plain["extra_body"] == {"max_tokens": 64} and "seed" not in plain
     assert plain["top_logprobs"] == 0  # llama-cpp-python's server returns no log-probs without it
+    assert "extra_headers" not in plain  # no routing session: no header
+
+
+def test_requests_in_a_routing_session_carry_its_key_in_the_session_header():
+    from langchain_openai import ChatOpenAI
+
+    server = ChatOpenAI(base_url="http://127.0.0.1:9/v1", api_key="sk-local", model="m", logprobs=True)
+    with routing_session("run-7"):
+        assert active_routing_session() == "run-7"
+        with ThreadPoolExecutor(1) as pool:  # a plain thread does not see the run's context
+            assert pool.submit(active_routing_session).result() is None
+        with ContextThreadPoolExecutor(1) as pool:  # sample_each's threads do
+            assert pool.submit(active_routing_session).result() == "run-7"
+        kwargs = _call_kwargs(server, [HumanMessage("q")], 1, 64, 0.6, 7, 5)
+        assert kwargs["extra_headers"] == {SESSION_HEADER: "run-7"} == {"X-Session-ID": "run-7"}
+        with routing_session(None):
+            assert "extra_headers" not in _call_kwargs(server, [HumanMessage("q")], 1, 64, 0.6, 7, 5)
+    assert active_routing_session() is None
+    local = _call_kwargs(OneSampleServer(), [HumanMessage("q")], 1, 64, 0.6, 7, 5)
+    assert "extra_headers" not in local  # a local model gets only the generation settings

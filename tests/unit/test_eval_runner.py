@@ -19,7 +19,8 @@ from mur_graph.eval.plots import gamma_labels, plot_sweep
 from mur_graph.eval.problems import Problem
 from mur_graph.eval.report import markdown_table, summarise
 from mur_graph.eval.results import ResultsBusyError, ResultsFile, latest_by_id, read_records, results_name
-from mur_graph.eval.runner import run_eval
+from mur_graph.eval.runner import run_eval, session_key
+from mur_graph.models import active_routing_session
 
 COT = MURConfig(mode="cot", max_steps=2, fallback_tokens=4)
 
@@ -285,3 +286,30 @@ def test_dataset_labels(tmp_path):
     data.write_bytes(b"")
     assert dataset_label(str(data)) == "gpqa_diamond"
     assert dataset_label("HuggingFaceH4/MATH-500") == "HuggingFaceH4__MATH-500"
+
+
+class SessionRecorder(Arithmetic):
+    """Arithmetic that notes the routing session each call was made in, by question."""
+
+    _sessions: dict[str, set] = PrivateAttr(default_factory=dict)
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        (question,) = set(re.findall(r"What is \d+ \+ 1\?", " ".join(m.text for m in messages)))
+        with self._lock:
+            self._sessions.setdefault(question, set()).add(active_routing_session())
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_each_questions_calls_carry_one_session_key_of_its_own(tmp_path):
+    model = SessionRecorder(delay=0.05)
+    items = problems(*(f"What is {i} + 1?" for i in range(4)))
+    # every step scaled: the N candidates' calls run in threads (sample_each)
+    config = MURConfig(mode="per_step", gamma=1.0, candidates=2, max_steps=2, fallback_tokens=4)
+    run(items, model, tmp_path / "r.jsonl", config=config, concurrency=4)
+    assert len(model._sessions) == 4
+    keys = list(model._sessions.values())
+    assert all(len(k) == 1 for k in keys)  # every call of a run in that run's session
+    assert {next(iter(k)) for k in keys} == {session_key("toy", p.id) for p in items}
+    assert session_key("toy", "0") == session_key("toy", "0") != session_key("other", "0")
+    assert re.fullmatch(r"mur-[0-9a-f]{16}", session_key("toy", "é/1"))  # ASCII, whatever the id
+    assert active_routing_session() is None

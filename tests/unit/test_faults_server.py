@@ -17,7 +17,7 @@ from langchain_openai import ChatOpenAI
 
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.cli import main
-from mur_graph.models import ContextLengthError
+from mur_graph.models import ContextLengthError, routing_session
 from mur_graph.models.contract import sample
 from mur_graph.models.errors import ServerRequestError, ServerUnavailableError
 
@@ -66,11 +66,13 @@ class ErrorServer:
 
     def __init__(self, status: int, message: str) -> None:
         self.requests = 0
+        self.sessions: list[str | None] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 outer.requests += 1
+                outer.sessions.append(self.headers.get("X-Session-ID"))
                 self.rfile.read(int(self.headers.get("content-length", 0)))
                 body = json.dumps({"error": {"message": message, "type": "error", "code": status}}).encode()
                 self.send_response(status)
@@ -223,3 +225,13 @@ def test_the_cli_gives_server_clients_a_bounded_timeout_and_retries():
     policy, critic, name, _ = load_models(args)
     assert policy is critic and name == "m"
     assert (policy.request_timeout, policy.max_retries) == (SERVER_TIMEOUT_S, SERVER_MAX_RETRIES)
+
+
+def test_a_routing_session_reaches_the_server_as_its_header_on_the_wire():
+    with ErrorServer(400, "unknown model") as server:
+        model = client(server.port, timeout=5, retries=0)
+        with routing_session("mur-0123"), pytest.raises(ServerRequestError):
+            sample(model, [HumanMessage("q")], max_tokens=4, temperature=0.0)
+        with pytest.raises(ServerRequestError):
+            sample(model, [HumanMessage("q")], max_tokens=4, temperature=0.0)
+    assert server.sessions == ["mur-0123", None]
