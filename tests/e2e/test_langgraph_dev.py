@@ -161,7 +161,6 @@ def test_a_runs_context_changes_only_the_settings_it_names(client):
     assert result["ledger"]["fallback"] <= SERVED["fallback_tokens"]
 
 
-
 @pytest.mark.parametrize(
     ("context", "message"),
     [
