@@ -98,6 +98,6 @@ def _is_other_baseline(row: Row) -> bool:
 
 
 def _temperature(row: Row) -> str:
-    """` T=0` for a plain row at temperature 0 (its method label carries the variant)."""
-    method = str(row["method"])
-    return method[method.index(" T=") :] if " T=" in method else " T=0.6"
+    """` T=0` for a plain row at temperature 0, ` T=0.6` at the default (from the row's variant)."""
+    parts = [str(part) for part in row.get("variant", ()) if str(part).startswith("T")]
+    return f" T={parts[0][1:]}" if parts else " T=0.6"
