@@ -36,9 +36,10 @@ from typing_extensions import TypedDict
 from mur_graph.agents import tool_result
 from mur_graph.compiled import compile_mur_graph
 from mur_graph.config import EMBEDDED_DEMO_LIMITS, MURConfig
-from mur_graph.graph import build_mur_graph, built_settings
+from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
 from mur_graph.models import MODEL_NAMES, load_chat_model
+from mur_graph.scaling import choose_method
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
@@ -168,10 +169,12 @@ _served: dict[bool, CompiledStateGraph[Any, Any, Any, Any]] = {}
 def _compiled(*, interrupt_on_scale: bool) -> CompiledStateGraph[Any, Any, Any, Any]:
     with _building:  # concurrent first runs wait for one build (and one model load)
         if interrupt_on_scale not in _served:
-            config = built_settings(None, studio_config())  # records the method (guided search)
-            mur = build_mur_graph(studio_policy(), config=config, interrupt_on_scale=interrupt_on_scale)
+            config, method = studio_config(), choose_method()  # guided search
+            mur = build_mur_graph(
+                studio_policy(), method=method, config=config, interrupt_on_scale=interrupt_on_scale
+            )
             name = "mur_review" if interrupt_on_scale else "mur"
-            _served[interrupt_on_scale] = _serve(compile_mur_graph(mur, config, name=name), name)
+            _served[interrupt_on_scale] = _serve(compile_mur_graph(mur, config, method, name=name), name)
         return _served[interrupt_on_scale]
 
 

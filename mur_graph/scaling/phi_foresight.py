@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NotRequired
+from typing import Any, NotRequired, cast
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
@@ -34,6 +34,15 @@ from mur_graph.state import FALLBACK_SELECTION, Candidate, KeptUpdate, ScalingOu
 from mur_graph.step_call import StepCall
 
 METHOD = "phi_foresight"
+
+
+class PhiCandidate(Candidate):
+    """A candidate of φ-decoding: its rollout's foresight and cluster besides the shared keys."""
+
+    foresight: NotRequired[float | None]
+    """Mean log-prob of the one-step rollout after this candidate (None: empty rollout)."""
+    cluster: NotRequired[int | None]
+    """The k-means cluster of the rollout."""
 
 
 class PhiState(CandidatesState):
@@ -63,7 +72,7 @@ def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
         step = StepCall.of(state, runtime, default)
         config, fmt = step.config, step.fmt
         step.announce("rollouts")
-        candidates: list[Candidate] = []
+        candidates: list[PhiCandidate] = []
         rollouts: list[str] = []
         tokens = 0
         for i, candidate in enumerate(state.get("candidates", [])):
@@ -140,7 +149,7 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
         import numpy as np
 
         step = StepCall.of(state, runtime, default)
-        candidates = state.get("candidates", [])
+        candidates = cast(list[PhiCandidate], state.get("candidates", []))
         if not candidates:
             msg = "φ-decoding got no candidates to choose from"
             raise ValueError(msg)
@@ -161,13 +170,13 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
         else:  # every rollout empty: rank by the candidates' own log-probs
             selected = lowest_uncertainty(candidates)
             selection = FALLBACK_SELECTION
-        ranked: list[Candidate] = [
+        ranked: list[PhiCandidate] = [
             {**c, "score": scores.get(i), "cluster": clusters.get(i)} for i, c in enumerate(candidates)
         ]
         tokens = {"candidates": state.get("candidate_tokens", 0), "rollouts": state.get("rollout_tokens", 0)}
         return keep_candidate(
             METHOD,
-            ranked,
+            list[Candidate](ranked),
             selected=selected,
             selection=selection,
             tokens=tokens,

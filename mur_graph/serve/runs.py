@@ -17,10 +17,10 @@ from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackH
 from langchain_core.language_models import BaseChatModel
 
 from mur_graph.compiled import MURGraph
-from mur_graph.config import DEFAULT_METHOD, MURConfig, with_method
+from mur_graph.config import MURConfig
 from mur_graph.errors import MURError
 from mur_graph.graph import create_mur_graph
-from mur_graph.scaling import paper_gamma
+from mur_graph.scaling import DEFAULT_METHOD, paper_gamma
 from mur_graph.serve.request import ChatRequest, RequestError
 
 Loader = Callable[[], tuple[BaseChatModel, BaseChatModel, MURConfig]]
@@ -60,11 +60,13 @@ class Runs:
     """The served policy and settings, and one compiled graph per scaling method.
 
     `load` returns `(policy, critic, defaults)`; it runs once, in a worker thread, on the first
-    request (loading a local model takes seconds and must not block the event loop).
+    request (loading a local model takes seconds and must not block the event loop). `method` is
+    the served method of a request that names none (default: guided search).
     """
 
-    def __init__(self, load: Loader) -> None:
+    def __init__(self, load: Loader, method: str | None = None) -> None:
         self._load = load
+        self._method = method or DEFAULT_METHOD
         self._loaded: tuple[BaseChatModel, BaseChatModel, MURConfig] | None = None
         self._graphs: dict[str, MURGraph] = {}
         self._lock = threading.Lock()
@@ -74,11 +76,9 @@ class Runs:
             if self._loaded is None:
                 self._loaded = self._load()
             policy, critic, defaults = self._loaded
-            method = method or defaults.method or DEFAULT_METHOD
+            method = method or self._method
             if method not in self._graphs:
-                self._graphs[method] = create_mur_graph(
-                    policy, method=method, critic=critic, config=defaults.replace(method=None)
-                )
+                self._graphs[method] = create_mur_graph(policy, method=method, critic=critic, config=defaults)
             return self._graphs[method], defaults
 
     async def graph_for(self, request: ChatRequest) -> tuple[MURGraph, MURConfig]:
@@ -100,7 +100,7 @@ class Runs:
             config = defaults.replace(**(settings | request.settings))
         except ValueError as exc:
             raise RequestError(str(exc)) from None
-        return graph, with_method(config, graph.mur_default.method)
+        return graph, config
 
     @staticmethod
     async def stream(
