@@ -56,8 +56,6 @@ class MURConfig:
     """Token limit of one critic verdict (the Yes/No is read from its first tokens)."""
     critique_tokens: int = 1024
     """Token limit of the critic's analysis in LLM-as-a-critic (the paper's analysis limit)."""
-    clusters: int = 2
-    """φ-decoding: number of k-means clusters of the foresight rollouts."""
     temperature: float = 0.6
     """Sampling temperature of the policy; 0 means greedy decoding."""
     draft_temperature: float | None = None
@@ -112,7 +110,6 @@ class MURConfig:
             "critic_tokens",
             "critique_tokens",
             "plain_tokens",
-            "clusters",
             "calculator_calls",
         ):
             value = getattr(self, name)

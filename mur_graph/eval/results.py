@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from mur_graph.config import MURConfig, settings_record
 from mur_graph.errors import MURError
-from mur_graph.scaling import DEFAULT_METHOD
+from mur_graph.scaling import DEFAULT_METHOD, method_setting_defaults
 
 SETTINGS_THAT_MAY_DIFFER = ("seed", "critic_concurrency")
 """Settings a resumed run may change without mixing incomparable results."""
@@ -195,8 +195,12 @@ class ResultsFile:
 
 
 def _comparable(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings that must match, a setting older records lack read as its default."""
-    full = {**_DEFAULTS, **settings}
+    """The settings that must match, a setting older records lack read as its default.
+
+    A method's own setting (φ's `clusters`) counts at its default where a record lacks it: older
+    records hold every method's, newer ones only their method's.
+    """
+    full = {**_DEFAULTS, **method_setting_defaults(), **settings}
     return {k: v for k, v in full.items() if k not in SETTINGS_THAT_MAY_DIFFER}
 
 

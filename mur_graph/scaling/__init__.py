@@ -23,7 +23,7 @@ from mur_graph.ledger import LedgerSide, register_ledger_kind
 from mur_graph.scaling.critic_refine import build_critic_refine_subgraph
 from mur_graph.scaling.critics import CriticKind, critic_kinds, get_critic_kind, register_critic_kind
 from mur_graph.scaling.guided_search import build_guided_search_subgraph
-from mur_graph.scaling.phi_foresight import build_phi_foresight_subgraph
+from mur_graph.scaling.phi_foresight import PhiSettings, build_phi_foresight_subgraph
 
 __all__ = [
     "ALIASES",
@@ -37,6 +37,8 @@ __all__ = [
     "choose_method",
     "critic_kinds",
     "get_critic_kind",
+    "method_setting_defaults",
+    "method_setting_names",
     "paper_config",
     "paper_gamma",
     "register_critic_kind",
@@ -122,6 +124,7 @@ _REGISTRY: dict[str, ScalingMethod] = {
             build_phi_foresight_subgraph,
             ("phi",),
             paper_gamma=0.9,
+            settings=PhiSettings,
             ledger_kinds={"candidates": "policy", "rollouts": "policy"},
             events=("candidates",),
             awaits=("candidates", "rollouts"),
@@ -301,6 +304,23 @@ def build_scaling_subgraph(
     method = _REGISTRY[choice.canonical]
     extra = {"settings": choice.settings} if method.settings is not None else {}
     return method.builder(policy=policy, critic=critic, default=default, **extra)
+
+
+def method_setting_defaults() -> dict[str, Any]:
+    """Every registered method's own settings at their defaults, in one dict.
+
+    A record lacking a method's setting reads as its default, as one lacking a `MURConfig` setting does.
+    """
+    defaults: dict[str, Any] = {}
+    for method in _REGISTRY.values():
+        if method.settings is not None:
+            defaults |= dataclasses.asdict(method.settings())
+    return defaults
+
+
+def method_setting_names() -> list[str]:
+    """The names of every registered method's own settings."""
+    return sorted({f.name for m in _REGISTRY.values() if m.settings for f in dataclasses.fields(m.settings)})
 
 
 def paper_gamma(name: str) -> float | None:

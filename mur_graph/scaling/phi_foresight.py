@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NotRequired, cast
 
 from langchain_core.language_models import BaseChatModel
@@ -36,6 +37,19 @@ from mur_graph.step_call import StepCall
 METHOD = "phi_foresight"
 
 
+@dataclass(frozen=True)
+class PhiSettings:
+    """φ-decoding's own settings (`create_mur_graph(policy, method="phi", method_settings=...)`)."""
+
+    clusters: int = 2
+    """Number of k-means clusters of the foresight rollouts (1 disables clustering)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.clusters, int) or isinstance(self.clusters, bool) or self.clusters < 1:
+            msg = f"invalid MUR setting clusters={self.clusters!r}: must be an integer >= 1"
+            raise ValueError(msg)
+
+
 class PhiCandidate(Candidate):
     """A candidate of φ-decoding: its rollout's foresight and cluster besides the shared keys."""
 
@@ -53,13 +67,14 @@ class PhiState(CandidatesState):
 
 
 def build_phi_foresight_subgraph(
-    *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig
+    *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig, settings: PhiSettings | None = None
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Return the compiled φ-decoding subgraph (the critic is not used)."""
+    settings = settings or PhiSettings()
     builder = StateGraph(PhiState, context_schema=MURConfig, output_schema=ScalingOutput)
     builder.add_node("sample_candidates", make_sample_candidates(policy, default))
     builder.add_node("roll_out", _make_roll_out(policy, default))
-    builder.add_node("select_by_foresight", _make_select(default))
+    builder.add_node("select_by_foresight", _make_select(default, settings))
     builder.add_edge(START, "sample_candidates")
     builder.add_edge("sample_candidates", "roll_out")
     builder.add_edge("roll_out", "select_by_foresight")
@@ -144,7 +159,7 @@ def selection_probabilities(
     return [(f + c) / 2 for f, c in zip(by_foresight, by_cluster, strict=True)], "phi"
 
 
-def _make_select(default: MURConfig) -> Node[PhiState]:
+def _make_select(default: MURConfig, settings: PhiSettings) -> Node[PhiState]:
     def select_by_foresight(state: PhiState, *, runtime: Runtime[MURConfig]) -> KeptUpdate:
         import numpy as np
 
@@ -161,7 +176,7 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
         if alive:
             foresight = [float(candidates[i].get("foresight") or 0.0) for i in alive]
             seed = step.seed(SELECTION_DRAW)
-            labels = cluster_labels([rollouts[i] for i in alive], step.config.clusters, seed)
+            labels = cluster_labels([rollouts[i] for i in alive], settings.clusters, seed)
             probabilities, selection = selection_probabilities(foresight, labels)
             rng = np.random.default_rng(seed)
             selected = alive[int(rng.choice(len(alive), p=np.asarray(probabilities)))]

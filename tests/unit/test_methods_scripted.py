@@ -270,3 +270,23 @@ def test_a_custom_scaling_subgraph_can_be_registered_and_routed_to(monkeypatch):
     assert state["steps"][0]["selection"] == "shouted"
     assert state["momentum"] == 0.0  # updated with the kept step's uncertainty
     assert state["ledger"] == ledger(draft_discarded=1)
+
+
+def test_phis_clusters_are_its_own_setting_given_when_the_graph_is_built():
+    graph = create_mur_graph(ScriptedChatModel(script=[]), method="phi", method_settings={"clusters": 3})
+    assert graph.mur_method.settings.clusters == 3 and graph.settings_record()["clusters"] == 3
+    assert create_mur_graph(ScriptedChatModel(script=[]), method="phi").settings_record()["clusters"] == 2
+    assert "clusters" not in create_mur_graph(ScriptedChatModel(script=[])).settings_record()
+    with pytest.raises(ValueError, match=r"invalid MUR setting clusters=0: must be an integer >= 1"):
+        create_mur_graph(ScriptedChatModel(script=[]), method="phi", method_settings={"clusters": 0})
+    with pytest.raises(ValueError, match="'guided_search' has no settings of its own"):
+        create_mur_graph(ScriptedChatModel(script=[]), method_settings={"clusters": 3})
+
+
+def test_one_cluster_turns_phi_into_foresight_alone():
+    config = paper_config("phi", mode="per_step", candidates=4, max_steps=1, seed=5)
+    policy = ScriptedChatModel(script=[*phi_script(), [say("the answer is 3", -0.1)]])
+    graph = create_mur_graph(policy, method="phi", method_settings={"clusters": 1}, config=config)
+    step = graph.invoke({"question": "q"})["steps"][0]
+    assert step["selection"] == "foresight_only"
+    assert [c["cluster"] for c in step["candidates"]] == [None] * 4
