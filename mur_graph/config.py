@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeGuard, get_args
 
 Mode = Literal["mur", "per_step", "cot", "plain"]
 """`mur`: scale a step when the γ gate fires; `per_step`: scale every step; `cot`: never scale;
@@ -112,9 +112,7 @@ class MURConfig:
             "plain_tokens",
             "calculator_calls",
         ):
-            value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                _fail(name, value, "an integer >= 1")
+            check_positive_int(name, getattr(self, name))
         if self.token_budget is not None and (not _is_int(self.token_budget) or self.token_budget < 1):
             _fail("token_budget", self.token_budget, "an integer >= 1, or None for no budget")
         if self.critic_concurrency is not None and (
@@ -155,7 +153,20 @@ def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _is_int(value: object) -> bool:
+def check_positive_int(name: str, value: object) -> None:
+    """Refuse a setting `name` that is not an integer >= 1, in the words of every MUR setting.
+
+    For a scaling method's own settings too (their `__post_init__`), so a bad knob reads like a
+    bad `MURConfig` field.
+
+    Raises:
+        ValueError: `invalid MUR setting {name}={value!r}: must be an integer >= 1`.
+    """
+    if not _is_int(value) or value < 1:
+        _fail(name, value, "an integer >= 1")
+
+
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

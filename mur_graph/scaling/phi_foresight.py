@@ -21,7 +21,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from mur_graph.config import MURConfig
+from mur_graph.config import MURConfig, check_positive_int
 from mur_graph.node_types import Node
 from mur_graph.prompts import continuation_messages
 from mur_graph.scaling.candidates import (
@@ -45,9 +45,7 @@ class PhiSettings:
     """Number of k-means clusters of the foresight rollouts (1 disables clustering)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.clusters, int) or isinstance(self.clusters, bool) or self.clusters < 1:
-            msg = f"invalid MUR setting clusters={self.clusters!r}: must be an integer >= 1"
-            raise ValueError(msg)
+        check_positive_int("clusters", self.clusters)
 
 
 class PhiCandidate(Candidate):

@@ -18,6 +18,7 @@ import mur_graph.events as events
 import mur_graph.ledger as ledger
 import mur_graph.scaling as scaling
 from mur_graph import MURConfig, create_mur_graph, register_scaling_method
+from mur_graph.config import check_positive_int
 from mur_graph.events import emit
 from mur_graph.ledger import empty_ledger, ledger_totals
 from mur_graph.result import result_document
@@ -38,9 +39,7 @@ class ResampleSettings:
     tries: int = 2
 
     def __post_init__(self) -> None:
-        if not isinstance(self.tries, int) or isinstance(self.tries, bool) or self.tries < 1:
-            msg = f"invalid resample setting tries={self.tries!r}: must be an integer >= 1"
-            raise ValueError(msg)
+        check_positive_int("tries", self.tries)  # the library's words for a bad setting
 
 
 def build_resample_subgraph(*, policy, critic, default, settings: ResampleSettings):
@@ -133,7 +132,7 @@ def test_the_plugins_knob_has_a_default_and_is_validated_where_the_graph_is_buil
     assert create_mur_graph(
         model, method=METHOD, method_settings=ResampleSettings(tries=5)
     ).mur_method.settings == (ResampleSettings(tries=5))
-    with pytest.raises(ValueError, match=r"tries=0: must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"invalid MUR setting tries=0: must be an integer >= 1"):
         create_mur_graph(model, method=METHOD, method_settings={"tries": 0})
     with pytest.raises(ValueError, match="'resample' has no setting 'clusters'; its settings: tries"):
         create_mur_graph(model, method=METHOD, method_settings={"clusters": 3})
