@@ -88,8 +88,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def cell_configs(args: argparse.Namespace) -> list[MURConfig]:
-    """Every cell, in the order one question visits them."""
+def cell_configs(args: argparse.Namespace) -> list[tuple[str, MURConfig]]:
+    """Every cell (its method and settings), in the order one question visits them."""
     kinds = _names(args.critic_kinds)
     modes = _names(args.modes)
     try:
@@ -101,7 +101,7 @@ def cell_configs(args: argparse.Namespace) -> list[MURConfig]:
     if unknown:
         msg = f"unknown critic kinds {unknown}; registered: {', '.join(critic_kinds())}"
         raise UsageError(msg)
-    configs: list[MURConfig] = []
+    configs: list[tuple[str, MURConfig]] = []
     for method in _names(args.methods):
         guided = canonical_method(method) == "guided_search"  # an unknown method fails here
         per_method = argparse.Namespace(**{**vars(args), "method": method})
@@ -110,7 +110,8 @@ def cell_configs(args: argparse.Namespace) -> list[MURConfig]:
             for kind in kinds if guided and mode not in ("cot", "plain") else ["generative"]:
                 for gamma in gammas if mode == "mur" else [None]:
                     chosen = {} if gamma is None else {"gamma": gamma}
-                    configs.append(config_from_args(per_method, mode=mode, critic_kind=kind, **chosen))
+                    config = config_from_args(per_method, mode=mode, critic_kind=kind, **chosen)
+                    configs.append((method, config))
     return configs
 
 
@@ -140,7 +141,7 @@ def load_questions(args: argparse.Namespace) -> list[Problem]:
 
 async def run_paired(
     problems: list[Problem],
-    cells: list[tuple[MURConfig, Any, ResultsFile]],
+    cells: list[tuple[str, MURConfig, Any, ResultsFile]],
     names: tuple[str, str],
     *,
     skip: int = 0,
@@ -151,7 +152,7 @@ async def run_paired(
     """
     for number, problem in enumerate(problems[skip:], skip + 1):
         marks = []
-        for config, graph, results in cells:
+        for method, config, graph, results in cells:
             tally = await run_eval(
                 [problem],
                 graph,
@@ -162,14 +163,14 @@ async def run_paired(
                 critic_name=names[1],
             )
             if tally.skipped:
-                marks.append(f"{_short(config)}=done")
+                marks.append(f"{_short(method, config)}=done")
                 continue
             record = tally.records[-1]
             if record["status"] != "ok":
-                marks.append(f"{_short(config)}=FAILED")
+                marks.append(f"{_short(method, config)}=FAILED")
                 continue
             total = record["result"]["totals"]["total"]
-            marks.append(f"{_short(config)}={'✓' if record['correct'] else '✗'}{total}t")
+            marks.append(f"{_short(method, config)}={'✓' if record['correct'] else '✗'}{total}t")
         print(f"[{number}/{len(problems)}] {problem.id}: {' '.join(marks)}", flush=True)
 
 
@@ -195,14 +196,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         cells = []
-        for config in configs:
-            results = stack.enter_context(ResultsFile(out / results_name(DATASET, config)))
+        for method, config in configs:
+            graph = create_mur_graph(policy, method=method, critic=critic, config=config)
+            settings = graph.settings_record(config)
+            results = stack.enter_context(ResultsFile(out / results_name(DATASET, settings)))
             try:  # a file made with other settings is refused here, before any run
-                results.finished_ids(config)
+                results.finished_ids(settings)
             except ValueError as exc:
                 print(f"error: {exc} (or --name), or pass that run's settings", file=sys.stderr)
                 return 2
-            cells.append((config, create_mur_graph(policy, critic=critic, config=config), results))
+            cells.append((method, config, graph, results))
         asyncio.run(run_paired(problems, cells, (policy_name, critic_name), skip=args.skip))
     return mur_graph_main(["report", str(out)])
 
@@ -211,10 +214,10 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _short(config: MURConfig) -> str:
+def _short(method: str, config: MURConfig) -> str:
     kind = "" if config.mode == "cot" or config.critic_kind == "generative" else f"/{config.critic_kind}"
     gamma = f"@{config.gamma:g}" if config.mode == "mur" else ""
-    return f"{config.method}{kind}/{config.mode}{gamma}"
+    return f"{method}{kind}/{config.mode}{gamma}"
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from mur_graph.models import (
 )
 from mur_graph.result import result_document
 from mur_graph.routing import momentum_condition
-from mur_graph.scaling import register_scaling_method, scaling_methods
+from mur_graph.scaling import paper_config, register_scaling_method, scaling_methods
 from mur_graph.state import MURState, StepRecord
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ __all__ = [
     "load_chat_model",
     "load_embedded_model",
     "momentum_condition",
+    "paper_config",
     "register_scaling_method",
     "result_document",
     "scaling_methods",

@@ -15,7 +15,8 @@ from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
-from mur_graph.config import MURConfig
+from mur_graph.config import MURConfig, settings_record
+from mur_graph.scaling import MethodChoice
 from mur_graph.state import MURInput, MURState
 
 STEPS_PER_MUR_STEP = 4
@@ -45,17 +46,29 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
     the `context=` passed (a `MURConfig`, or a dict as LangGraph's server sends) or the graph's
     default. A higher limit in the caller's config or `with_config` is kept; a lower one (such as
     LangGraph 1.0.0's default of 25) is raised, because `max_steps` bounds the loop already.
-    A run whose context names another scaling method than the built one is refused (ValueError)
-    before it starts. Everything else is LangGraph's `CompiledStateGraph`.
+    A dict context (LangGraph's server) that names another scaling method than the built one is
+    refused (ValueError) before the run starts; one naming the built method runs without it.
+    Everything else is LangGraph's `CompiledStateGraph`.
     """
 
     mur_default: MURConfig
-    """The settings a run without `context=` gets (`create_mur_graph(config=...)`); its `method`
-    records the scaling method the graph was built for."""
+    """The settings a run without `context=` gets (`create_mur_graph(config=...)`)."""
+    mur_method: MethodChoice
+    """The scaling method the graph was built with (`create_mur_graph(method=...)`) and its settings."""
 
-    def __init__(self, *, mur_default: MURConfig, **kwargs: Any) -> None:
+    def __init__(self, *, mur_default: MURConfig, mur_method: MethodChoice, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mur_default = mur_default
+        self.mur_method = mur_method
+
+    def settings_record(self, config: MURConfig | None = None) -> dict[str, Any]:
+        """The settings a result of a run with `config` (default: the graph's) records.
+
+        The run's `MURConfig`, the method the graph was built with and the method's own settings.
+        """
+        return settings_record(
+            config or self.mur_default, self.mur_method.name, self.mur_method.settings_dict()
+        )
 
     def run_recursion_limit(self, config: RunnableConfig | None = None, context: object = None) -> int:
         """Return the recursion limit a run with this `config` and `context` gets."""
@@ -68,22 +81,24 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
         given = [c.get("recursion_limit") for c in (self.config, config) if c]
         return max([needed, *(int(limit) for limit in given if limit is not None)])
 
-    def _check_method(self, context: object) -> None:
-        """Refuse a run whose context names another method than the one the graph was built for."""
-        asked = context.get("method") if isinstance(context, Mapping) else getattr(context, "method", None)
-        built = self.mur_default.method
-        if asked is None or built is None or _canonical(asked) == _canonical(built):
-            return
-        msg = (
-            f"this graph was built for method {built!r}, not {asked!r}; "
-            f"build another with create_mur_graph(..., method={asked!r})"
-        )
-        raise ValueError(msg)
+    def _without_method(self, context: object) -> object:
+        """A dict context less its `method`, refused if it names another method than the built one."""
+        if not isinstance(context, Mapping) or "method" not in context:
+            return context
+        asked = context["method"]
+        if asked is not None and asked not in self.mur_method.names:
+            msg = (
+                f"this graph was built for method {self.mur_method.name!r}, not {asked!r}; "
+                f"build another with create_mur_graph(..., method={asked!r})"
+            )
+            raise ValueError(msg)
+        return {key: value for key, value in context.items() if key != "method"}
 
     def stream(
         self, input: Any, config: RunnableConfig | None = None, *, context: Any = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Run `CompiledStateGraph.stream` with the run's recursion limit."""
+        context = self._without_method(context)
         limited = self._limited(config, context)
         return super().stream(input, limited, context=context, **kwargs)
 
@@ -91,29 +106,27 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
         self, input: Any, config: RunnableConfig | None = None, *, context: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Run `CompiledStateGraph.astream` with the run's recursion limit."""
+        context = self._without_method(context)
         limited = self._limited(config, context)
         return super().astream(input, limited, context=context, **kwargs)
 
     def _limited(self, config: RunnableConfig | None, context: object) -> RunnableConfig:
-        self._check_method(context)
         return {**(config or {}), "recursion_limit": self.run_recursion_limit(config, context)}
-
-
-def _canonical(method: object) -> object:
-    from mur_graph.scaling import ALIASES  # the registry imports the graph's modules
-
-    return ALIASES.get(method, method) if isinstance(method, str) else method
 
 
 def compile_mur_graph(
     builder: StateGraph[MURState, MURConfig, MURInput, MURState],
     default: MURConfig,
+    method: MethodChoice,
     *,
     checkpointer: Checkpointer = None,
     name: str = "mur",
 ) -> MURGraph:
-    """Compile `build_mur_graph`'s builder into a `MURGraph` whose runs default to `default`."""
+    """Compile `build_mur_graph`'s builder into a `MURGraph` whose runs default to `default`.
+
+    `method` is the scaling method the builder was built with (`mur_graph.scaling.choose_method`).
+    """
     compiled = builder.compile(checkpointer=checkpointer, name=name)
     # The same attributes Pregel.copy hands to its class; `__orig_class__` is the generic alias's.
     attrs = {key: value for key, value in compiled.__dict__.items() if key != "__orig_class__"}
-    return MURGraph(mur_default=default, **attrs)
+    return MURGraph(mur_default=default, mur_method=method, **attrs)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-import warnings
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeGuard, get_args
 
 Mode = Literal["mur", "per_step", "cot", "plain"]
 """`mur`: scale a step when the γ gate fires; `per_step`: scale every step; `cot`: never scale;
@@ -26,9 +26,6 @@ plain system prompt (no instruction about steps)."""
 
 STEP_FORMAT_NAMES: tuple[str, ...] = get_args(StepFormatName)
 
-DEFAULT_METHOD = "guided_search"
-"""The scaling method of a graph built without one (the paper's main setting)."""
-
 
 @dataclass(frozen=True)
 class MURConfig:
@@ -36,15 +33,13 @@ class MURConfig:
 
     Invalid values raise `ValueError` at construction, with the valid range in the message.
     Pass one to `create_mur_graph(config=...)` as the default, or per run as
-    `graph.invoke(inputs, context=MURConfig(...))`.
+    `graph.invoke(inputs, context=MURConfig(...))`. The scaling method is not a setting: it is
+    chosen when the graph is built (`create_mur_graph(policy, method=...)`); its paper defaults
+    come from `mur_graph.scaling.paper_config(method)`.
     """
 
     mode: Mode = "mur"
     """Which steps are scaled: `mur` (γ gate), `per_step` (all) or `cot` (none)."""
-    method: str | None = None
-    """The scaling method the graph was built for, recorded with the settings; None until a graph
-    records it. Choose it when building: `create_mur_graph(policy, method=...)`. Passing it here
-    is deprecated (a DeprecationWarning; removed in the next release)."""
     alpha: float = 0.9
     """Momentum rate α in M_t = α·M_{t-1} + (1-α)·m_t; in [0, 1)."""
     gamma: float = 0.8
@@ -61,8 +56,6 @@ class MURConfig:
     """Token limit of one critic verdict (the Yes/No is read from its first tokens)."""
     critique_tokens: int = 1024
     """Token limit of the critic's analysis in LLM-as-a-critic (the paper's analysis limit)."""
-    clusters: int = 2
-    """φ-decoding: number of k-means clusters of the foresight rollouts."""
     temperature: float = 0.6
     """Sampling temperature of the policy; 0 means greedy decoding."""
     draft_temperature: float | None = None
@@ -92,31 +85,9 @@ class MURConfig:
     """Critic verdicts of one scaled step asked at the same time (1: one after another); None: all
     N against a server, one after another on a local model (measured faster on CPU)."""
 
-    @classmethod
-    def paper(cls, method: str | None = None, **changes: Any) -> MURConfig:
-        """Return the paper's settings for `method` (spec §4), recording the method.
-
-        γ is the one `register_scaling_method(..., paper_gamma=...)` gave the method (0.9 for the
-        critic and φ-decoding), else 0.8. A graph built with these settings and no `method=`
-        uses `method`; without one, the settings record none (guided search's γ).
-        """
-        from mur_graph.scaling import paper_gamma  # the registry imports this module
-
-        gamma = None if method is None else paper_gamma(method)
-        settings: dict[str, Any] = {} if gamma is None else {"gamma": gamma}
-        return with_method(cls(**(settings | changes)), method)
-
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             _fail("mode", self.mode, f"one of {', '.join(MODES)}")
-        if self.method is not None:
-            _check_method(self.method)
-            warnings.warn(
-                f"MURConfig(method={self.method!r}) is deprecated: choose the method when the graph is "
-                f"built, create_mur_graph(policy, method={self.method!r}, config=...)",
-                DeprecationWarning,
-                stacklevel=3,
-            )
         if not isinstance(self.critic_kind, str) or not self.critic_kind:
             _fail("critic_kind", self.critic_kind, "the name of a registered critic kind")
         if not _finite(self.alpha) or not 0.0 <= self.alpha < 1.0:
@@ -139,12 +110,9 @@ class MURConfig:
             "critic_tokens",
             "critique_tokens",
             "plain_tokens",
-            "clusters",
             "calculator_calls",
         ):
-            value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                _fail(name, value, "an integer >= 1")
+            check_positive_int(name, getattr(self, name))
         if self.token_budget is not None and (not _is_int(self.token_budget) or self.token_budget < 1):
             _fail("token_budget", self.token_budget, "an integer >= 1, or None for no budget")
         if self.critic_concurrency is not None and (
@@ -160,39 +128,45 @@ class MURConfig:
             _fail("calculator", self.calculator, "False in plain mode (the calculator is a step-format tool)")
 
     def replace(self, **changes: Any) -> MURConfig:
-        """Return a copy with `changes` applied (and validated); the recorded method is kept."""
-        if "method" in changes:
-            return replace(self, **changes)
-        return with_method(replace(self, method=None, **changes), self.method)
+        """Return a copy with `changes` applied (and validated)."""
+        return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the settings as a JSON-friendly dict (recorded with every result)."""
+        """Return the settings as a JSON-friendly dict."""
         return asdict(self)
 
 
-def with_method(config: MURConfig, method: str | None) -> MURConfig:
-    """Return `config` recording that its graph is built for `method` (what the graph factory does).
+def settings_record(
+    config: MURConfig, method: str, method_settings: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The settings recorded with a result.
 
-    Raises:
-        ValueError: `method` is not a non-empty string (or None).
+    `config`'s, the graph's `method` (after `mode`, where records have always had it) and the
+    method's own settings (`method_settings`).
     """
-    if method is not None:
-        _check_method(method)
-    recorded = replace(config, method=None)
-    object.__setattr__(recorded, "method", method)  # frozen; set here to skip the deprecation
-    return recorded
-
-
-def _check_method(method: object) -> None:
-    if not isinstance(method, str) or not method:
-        _fail("method", method, "the name of a registered scaling method")
+    settings = config.to_dict()
+    mode = settings.pop("mode")
+    return {"mode": mode, "method": method, **settings, **(method_settings or {})}
 
 
 def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _is_int(value: object) -> bool:
+def check_positive_int(name: str, value: object) -> None:
+    """Refuse a setting `name` that is not an integer >= 1, in the words of every MUR setting.
+
+    For a scaling method's own settings too (their `__post_init__`), so a bad knob reads like a
+    bad `MURConfig` field.
+
+    Raises:
+        ValueError: `invalid MUR setting {name}={value!r}: must be an integer >= 1`.
+    """
+    if not _is_int(value) or value < 1:
+        _fail(name, value, "an integer >= 1")
+
+
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -16,12 +16,17 @@ Every event is a dict with an `event` key naming its kind; the TypedDicts below 
 - `tool_call`: a calculator call inside a step (`step`, `tool`, `input`, `output`, `error`).
 - `step`: a committed step (`record`: the full `StepRecord`, with the kept text and M_t).
 - `final`: the run's end (`answer`, `stop_reason`, `ledger`).
+
+A scaling method may emit events of its own and announce other things in `generating`: it
+declares them when registered (`register_scaling_method(..., events=..., awaits=...)`, which
+calls `register_events`). `emit` refuses an event nobody declared, so a typo fails in tests
+instead of reaching a client that ignores it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, get_args
 
 from typing_extensions import TypedDict
 
@@ -30,7 +35,8 @@ from mur_graph.state import Candidate, StepRecord, StopReason
 StreamWriter = Callable[[Any], None]
 
 Awaited = Literal["draft", "candidates", "critic", "critique", "revision", "rollouts", "fallback"]
-"""What a `generating` event announces."""
+"""What a `generating` event of the graph and its built-in methods announces; a method may
+declare more (`register_events(awaits=...)`)."""
 
 ReviewAction = Literal["scale", "accept", "edit"]
 """A human's choice at the review point: run the scaling method, keep the draft, or replace it."""
@@ -41,7 +47,8 @@ class GeneratingEvent(TypedDict):
 
     event: Literal["generating"]
     step: int
-    what: Awaited
+    what: str
+    """An `Awaited` value, or one a scaling method declared."""
 
 
 class DraftEvent(TypedDict):
@@ -142,7 +149,59 @@ MUREvent = (
 """Any custom event a MUR graph emits; switch on `event["event"]`."""
 
 
+_EVENTS: set[str] = {
+    "generating",
+    "draft",
+    "gate",
+    "review",
+    "candidates",
+    "critique",
+    "tool_call",
+    "step",
+    "final",
+}
+_AWAITED: set[str] = set(get_args(Awaited))
+
+
+def register_events(*, events: Iterable[str] = (), awaits: Iterable[str] = ()) -> None:
+    """Declare a scaling method's own event kinds and what its `generating` events announce.
+
+    Raises:
+        ValueError: a name that is not a non-empty string.
+    """
+    events, awaits = list(events), list(awaits)
+    for name in (*events, *awaits):
+        if not isinstance(name, str) or not name:
+            msg = f"invalid event name {name!r}: must be a non-empty string"
+            raise ValueError(msg)
+    _EVENTS.update(events)
+    _AWAITED.update(awaits)
+
+
+def event_kinds() -> frozenset[str]:
+    """Every event kind `emit` sends: the graph's own and those methods declared."""
+    return frozenset(_EVENTS)
+
+
+def awaited_kinds() -> frozenset[str]:
+    """Everything a `generating` event may announce: `Awaited` and what methods declared."""
+    return frozenset(_AWAITED)
+
+
 def emit(writer: StreamWriter | None, event: str, **payload: Any) -> None:
-    """Send one custom event through LangGraph's stream writer (a no-op outside streaming)."""
+    """Send one custom event through LangGraph's stream writer (a no-op outside streaming).
+
+    Raises:
+        ValueError: `event` (or a `generating` event's `what`) was never declared.
+    """
+    if event not in _EVENTS:
+        msg = f"undeclared event {event!r}; declare it with register_scaling_method(..., events=[{event!r}])"
+        raise ValueError(msg)
+    if event == "generating" and payload.get("what") not in _AWAITED:
+        what = payload.get("what")
+        msg = (
+            f"undeclared generating {what!r}; declare it with register_scaling_method(..., awaits=[{what!r}])"
+        )
+        raise ValueError(msg)
     if writer is not None:
         writer({"event": event, **payload})

@@ -7,7 +7,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Checkpointer
 
 from mur_graph.compiled import MURGraph, compile_mur_graph
-from mur_graph.config import DEFAULT_METHOD, MURConfig, with_method
+from mur_graph.config import MURConfig
 from mur_graph.models.contract import check_logprobs_enabled
 from mur_graph.nodes import (
     accept,
@@ -18,87 +18,77 @@ from mur_graph.nodes import (
     make_review_scale,
 )
 from mur_graph.routing import momentum_condition, review_condition, route_after_commit
-from mur_graph.scaling import build_scaling_subgraph, canonical_method
+from mur_graph.scaling import MethodChoice, build_scaling_subgraph, choose_method
 from mur_graph.state import MURInput, MURState
 
 
 def build_mur_graph(
     policy: BaseChatModel,
     *,
-    method: str | None = None,
+    method: str | MethodChoice | None = None,
+    method_settings: object = None,
     critic: BaseChatModel | None = None,
     config: MURConfig | None = None,
     interrupt_on_scale: bool = False,
 ) -> StateGraph[MURState, MURConfig, MURInput, MURState]:
     """Return the uncompiled MUR `StateGraph`, for tests and for users who compose graphs.
 
-    See `create_mur_graph` for the arguments; compile it with `compile_mur_graph(builder,
-    built_settings(method, config))` to get what `create_mur_graph` returns. With
+    See `create_mur_graph` for the arguments; `compile_mur_graph(builder, config,
+    choose_method(method, method_settings))` gives what `create_mur_graph` returns. With
     `interrupt_on_scale`, compile it with a checkpointer, or run it inside a parent graph that has one.
     """
-    config = built_settings(method, config)
+    config = default_settings(config)
+    chosen = method if isinstance(method, MethodChoice) else choose_method(method, method_settings)
     check_logprobs_enabled(policy, "policy")
     critic = critic or policy
     check_logprobs_enabled(critic, "critic")
-    method = canonical_method(config.method or DEFAULT_METHOD)
-    scaling = build_scaling_subgraph(method, policy=policy, critic=critic, default=config)
+    node = chosen.canonical
+    scaling = build_scaling_subgraph(chosen, policy=policy, critic=critic, default=config)
 
     builder = StateGraph(MURState, context_schema=MURConfig, input_schema=MURInput)
     builder.add_node("generate_step", make_generate_step(policy, config))
     builder.add_node("assess_uncertainty", make_assess_uncertainty(config))
     builder.add_node("accept", accept)
     if interrupt_on_scale:
-        builder.add_node("review_scale", make_review_scale(method, config))
-    builder.add_node(method, scaling)
+        builder.add_node("review_scale", make_review_scale(node, config))
+    builder.add_node(node, scaling)
     builder.add_node("commit_step", make_commit_step(config))
     builder.add_node("finalize", make_finalize(policy, config))
     builder.add_edge(START, "generate_step")
     builder.add_edge("generate_step", "assess_uncertainty")
-    scale_target = "review_scale" if interrupt_on_scale else method
+    scale_target = "review_scale" if interrupt_on_scale else node
     builder.add_conditional_edges(
         "assess_uncertainty", momentum_condition, {"scale": scale_target, "accept": "accept"}
     )
     if interrupt_on_scale:
         builder.add_conditional_edges(
-            "review_scale", review_condition, {"scale": method, "commit": "commit_step"}
+            "review_scale", review_condition, {"scale": node, "commit": "commit_step"}
         )
     builder.add_edge("accept", "commit_step")
-    builder.add_edge(method, "commit_step")
+    builder.add_edge(node, "commit_step")
     builder.add_conditional_edges("commit_step", route_after_commit)
     builder.add_edge("finalize", END)
     return builder
 
 
-def built_settings(method: str | None, config: MURConfig | None) -> MURConfig:
-    """Return the graph's default settings: `config` (or the defaults) recording the built method.
-
-    The method is `method`, else the one `config` records (deprecated `MURConfig(method=...)`, or
-    `MURConfig.paper(method)`), else guided search.
+def default_settings(config: MURConfig | None) -> MURConfig:
+    """Return the graph's default settings: `config`, or the defaults.
 
     Raises:
         TypeError: `config` is not a MURConfig.
-        ValueError: an unknown method, or `method` and `config` name different ones.
     """
     config = config or MURConfig()
     if not isinstance(config, MURConfig):
         msg = f"config must be a mur_graph.MURConfig, got {type(config).__name__}"
         raise TypeError(msg)
-    if method is None:
-        method = config.method or DEFAULT_METHOD
-    elif config.method is not None and canonical_method(config.method) != canonical_method(method):
-        msg = (
-            f"method={method!r} but the config records method {config.method!r}; "
-            "pass the method once, to create_mur_graph(policy, method=...)"
-        )
-        raise ValueError(msg)
-    canonical_method(method)  # an unknown method fails when the graph is built
-    return with_method(config, method)
+    return config
 
 
 def create_mur_graph(
     policy: BaseChatModel,
     *,
     method: str | None = None,
+    method_settings: object = None,
     critic: BaseChatModel | None = None,
     config: MURConfig | None = None,
     checkpointer: Checkpointer = None,
@@ -119,8 +109,12 @@ def create_mur_graph(
             shape: `ChatTransformers` (local) or `ChatOpenAI(logprobs=True)` (vLLM, llama.cpp).
         method: The scaling method behind the γ edge: `guided_search` (the default),
             `critic_refine` (`critic`), `phi_foresight` (`phi`) or one added with
-            `register_scaling_method`. It is fixed when the graph is built and recorded in its
-            settings (`graph.mur_default.method`); a run's `context=` cannot change it.
+            `register_scaling_method`. It is fixed when the graph is built (`graph.mur_method`)
+            and recorded with its results (`graph.settings_record()`); a run's `context=`
+            cannot change it. Its paper settings: `mur_graph.scaling.paper_config(method)`.
+        method_settings: The method's own settings (those it registered with `settings=`): a
+            mapping of its knobs, e.g. `{"clusters": 3}` for `phi`, or its settings object;
+            None for its defaults.
         critic: The chat model that scores candidate steps; defaults to the policy.
         config: Default settings (mode, γ, α, N, limits); a run may override them with
             `graph.invoke(inputs, context=MURConfig(...))`.
@@ -139,9 +133,8 @@ def create_mur_graph(
         it never depends on LangGraph's default.
 
     Raises:
-        ValueError: an invalid setting, an unknown method (or two different ones in `method`
-            and `config`), a model set up without log-probs, or `interrupt_on_scale` without a
-            checkpointer.
+        ValueError: an invalid setting, an unknown method or a setting it does not have, a
+            model set up without log-probs, or `interrupt_on_scale` without a checkpointer.
     """
     if interrupt_on_scale and (checkpointer is None or checkpointer is False):
         msg = (
@@ -151,6 +144,9 @@ def create_mur_graph(
             "yourself instead"
         )
         raise ValueError(msg)
-    default = built_settings(method, config)
-    builder = build_mur_graph(policy, critic=critic, config=default, interrupt_on_scale=interrupt_on_scale)
-    return compile_mur_graph(builder, default, checkpointer=checkpointer, name=name)
+    default = default_settings(config)
+    chosen = choose_method(method, method_settings)
+    builder = build_mur_graph(
+        policy, method=chosen, critic=critic, config=default, interrupt_on_scale=interrupt_on_scale
+    )
+    return compile_mur_graph(builder, default, chosen, checkpointer=checkpointer, name=name)

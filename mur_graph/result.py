@@ -44,13 +44,17 @@ def summarize_run(state: Mapping[str, Any]) -> ReasoningSummary:
 
 def result_document(
     state: Mapping[str, Any],
-    config: MURConfig,
+    settings: Mapping[str, Any] | MURConfig,
     *,
     policy_name: str,
     critic_name: str,
     wall_time_s: float | None = None,
 ) -> dict[str, Any]:
-    """Return the record of one solved question (what `mur-graph solve --json` prints)."""
+    """Return the record of one solved question (what `mur-graph solve --json` prints).
+
+    `settings` is what the record keeps as its settings: `graph.settings_record(config)` (the run's
+    settings, the method and its own settings), or a bare `MURConfig` (its settings alone).
+    """
     summary = summarize_run(state)
     ledger, n_steps = summary["tokens"], summary["n_steps"]
     return {
@@ -66,7 +70,7 @@ def result_document(
         "n_steps": n_steps,
         "n_scaled": summary["n_scaled"],
         "scale_rate": summary["n_scaled"] / n_steps if n_steps else 0.0,
-        "settings": config.to_dict(),
+        "settings": settings.to_dict() if isinstance(settings, MURConfig) else dict(settings),
         "policy": policy_name,
         "critic": critic_name,
         "wall_time_s": wall_time_s,

@@ -55,7 +55,11 @@ class Gate(TypedDict):
 
 
 class Candidate(TypedDict):
-    """One candidate step considered while scaling."""
+    """One candidate step considered while scaling.
+
+    A method that records more about its candidates subclasses it (φ-decoding's `PhiCandidate`
+    adds the foresight and the cluster); the keys travel with the step record as they are.
+    """
 
     text: str
     uncertainty: float
@@ -65,10 +69,6 @@ class Candidate(TypedDict):
     score: float | None
     """The method's score: the critic's P(Yes) (guided search) or the selection probability (φ);
     None when it could not be read."""
-    foresight: NotRequired[float | None]
-    """φ-decoding: mean log-prob of the one-step rollout after this candidate (None: empty rollout)."""
-    cluster: NotRequired[int | None]
-    """φ-decoding: the k-means cluster of the rollout."""
     tool_calls: NotRequired[list[CalculatorCall]]
 
 

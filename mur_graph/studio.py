@@ -38,10 +38,10 @@ from typing_extensions import TypedDict
 from mur_graph.agents import tool_result
 from mur_graph.compiled import compile_mur_graph
 from mur_graph.config import EMBEDDED_DEMO_LIMITS, MURConfig
-from mur_graph.graph import build_mur_graph, built_settings
+from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
 from mur_graph.models import MODEL_NAMES, load_chat_model
-from mur_graph.scaling import get_critic_kind
+from mur_graph.scaling import choose_method, get_critic_kind
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
@@ -117,6 +117,7 @@ def _settings_from_env() -> dict[str, Any]:
     if not isinstance(settings, dict):
         msg = f"{SETTINGS_VARIABLE} must be a JSON object of MURConfig fields, e.g. '{{\"max_steps\": 4}}'"
         raise ValueError(msg)
+    _check_names(settings, SETTINGS_VARIABLE)
     return settings
 
 
@@ -132,20 +133,23 @@ def run_settings(context: object) -> MURConfig:
     if not isinstance(context, dict):
         msg = f"context must be a dict of MURConfig fields, got {type(context).__name__}"
         raise TypeError(msg)
-    _check_names(context)
+    _check_names(context, "the run's context")
     settings = studio_config().replace(**context)
     get_critic_kind(settings.critic_kind)  # a kind no one registered fails here, not after a model call
     return settings
 
 
-def _check_names(context: dict[Any, Any]) -> None:
-    """Refuse a context field MURConfig does not have, naming the closest one (one line)."""
-    names = [field.name for field in dataclasses.fields(MURConfig) if field.name != "method"]
-    for key in context:
+def _check_names(settings: dict[Any, Any], where: str) -> None:
+    """Refuse a name MURConfig does not have, naming the closest one (one line)."""
+    names = [field.name for field in dataclasses.fields(MURConfig)]
+    for key in settings:
+        if key == "method":
+            msg = f"{where} cannot choose the method: the served graphs run {choose_method().name}"
+            raise ValueError(msg)
         if key not in names:
             close = difflib.get_close_matches(str(key), names, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            msg = f"unknown setting {key!r} in the run's context; {hint}the settings are {', '.join(names)}"
+            msg = f"unknown setting {key!r} in {where}; {hint}the settings are {', '.join(names)}"
             raise ValueError(msg)
 
 
@@ -185,10 +189,12 @@ _served: dict[bool, CompiledStateGraph[Any, Any, Any, Any]] = {}
 def _compiled(*, interrupt_on_scale: bool) -> CompiledStateGraph[Any, Any, Any, Any]:
     with _building:  # concurrent first runs wait for one build (and one model load)
         if interrupt_on_scale not in _served:
-            config = built_settings(None, studio_config())  # records the method (guided search)
-            mur = build_mur_graph(studio_policy(), config=config, interrupt_on_scale=interrupt_on_scale)
+            config, method = studio_config(), choose_method()  # guided search
+            mur = build_mur_graph(
+                studio_policy(), method=method, config=config, interrupt_on_scale=interrupt_on_scale
+            )
             name = "mur_review" if interrupt_on_scale else "mur"
-            _served[interrupt_on_scale] = _serve(compile_mur_graph(mur, config, name=name), name)
+            _served[interrupt_on_scale] = _serve(compile_mur_graph(mur, config, method, name=name), name)
         return _served[interrupt_on_scale]
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from mur_graph import MURConfig, create_mur_graph
+from mur_graph import MURConfig, create_mur_graph, paper_config
 from mur_graph.result import result_document
 from tests.fakes import Say, ScriptedChatModel, say, verdict
 
@@ -36,9 +36,10 @@ def phi_trace() -> dict[str, Any]:
         [say("completely different words here", -0.2)],
         [say("the answer is 3", -0.1)],
     ]
-    config = MURConfig.paper("phi", mode="per_step", candidates=4, max_steps=1, seed=5)
-    state = create_mur_graph(ScriptedChatModel(script=script), config=config).invoke({"question": "q"})
-    return result_document(state, config, policy_name="scripted", critic_name="scripted")
+    config = paper_config("phi", mode="per_step", candidates=4, max_steps=1, seed=5)
+    graph = create_mur_graph(ScriptedChatModel(script=script), method="phi", config=config)
+    state = graph.invoke({"question": "q"})
+    return result_document(state, graph.settings_record(), policy_name="scripted", critic_name="scripted")
 
 
 def critic_trace() -> dict[str, Any]:
@@ -51,7 +52,8 @@ def critic_trace() -> dict[str, Any]:
         ]
     )
     critic = ScriptedChatModel(script=[[say("The sum is <em>wrong</em>.", -0.2, -0.2)], [verdict(0.1)]])
-    config = MURConfig.paper("critic")
-    graph = create_mur_graph(policy, critic=critic, config=config)
+    graph = create_mur_graph(policy, method="critic", critic=critic, config=paper_config("critic"))
     state = graph.invoke({"question": "What is 17 + 25?"})
-    return result_document(state, config, policy_name="scripted", critic_name="scripted critic")
+    return result_document(
+        state, graph.settings_record(), policy_name="scripted", critic_name="scripted critic"
+    )

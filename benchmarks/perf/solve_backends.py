@@ -33,7 +33,8 @@ from langchain_core.language_models import BaseChatModel
 
 from benchmarks.common import interleaved, median, table, write
 from benchmarks.perf.solve import QUESTION
-from mur_graph import ChatTransformers, MURConfig, create_mur_graph, load_chat_model
+from mur_graph import ChatTransformers, create_mur_graph, load_chat_model, paper_config
+from mur_graph.config import settings_record
 from mur_graph.models import ChatLlamaCpp
 from mur_graph.models.embedded import find_embedded_gguf
 
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="per_step", choices=["per_step", "mur"])
     args = parser.parse_args(argv)
 
-    config = MURConfig.paper(
+    config = paper_config(
         "guided_search",
         mode=args.mode,
         candidates=4,
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     columns = ["arm", "median_s", "tokens", "tok_s", "reencode/reuse", "runs_s", "load_1min"]
     markdown = "\n".join(lines) + "\n\n" + table(rows, columns)
     payload = {
-        "settings": vars(args) | {"question": QUESTION, "config": config.to_dict()},
+        "settings": vars(args) | {"question": QUESTION, "config": settings_record(config, "guided_search")},
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "load_average_start": load_start,
         "load_average_end": load_end,

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mur_graph import MURConfig, create_mur_graph, load_chat_model
+from mur_graph import create_mur_graph, load_chat_model, paper_config
 from mur_graph.ledger import KINDS
 from mur_graph.models import EMBEDDED_NAME
 from mur_graph.result import result_document
@@ -141,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     for method in args.methods.split(","):
         for bias in biases:
-            config = MURConfig.paper(method, bias_correction=bias, **limits)
-            graph = create_mur_graph(policy, config=config)
+            config = paper_config(method, bias_correction=bias, **limits)
+            graph = create_mur_graph(policy, method=method, config=config)
             for mode in args.modes.split(","):
                 for index, item in enumerate(questions):
                     key = run_key(method, mode, bias, index)
@@ -153,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
                     state = graph.invoke({"question": item["input"]}, context=settings)
                     wall = round(time.perf_counter() - started, 3)
                     result = result_document(
-                        state, settings, policy_name=policy_name, critic_name=policy_name, wall_time_s=wall
+                        state,
+                        graph.settings_record(settings),
+                        policy_name=policy_name,
+                        critic_name=policy_name,
+                        wall_time_s=wall,
                     )
                     record = {"key": key, "method": method, "mode": mode, "bias_correction": bias}
                     record |= {"index": index, "target": item.get("target"), "result": result}

@@ -93,10 +93,10 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
 
     with err.status("loading the model…"):
         policy, critic, policy_name, critic_name = load_models(args)
-    graph = create_mur_graph(policy, method=config.method, critic=critic, config=config)
+    graph = create_mur_graph(policy, method=args.method, critic=critic, config=config)
     err.print(
-        f"[bold]mur-graph[/bold] {config.mode} · {config.method}"
-        + (f" ({config.critic_kind} critic)" if config.method == "guided_search" else "")
+        f"[bold]mur-graph[/bold] {config.mode} · {args.method}"
+        + (f" ({config.critic_kind} critic)" if graph.mur_method.canonical == "guided_search" else "")
         + f" · γ={config.gamma} α={config.alpha} "
         f"N={config.candidates} · policy: {escape(policy_name)}"
     )
@@ -116,7 +116,11 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
                 _print_step(err, data["record"])
     wall = time.perf_counter() - started
     document = result_document(
-        state, config, policy_name=policy_name, critic_name=critic_name, wall_time_s=round(wall, 3)
+        state,
+        graph.settings_record(config),
+        policy_name=policy_name,
+        critic_name=critic_name,
+        wall_time_s=round(wall, 3),
     )
     _print_summary(err, document)
     if args.json:

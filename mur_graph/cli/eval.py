@@ -31,7 +31,7 @@ from mur_graph.cli.options import (
     config_from_args,
     load_models,
 )
-from mur_graph.config import MURConfig
+from mur_graph.config import MURConfig, settings_record
 from mur_graph.eval.problems import Problem, load_problems, parse_levels
 from mur_graph.eval.report import (
     COLUMNS,
@@ -177,15 +177,16 @@ def _run_cell(
 
     policy, critic, policy_name, critic_name = models
     label = dataset_label(args.dataset)
-    path = args.out / results_name(label, config)
-    graph = create_mur_graph(policy, method=config.method, critic=critic, config=config)
+    graph = create_mur_graph(policy, method=args.method, critic=critic, config=config)
+    settings = graph.settings_record(config)
+    path = args.out / results_name(label, settings)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with ResultsFile(path) as results, Progress(*columns, TimeElapsedColumn(), console=err) as progress:
         try:
-            already = len(results.finished_ids(config))
+            already = len(results.finished_ids(settings))
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-        name = f"{config.method} {config.mode}" + (f" γ={config.gamma:g}" if config.mode == "mur" else "")
+        name = f"{args.method} {config.mode}" + (f" γ={config.gamma:g}" if config.mode == "mur" else "")
         task = progress.add_task(name, total=len(problems), completed=min(already, len(problems)))
 
         def show(tally: Any) -> None:
@@ -389,7 +390,7 @@ def _check_on_sweep(
         f"{measured:.3g} ({error:+.1%} vs {target:g}, {'within' if within else 'NOT within'} "
         f"±{args.tolerance:.0%})"
     )
-    curve = config.to_dict()
+    curve = settings_record(config, args.method)
     label = dataset_label(args.dataset)
     on_curve = [r for r in collect([args.check]) if r["dataset"] == label and _on_curve(r["settings"], curve)]
     rows = summarise(on_curve)

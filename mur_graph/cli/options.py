@@ -24,7 +24,7 @@ from mur_graph.models import (
     load_chat_model,
     using_call_cache,
 )
-from mur_graph.scaling import ALIASES, critic_kinds, scaling_methods
+from mur_graph.scaling import ALIASES, critic_kinds, paper_config, scaling_methods
 
 _SETTINGS = (
     "alpha",
@@ -256,7 +256,7 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
     if settings.get("mode") in ("cot", "plain"):  # never asks a critic: one results file whatever the kind
         settings.pop("critic_kind")
     try:
-        return MURConfig.paper(args.method, **settings)
+        return paper_config(args.method, **settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 

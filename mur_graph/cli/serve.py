@@ -52,9 +52,9 @@ def _serve(args: argparse.Namespace, err: Console) -> int:
     config = config_from_args(args)
     with err.status("loading the model…"):
         policy, critic, policy_name, _ = load_models(args)
-    app = create_app(policy, critic=critic, config=config)
+    app = create_app(policy, critic=critic, config=config, method=args.method)
     err.print(
-        f"[bold]mur-graph serve[/bold] {config.method} · policy: {escape(policy_name)} · "
+        f"[bold]mur-graph serve[/bold] {args.method} · policy: {escape(policy_name)} · "
         f"http://{args.host}:{args.port}/v1 (models: mur, mur-per-step, mur-cot)"
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

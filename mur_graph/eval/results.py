@@ -16,31 +16,43 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from mur_graph.config import DEFAULT_METHOD, MURConfig
+from mur_graph.config import MURConfig, settings_record
 from mur_graph.errors import MURError
+from mur_graph.scaling import DEFAULT_METHOD, method_setting_defaults
 
 SETTINGS_THAT_MAY_DIFFER = ("seed", "critic_concurrency")
 """Settings a resumed run may change without mixing incomparable results."""
-_DEFAULTS = MURConfig().to_dict()
+_DEFAULTS = settings_record(MURConfig(), DEFAULT_METHOD)
+
+Settings = Mapping[str, Any] | MURConfig
+"""A run's recorded settings (`graph.settings_record(config)`, a record's `settings`), or a bare
+`MURConfig`: its settings with the default method."""
 
 
-def results_name(dataset: str, config: MURConfig) -> str:
+def _recorded(settings: Settings) -> Mapping[str, Any]:
+    return settings_record(settings, DEFAULT_METHOD) if isinstance(settings, MURConfig) else settings
+
+
+def results_name(dataset: str, settings: Settings) -> str:
     """File name of one (dataset, method, critic kind, mode, γ, variant, seed) cell.
+
+    `settings` are a run's recorded settings (`graph.settings_record(config)`, or a record's).
 
     E.g. `math_500__guided_search__mur__g0.8.jsonl`; a critic kind other than the paper's
     generative one is named after the method: `math_500__guided_search__confidence__mur__g0.8.jsonl`.
     The variants end the name (`variant_parts`), then a seed other than 0 (`__s1`), so every arm
     of a comparison, and every seed, can share one folder.
     """
-    parts = [dataset, config.method or DEFAULT_METHOD]
-    if config.critic_kind != _DEFAULTS["critic_kind"]:
-        parts.append(config.critic_kind)
-    parts.append(config.mode)
-    if config.mode == "mur":
-        parts.append(f"g{config.gamma:g}")
-    parts += variant_parts(config.to_dict())
-    if config.seed:
-        parts.append(f"s{config.seed}")
+    full = {**_DEFAULTS, **_recorded(settings)}
+    parts = [dataset, full["method"] or DEFAULT_METHOD]
+    if full["critic_kind"] != _DEFAULTS["critic_kind"]:
+        parts.append(full["critic_kind"])
+    parts.append(full["mode"])
+    if full["mode"] == "mur":
+        parts.append(f"g{full['gamma']:g}")
+    parts += variant_parts(full)
+    if full["seed"]:
+        parts.append(f"s{full['seed']}")
     return "__".join(parts) + ".jsonl"
 
 
@@ -145,19 +157,20 @@ class ResultsFile:
         """All complete records, oldest first."""
         return read_records(self.path)
 
-    def finished_ids(self, config: MURConfig) -> set[str]:
-        """Ids of questions already answered with these settings.
+    def finished_ids(self, settings: Settings) -> set[str]:
+        """Ids of questions already answered with these recorded settings (`graph.settings_record`).
 
         Raises:
             ValueError: the file holds results made with other settings.
         """
         finished = set()
-        wanted = _comparable(config.to_dict())
+        settings = _recorded(settings)
+        wanted = _comparable(settings)
         for record in latest_by_id(self.records()).values():
             if _comparable(record.get("settings", {})) != wanted:
                 msg = (
                     f"{self.path} holds results made with other settings "
-                    f"({_difference(record.get('settings', {}), config.to_dict())}); choose another --out"
+                    f"({_difference(record.get('settings', {}), settings)}); choose another --out"
                 )
                 raise ValueError(msg)
             if record.get("status") == "ok":
@@ -181,13 +194,17 @@ class ResultsFile:
         os.fsync(descriptor)
 
 
-def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings that must match, a setting older records lack read as its default."""
-    full = _DEFAULTS | settings
+def _comparable(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings that must match, a setting older records lack read as its default.
+
+    A method's own setting (φ's `clusters`) counts at its default where a record lacks it: older
+    records hold every method's, newer ones only their method's.
+    """
+    full = {**_DEFAULTS, **method_setting_defaults(), **settings}
     return {k: v for k, v in full.items() if k not in SETTINGS_THAT_MAY_DIFFER}
 
 
-def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+def _difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     old, new = _comparable(old), _comparable(new)
     keys: Iterator[str] = iter(sorted(set(old) | set(new)))
     return ", ".join(

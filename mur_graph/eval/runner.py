@@ -19,9 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from langgraph.graph.state import CompiledStateGraph
-
 from mur_graph import result_document
+from mur_graph.compiled import MURGraph
 from mur_graph.config import MURConfig
 from mur_graph.eval.grading import grade, require_grader
 from mur_graph.eval.problems import Problem
@@ -57,7 +56,7 @@ def session_key(dataset: str, problem_id: str) -> str:
 
 async def run_eval(
     problems: Sequence[Problem],
-    graph: CompiledStateGraph[Any, Any, Any, Any],
+    graph: MURGraph,
     config: MURConfig,
     results: ResultsFile,
     *,
@@ -77,7 +76,8 @@ async def run_eval(
         msg = f"invalid concurrency {concurrency}: must be an integer >= 1"
         raise ValueError(msg)
     require_grader()
-    finished = results.finished_ids(config)
+    settings = graph.settings_record(config)
+    finished = results.finished_ids(settings)
     todo = [p for p in problems if p.id not in finished]
     tally = Tally(skipped=len(problems) - len(todo))
     gate = asyncio.Semaphore(concurrency)
@@ -92,7 +92,7 @@ async def run_eval(
                 "question": problem.question,
                 "reference": problem.reference,
                 "kind": problem.kind,
-                "settings": config.to_dict(),
+                "settings": dict(settings),
             }
             with counting_replays() as replays, routing_session(session_key(dataset, problem.id)):
                 try:
@@ -109,7 +109,7 @@ async def run_eval(
                 tally.failed += 1
             else:
                 document = result_document(
-                    state, config, policy_name=policy_name, critic_name=critic_name, wall_time_s=wall
+                    state, settings, policy_name=policy_name, critic_name=critic_name, wall_time_s=wall
                 )
                 correct = grade(problem, document["answer"], document["solution"])
                 record |= {"status": "ok", "answer": document["answer"], "correct": correct}

@@ -60,7 +60,7 @@ class CallCache:
 
         with CallCache("calls.sqlite") as cache, using_call_cache(cache):
             for gamma in (0.7, 0.8, 0.9):
-                graph.invoke({"question": q}, context=MURConfig.paper(gamma=gamma, seed=0))
+                graph.invoke({"question": q}, context=MURConfig(gamma=gamma, seed=0))
         ```
     """
 

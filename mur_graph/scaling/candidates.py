@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NotRequired
 
 from langchain_core.language_models import BaseChatModel
@@ -79,7 +80,7 @@ def _candidate(sample: StepSample, *, calculator: bool) -> Candidate:
     return candidate
 
 
-def lowest_uncertainty(candidates: list[Candidate]) -> int:
+def lowest_uncertainty(candidates: Sequence[Candidate]) -> int:
     """Index of the candidate with the lowest m_t (highest mean log-prob); ties go to the first.
 
     The fallback when a method's own scores cannot be read (`selection="logprob_fallback"`).

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NotRequired
+from dataclasses import dataclass
+from typing import Any, NotRequired, cast
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from mur_graph.config import MURConfig
+from mur_graph.config import MURConfig, check_positive_int
 from mur_graph.node_types import Node
 from mur_graph.prompts import continuation_messages
 from mur_graph.scaling.candidates import (
@@ -36,6 +37,26 @@ from mur_graph.step_call import StepCall
 METHOD = "phi_foresight"
 
 
+@dataclass(frozen=True)
+class PhiSettings:
+    """φ-decoding's own settings (`create_mur_graph(policy, method="phi", method_settings=...)`)."""
+
+    clusters: int = 2
+    """Number of k-means clusters of the foresight rollouts (1 disables clustering)."""
+
+    def __post_init__(self) -> None:
+        check_positive_int("clusters", self.clusters)
+
+
+class PhiCandidate(Candidate):
+    """A candidate of φ-decoding: its rollout's foresight and cluster besides the shared keys."""
+
+    foresight: NotRequired[float | None]
+    """Mean log-prob of the one-step rollout after this candidate (None: empty rollout)."""
+    cluster: NotRequired[int | None]
+    """The k-means cluster of the rollout."""
+
+
 class PhiState(CandidatesState):
     """The parent's keys, plus candidates, their rollouts and the tokens spent."""
 
@@ -44,13 +65,14 @@ class PhiState(CandidatesState):
 
 
 def build_phi_foresight_subgraph(
-    *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig
+    *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig, settings: PhiSettings | None = None
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Return the compiled φ-decoding subgraph (the critic is not used)."""
+    settings = settings or PhiSettings()
     builder = StateGraph(PhiState, context_schema=MURConfig, output_schema=ScalingOutput)
     builder.add_node("sample_candidates", make_sample_candidates(policy, default))
     builder.add_node("roll_out", _make_roll_out(policy, default))
-    builder.add_node("select_by_foresight", _make_select(default))
+    builder.add_node("select_by_foresight", _make_select(default, settings))
     builder.add_edge(START, "sample_candidates")
     builder.add_edge("sample_candidates", "roll_out")
     builder.add_edge("roll_out", "select_by_foresight")
@@ -63,7 +85,7 @@ def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
         step = StepCall.of(state, runtime, default)
         config, fmt = step.config, step.fmt
         step.announce("rollouts")
-        candidates: list[Candidate] = []
+        candidates: list[PhiCandidate] = []
         rollouts: list[str] = []
         tokens = 0
         for i, candidate in enumerate(state.get("candidates", [])):
@@ -135,12 +157,12 @@ def selection_probabilities(
     return [(f + c) / 2 for f, c in zip(by_foresight, by_cluster, strict=True)], "phi"
 
 
-def _make_select(default: MURConfig) -> Node[PhiState]:
+def _make_select(default: MURConfig, settings: PhiSettings) -> Node[PhiState]:
     def select_by_foresight(state: PhiState, *, runtime: Runtime[MURConfig]) -> KeptUpdate:
         import numpy as np
 
         step = StepCall.of(state, runtime, default)
-        candidates = state.get("candidates", [])
+        candidates = cast(list[PhiCandidate], state.get("candidates", []))
         if not candidates:
             msg = "φ-decoding got no candidates to choose from"
             raise ValueError(msg)
@@ -152,7 +174,7 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
         if alive:
             foresight = [float(candidates[i].get("foresight") or 0.0) for i in alive]
             seed = step.seed(SELECTION_DRAW)
-            labels = cluster_labels([rollouts[i] for i in alive], step.config.clusters, seed)
+            labels = cluster_labels([rollouts[i] for i in alive], settings.clusters, seed)
             probabilities, selection = selection_probabilities(foresight, labels)
             rng = np.random.default_rng(seed)
             selected = alive[int(rng.choice(len(alive), p=np.asarray(probabilities)))]
@@ -161,13 +183,13 @@ def _make_select(default: MURConfig) -> Node[PhiState]:
         else:  # every rollout empty: rank by the candidates' own log-probs
             selected = lowest_uncertainty(candidates)
             selection = FALLBACK_SELECTION
-        ranked: list[Candidate] = [
+        ranked: list[PhiCandidate] = [
             {**c, "score": scores.get(i), "cluster": clusters.get(i)} for i, c in enumerate(candidates)
         ]
         tokens = {"candidates": state.get("candidate_tokens", 0), "rollouts": state.get("rollout_tokens", 0)}
         return keep_candidate(
             METHOD,
-            ranked,
+            list[Candidate](ranked),
             selected=selected,
             selection=selection,
             tokens=tokens,

@@ -38,14 +38,16 @@ def create_app(
     *,
     critic: BaseChatModel | None = None,
     config: MURConfig | None = None,
+    method: str | None = None,
 ) -> Starlette:
     """Return the OpenAI-compatible app serving MUR on `policy` (its critic: `critic` or the policy).
 
     Without a policy it serves the `langgraph dev` graphs' model and settings, loaded on the
-    first request. `config` gives the served defaults; a request changes any but the mode
-    (the model name picks it: `mur`, `mur-per-step`, `mur-cot`).
+    first request. `config` gives the served defaults and `method` the served scaling method
+    (default: guided search); a request changes any but the mode (the model name picks it:
+    `mur`, `mur-per-step`, `mur-cot`), and may name another method.
     """
-    runs = Runs(_studio_loader if policy is None else _fixed_loader(policy, critic, config))
+    runs = Runs(_studio_loader if policy is None else _fixed_loader(policy, critic, config), method)
 
     async def models(request: Request) -> Response:
         return JSONResponse(model_list())
@@ -88,13 +90,13 @@ def _prompt_tokens(counter: UsageMetadataCallbackHandler) -> int:
     return sum(usage.get("input_tokens", 0) for usage in counter.usage_metadata.values())
 
 
-def _reasoning(settings: MURConfig) -> Reasoning:
-    return Reasoning(step_format(settings.step_format), settings.method or "")
+def _reasoning(graph: MURGraph, settings: MURConfig) -> Reasoning:
+    return Reasoning(step_format(settings.step_format), graph.mur_method.name)
 
 
 async def _whole(graph: MURGraph, settings: MURConfig, chat: ChatRequest) -> Response:
     """Run to the end; answer with one `chat.completion`."""
-    reasoning, counter = _reasoning(settings), UsageMetadataCallbackHandler()
+    reasoning, counter = _reasoning(graph, settings), UsageMetadataCallbackHandler()
     try:
         async for item in Runs.stream(graph, chat.question, settings, counter, tokens=False):
             reasoning.feed(item)
@@ -108,7 +110,7 @@ async def _whole(graph: MURGraph, settings: MURConfig, chat: ChatRequest) -> Res
 
 async def _events(graph: MURGraph, settings: MURConfig, chat: ChatRequest) -> AsyncIterator[str]:
     """The SSE data of a streamed reply: reasoning deltas as the run goes, the answer, the usage."""
-    reply, reasoning, counter = Reply(chat.model), _reasoning(settings), UsageMetadataCallbackHandler()
+    reply, reasoning, counter = Reply(chat.model), _reasoning(graph, settings), UsageMetadataCallbackHandler()
     yield _json(reply.chunk({"role": "assistant", "content": ""}))
     try:
         async for item in Runs.stream(graph, chat.question, settings, counter, tokens=True):

@@ -1,8 +1,9 @@
 """A chat completions request read into a question and MUR settings, or refused with a 4xx line.
 
 The model name picks the mode (`SERVED_MODELS`); MUR's settings come as extra fields of the
-body (`gamma`, `method`, `candidates`, ... — any `MURConfig` field but `mode`) and are checked by
-`MURConfig` itself, so a bad value gets the CLI's message. OpenAI's `temperature` and `seed`
+body (`gamma`, `method`, `candidates`, ... — any `MURConfig` field but `mode`, and any scaling
+method's own setting, e.g. φ's `clusters`) and are checked by `MURConfig` and the method's
+settings themselves, so a bad value gets the CLI's message. OpenAI's `temperature` and `seed`
 are MUR's own settings; `max_tokens` / `max_completion_tokens` become the token budget.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from mur_graph.config import Mode, MURConfig
 from mur_graph.errors import MURError
-from mur_graph.scaling import canonical_method, critic_kinds
+from mur_graph.scaling import canonical_method, choose_method, critic_kinds, method_setting_names
 
 SERVED_MODELS: dict[str, Mode] = {
     "mur": "mur",
@@ -68,6 +69,8 @@ class ChatRequest:
     """The scaling method named in the body (canonical name), or None for the served default."""
     settings: dict[str, Any] = field(default_factory=dict)
     """The MUR settings the body names (checked: `MURConfig` accepts them)."""
+    method_settings: dict[str, Any] = field(default_factory=dict)
+    """The method's own settings the body names (checked against `method` when it names one)."""
     stream: bool = False
     include_usage: bool = False
     """`stream_options.include_usage`: end the stream with a usage chunk."""
@@ -99,6 +102,7 @@ def parse_request(body: bytes) -> ChatRequest:
         msg = f"n={data['n']!r}: MUR returns one answer per request; leave n out or send n=1"
         raise RequestError(msg, param="n")
     settings = {name: data[name] for name in SETTINGS if name in data}
+    own = {name: data[name] for name in method_setting_names() if name in data}
     budget = [data[name] for name in _BUDGET_FIELDS if data.get(name) is not None]
     if budget and "token_budget" not in settings:
         settings["token_budget"] = budget[0]
@@ -109,6 +113,8 @@ def parse_request(body: bytes) -> ChatRequest:
         raise RequestError(msg, param="critic_kind")
     try:
         MURConfig(mode=SERVED_MODELS[model], **settings)
+        if method is not None:
+            choose_method(method, own)
     except (ValueError, TypeError) as exc:
         raise RequestError(str(exc)) from None
     stream = data.get("stream", False)
@@ -125,6 +131,7 @@ def parse_request(body: bytes) -> ChatRequest:
         mode=SERVED_MODELS[model],
         method=method,
         settings=settings,
+        method_settings=own,
         stream=stream,
         include_usage=bool(options.get("include_usage", False)),
     )
@@ -165,11 +172,12 @@ def _refuse_unknown(data: dict[str, Any]) -> None:
     if "mode" in data:
         msg = f"the model name picks the mode: send model {', '.join(SERVED_MODELS)} instead of mode"
         raise RequestError(msg, param="mode")
-    known = {"model", "messages", "stream", "n", "method", *SETTINGS, *_BUDGET_FIELDS, *IGNORED}
+    own = method_setting_names()
+    known = {"model", "messages", "stream", "n", "method", *SETTINGS, *own, *_BUDGET_FIELDS, *IGNORED}
     unknown = sorted(set(data) - known)
     if unknown:
         msg = (
-            f"unknown field {unknown[0]!r}; MUR settings are method, {', '.join(SETTINGS)} "
+            f"unknown field {unknown[0]!r}; MUR settings are method, {', '.join([*SETTINGS, *own])} "
             "(docs/settings.md); tools and response formats are not supported"
         )
         raise RequestError(msg, param=unknown[0])

@@ -9,6 +9,7 @@ the run ends within the step being generated.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -17,10 +18,10 @@ from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackH
 from langchain_core.language_models import BaseChatModel
 
 from mur_graph.compiled import MURGraph
-from mur_graph.config import DEFAULT_METHOD, MURConfig, with_method
+from mur_graph.config import MURConfig
 from mur_graph.errors import MURError
 from mur_graph.graph import create_mur_graph
-from mur_graph.scaling import paper_gamma
+from mur_graph.scaling import DEFAULT_METHOD, choose_method, paper_gamma
 from mur_graph.serve.request import ChatRequest, RequestError
 
 Loader = Callable[[], tuple[BaseChatModel, BaseChatModel, MURConfig]]
@@ -60,26 +61,29 @@ class Runs:
     """The served policy and settings, and one compiled graph per scaling method.
 
     `load` returns `(policy, critic, defaults)`; it runs once, in a worker thread, on the first
-    request (loading a local model takes seconds and must not block the event loop).
+    request (loading a local model takes seconds and must not block the event loop). `method` is
+    the served method of a request that names none (default: guided search).
     """
 
-    def __init__(self, load: Loader) -> None:
+    def __init__(self, load: Loader, method: str | None = None) -> None:
         self._load = load
+        self._method = method or DEFAULT_METHOD
         self._loaded: tuple[BaseChatModel, BaseChatModel, MURConfig] | None = None
-        self._graphs: dict[str, MURGraph] = {}
+        self._graphs: dict[tuple[str, str], MURGraph] = {}
         self._lock = threading.Lock()
 
-    def _graph(self, method: str | None) -> tuple[MURGraph, MURConfig]:
+    def _graph(self, method: str | None, own: dict[str, Any]) -> tuple[MURGraph, MURConfig]:
         with self._lock:  # concurrent first requests wait for one load and one build
             if self._loaded is None:
                 self._loaded = self._load()
             policy, critic, defaults = self._loaded
-            method = method or defaults.method or DEFAULT_METHOD
-            if method not in self._graphs:
-                self._graphs[method] = create_mur_graph(
-                    policy, method=method, critic=critic, config=defaults.replace(method=None)
+            method = method or self._method
+            key = (method, json.dumps(own, sort_keys=True))  # one graph per method and own settings
+            if key not in self._graphs:
+                self._graphs[key] = create_mur_graph(
+                    policy, method=method, method_settings=own, critic=critic, config=defaults
                 )
-            return self._graphs[method], defaults
+            return self._graphs[key], defaults
 
     async def graph_for(self, request: ChatRequest) -> tuple[MURGraph, MURConfig]:
         """The graph of the request's method and the run's settings.
@@ -91,7 +95,11 @@ class Runs:
             RequestError: the body's settings and the served ones do not go together.
             MURError: the served model could not be loaded.
         """
-        graph, defaults = await asyncio.to_thread(self._graph, request.method)
+        try:  # a method setting the served method does not have, before any model is loaded
+            choose_method(request.method or self._method, request.method_settings)
+        except ValueError as exc:
+            raise RequestError(str(exc)) from None
+        graph, defaults = await asyncio.to_thread(self._graph, request.method, request.method_settings)
         settings: dict[str, Any] = {"mode": request.mode}
         gamma = paper_gamma(request.method) if request.method else None
         if gamma is not None:
@@ -100,7 +108,7 @@ class Runs:
             config = defaults.replace(**(settings | request.settings))
         except ValueError as exc:
             raise RequestError(str(exc)) from None
-        return graph, with_method(config, graph.mur_default.method)
+        return graph, config
 
     @staticmethod
     async def stream(

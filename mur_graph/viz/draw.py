@@ -18,8 +18,8 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables.graph import Graph
 
-from mur_graph.config import MURConfig
 from mur_graph.errors import MURError
+from mur_graph.scaling import paper_config
 
 Format = Literal["mermaid", "dot", "svg", "png"]
 FORMATS: tuple[Format, ...] = ("mermaid", "dot", "svg", "png")
@@ -64,7 +64,7 @@ def structure(method: str = "guided_search", *, xray: bool = False) -> Graph:
     from mur_graph.graph import create_mur_graph
 
     model = _StructureOnlyModel()
-    graph = create_mur_graph(model, config=MURConfig.paper(method))
+    graph = create_mur_graph(model, method=method, config=paper_config(method))
     return graph.get_graph(xray=xray)
 
 

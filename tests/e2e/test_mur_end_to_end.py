@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 
-from mur_graph import MURConfig, create_mur_graph
+from mur_graph import create_mur_graph, paper_config
 from mur_graph.ledger import ledger_totals
 from tests.fakes import sum_ledgers
 
@@ -42,8 +42,8 @@ class GenerationRecorder(BaseCallbackHandler):
 def runs(embedded):
     results = {}
     for method in METHODS:
-        config = MURConfig.paper(method, **LIMITS)
-        graph = create_mur_graph(embedded, config=config)
+        config = paper_config(method, **LIMITS)
+        graph = create_mur_graph(embedded, method=method, config=config)
         for mode in MODES:
             recorder = GenerationRecorder()
             state = graph.invoke(

@@ -3,12 +3,12 @@
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from mur_graph import MURConfig, create_mur_graph
+from mur_graph import create_mur_graph, paper_config
 
 pytestmark = pytest.mark.real_model
 
 QUESTION = "What is 17 + 25?"
-CONFIG = MURConfig.paper(
+CONFIG = paper_config(
     "guided_search", seed=0, max_steps=2, max_step_tokens=10, candidates=2, fallback_tokens=6
 )
 

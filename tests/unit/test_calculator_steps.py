@@ -3,7 +3,7 @@
 import pytest
 from langchain_core.messages import AIMessage
 
-from mur_graph import MURConfig, create_mur_graph
+from mur_graph import MURConfig, create_mur_graph, paper_config
 from mur_graph.prompts import CALCULATOR_INSTRUCTION
 from mur_graph.tools.stepping import MAX_ERROR_IN_STEP, pending_call
 from tests.fakes import ScriptedChatModel, say, verdict
@@ -176,8 +176,10 @@ def test_the_critics_revision_may_call_the_calculator_too():
         ]
     )
     critic = ScriptedChatModel(script=[[say("The sum is wrong.", -0.2, -0.2)], [verdict(0.1)]])
-    config = MURConfig.paper("critic", calculator=True, mode="per_step", max_steps=1)
-    state = create_mur_graph(policy, critic=critic, config=config).invoke({"question": QUESTION})
+    config = paper_config("critic", calculator=True, mode="per_step", max_steps=1)
+    state = create_mur_graph(policy, method="critic", critic=critic, config=config).invoke(
+        {"question": QUESTION}
+    )
     assert policy.remaining == 0 and critic.remaining == 0
     step = state["steps"][0]
     assert step["selection"] == "revised"

@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
-from mur_graph import MURConfig, create_mur_graph
+from mur_graph import create_mur_graph, paper_config
 from mur_graph.cli import main
 from mur_graph.eval.results import ResultsFile, read_records
 from mur_graph.eval.runner import run_eval
@@ -59,7 +59,7 @@ class Stepper(BaseChatModel):
 
 QUESTIONS = problems("What is 2 + 2?", "What is 1 + 3?")
 CELLS = [
-    MURConfig.paper("guided_search", mode=mode, critic_kind="confidence", seed=0, **more)
+    paper_config("guided_search", mode=mode, critic_kind="confidence", seed=0, **more)
     for mode, more in [
         ("per_step", {}),
         ("mur", {"gamma": 0.6}),

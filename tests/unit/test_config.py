@@ -28,7 +28,6 @@ from mur_graph.seeds import derive_seed
         ("temperature", math.nan, "[0, 10]"),
         ("token_budget", 0, "integer >= 1, or None"),
         ("mode", "sometimes", "one of mur, per_step, cot"),
-        ("method", "", "registered scaling method"),
         ("seed", 1.5, "an integer, or None"),
     ],
 )

@@ -188,3 +188,17 @@ def test_verdicts_go_all_at_once_to_a_server_and_one_by_one_to_a_local_model():
     assert verdict_concurrency(MURConfig(), local, 4) == 1
     assert verdict_concurrency(MURConfig(critic_concurrency=2), local, 4) == 2
     assert verdict_concurrency(MURConfig(critic_concurrency=1), server, 4) == 1
+
+
+def test_results_that_recorded_every_methods_clusters_resume_after_clusters_became_phis_own(tmp_path):
+    from mur_graph.config import settings_record
+    from mur_graph.eval.results import ResultsFile
+
+    old = settings_record(MURConfig(), "guided_search") | {"clusters": 2}  # as records held it before
+    with ResultsFile(tmp_path / "r.jsonl") as results:
+        results.append({"id": "q0", "status": "ok", "settings": old})
+        assert results.finished_ids(MURConfig()) == {"q0"}
+        with pytest.raises(ValueError, match="clusters: 2 there, 3 now"):
+            results.finished_ids(
+                settings_record(MURConfig(), "phi", {"clusters": 3}) | {"method": "guided_search"}
+            )

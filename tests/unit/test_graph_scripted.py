@@ -182,11 +182,8 @@ def test_context_cannot_switch_the_method_of_a_built_graph():
     graph = create_mur_graph(ScriptedChatModel(script=[[say("x", -0.1)]]))
     with pytest.raises(ValueError, match="built for method 'guided_search'"):
         graph.invoke({"question": "q"}, context={"method": "critic"})
-    with (
-        pytest.warns(DeprecationWarning),
-        pytest.raises(ValueError, match="built for method 'guided_search'"),
-    ):
-        graph.invoke({"question": "q"}, context=MURConfig(method="critic"))
+    with pytest.raises(TypeError, match="method"):
+        MURConfig(method="critic")  # type: ignore[call-arg]  # the method is no setting
 
 
 def test_unknown_method_fails_at_construction():
@@ -313,15 +310,15 @@ def test_an_empty_question_is_refused_before_any_generation(question):
 
 def test_the_method_is_chosen_at_build_time_and_recorded_with_the_settings():
     graph = create_mur_graph(ScriptedChatModel(script=[]), method="critic", config=MURConfig(gamma=0.9))
-    assert graph.mur_default.method == "critic" and "critic_refine" in graph.get_graph().nodes
-    assert graph.mur_default.replace(seed=3).method == "critic"
-    assert create_mur_graph(ScriptedChatModel(script=[])).mur_default.to_dict()["method"] == "guided_search"
-    with pytest.raises(ValueError, match="method='phi' but the config records method 'critic'"):
-        create_mur_graph(ScriptedChatModel(script=[]), method="phi", config=MURConfig.paper("critic"))
+    assert graph.mur_method.name == "critic" and "critic_refine" in graph.get_graph().nodes
+    record = graph.settings_record(graph.mur_default.replace(seed=3))
+    assert list(record)[:3] == ["mode", "method", "alpha"]  # where records have always had it
+    assert (record["method"], record["seed"], record["gamma"]) == ("critic", 3, 0.9)
+    assert create_mur_graph(ScriptedChatModel(script=[])).settings_record()["method"] == "guided_search"
+    assert "method" not in MURConfig().to_dict()
 
 
-def test_the_deprecated_config_method_still_builds_that_graph_with_a_warning():
-    with pytest.warns(DeprecationWarning, match=r"create_mur_graph\(policy, method='phi'"):
-        config = MURConfig(method="phi")
-    graph = create_mur_graph(ScriptedChatModel(script=[]), config=config)
-    assert "phi_foresight" in graph.get_graph().nodes and graph.mur_default.method == "phi"
+def test_a_dict_context_naming_the_built_method_runs_without_it():
+    graph = create_mur_graph(ScriptedChatModel(script=[[say("the answer is 1", -0.1)]]), method="critic")
+    state = graph.invoke({"question": "q"}, context={"method": "critic_refine", "mode": "cot"})
+    assert state["answer"] == "1"

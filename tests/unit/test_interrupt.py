@@ -10,7 +10,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from mur_graph import MURConfig, create_mur_graph
+from mur_graph import MURConfig, create_mur_graph, paper_config
 from mur_graph.ledger import empty_ledger
 from mur_graph.nodes.review_scale import parse_review
 from tests.fakes import ScriptedChatModel, say, verdict
@@ -241,8 +241,9 @@ def test_review_routes_to_the_graphs_own_method_and_per_step_reviews_step_zero()
     critic = ScriptedChatModel(script=[[say("The sum is wrong.", -0.2, -0.2)], [verdict(0.1)]])
     graph = create_mur_graph(
         policy,
+        method="critic",
         critic=critic,
-        config=MURConfig.paper("critic", mode="per_step"),
+        config=paper_config("critic", mode="per_step"),
         checkpointer=InMemorySaver(),
         interrupt_on_scale=True,
     )

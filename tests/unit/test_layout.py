@@ -91,3 +91,62 @@ def test_the_cli_and_eval_use_only_exported_names_of_the_library(package):
             elif exported is not None and name not in exported:
                 bad.append(f"{path.name}: {module}.{name} is not in {exporter}.__all__")
     assert bad == []
+
+
+def _package_imports() -> dict[str, set[str]]:
+    """Each module of the package → the package's modules it imports (lazy imports too)."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        graph[name] = _imported_modules(path.read_text(encoding="utf-8"), package) & set(modules)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_settings_know_nothing_of_the_scaling_methods():
+    imported = _package_imports()["mur_graph.config"]
+    assert not [m for m in imported if m.startswith("mur_graph.")], "config.py sits under everything"
+
+
+def test_the_package_has_no_import_cycle():
+    graph = _package_imports()
+    assert len(graph) > 50 and "mur_graph.scaling" in graph["mur_graph.graph"]  # the walk saw the package
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle_and_a_lazy_upward_import():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    lazy = "def f():\n    from mur_graph.scaling import paper_gamma\n"
+    assert "mur_graph.scaling" in _imported_modules(lazy, "mur_graph")

@@ -13,7 +13,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 import mur_graph.scaling as scaling
-from mur_graph import MURConfig, create_mur_graph, register_scaling_method
+from mur_graph import MURConfig, create_mur_graph, paper_config, register_scaling_method
 from mur_graph.answers import extract_answer
 from mur_graph.ledger import empty_ledger
 from mur_graph.scaling import ALIASES, canonical_method, scaling_methods
@@ -96,13 +96,14 @@ def test_the_majority_answer_wins_and_every_candidate_is_booked(majority_vote):
     assert state["answer"] == "42"
     assert [c["n_tokens"] for c in step["candidates"]] == [2, 3, 2]
     assert state["ledger"] == {**empty_ledger(), "draft_discarded": 1, "candidates": 7}
-    assert graph.mur_default.method == "vote_n" and METHOD in graph.get_graph().nodes
+    assert graph.mur_method.name == "vote_n" and graph.mur_method.canonical == METHOD
+    assert graph.settings_record()["method"] == "vote_n" and METHOD in graph.get_graph().nodes
 
 
 def test_registration_owns_the_alias_and_the_papers_gamma(majority_vote):
     assert METHOD in scaling_methods() and ALIASES["vote_n"] == METHOD
     assert canonical_method("vote_n") == METHOD
-    assert MURConfig.paper("vote_n").gamma == MURConfig.paper(METHOD).gamma == 0.85
+    assert paper_config("vote_n").gamma == paper_config(METHOD).gamma == 0.85
     with pytest.raises(ValueError, match="alias 'critic' of 'beam' already names 'critic_refine'"):
         register_scaling_method("beam", build_majority_vote_subgraph, aliases=("critic",))
     with pytest.raises(ValueError, match="'vote_n' is an alias of 'majority_vote'"):

@@ -7,7 +7,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 
 import mur_graph.scaling as scaling
-from mur_graph import MURConfig, create_mur_graph, register_scaling_method
+from mur_graph import MURConfig, create_mur_graph, paper_config, register_scaling_method
 from mur_graph.ledger import empty_ledger
 from mur_graph.scaling.candidates import ScalingState
 from mur_graph.scaling.critic_refine import judged_correct
@@ -39,7 +39,7 @@ def test_a_draft_judged_wrong_is_revised_once_with_the_critique():
         [say("17 + 25 = 42, so the answer is 42", -0.4, -0.2)],  # the revision
     ]
     critic_script = [[say("The sum is wrong.", -0.2, -0.2)], [verdict(0.1)]]
-    state, policy, critic = solve(policy_script, MURConfig.paper("critic"), critic_script)
+    state, policy, critic = solve(policy_script, paper_config("critic"), critic_script, method="critic")
 
     step = state["steps"][1]
     assert step["scaled"] and step["method"] == "critic_refine"
@@ -75,7 +75,7 @@ def test_a_draft_judged_wrong_is_revised_once_with_the_critique():
 def test_a_draft_judged_correct_is_kept_and_booked_as_a_policy_step():
     policy_script = [[say("Add them.", -0.1)], [say("the answer is 42", -3.0)]]
     critic_script = [[say("Fine.", -0.2)], [verdict(0.8)]]
-    state, _, _ = solve(policy_script, MURConfig.paper("critic"), critic_script)
+    state, _, _ = solve(policy_script, paper_config("critic"), critic_script, method="critic")
     step = state["steps"][1]
     assert step["scaled"] and step["selection"] == "judged_correct" and step["critique"]["correct"]
     assert step["kept_uncertainty"] == pytest.approx(3.0)  # the draft's own m_t
@@ -85,7 +85,9 @@ def test_a_draft_judged_correct_is_kept_and_booked_as_a_policy_step():
 def test_an_unreadable_verdict_leads_to_a_revision():
     policy_script = [[say("x", -3.0)], [say("the answer is 1", -0.1)]]
     critic_script = [[say("Hmm.", -0.2)], [unreadable_verdict(tokens=2)]]
-    state, _, _ = solve(policy_script, MURConfig.paper("critic", mode="per_step"), critic_script)
+    state, _, _ = solve(
+        policy_script, paper_config("critic", mode="per_step"), critic_script, method="critic"
+    )
     step = state["steps"][0]
     assert step["critique"]["p_yes"] is None and not step["critique"]["correct"]
     assert step["selection"] == "revised" and step["text"] == "Step0: the answer is 1"
@@ -146,9 +148,9 @@ def phi_script():
 
 
 def test_phi_rolls_out_every_candidate_and_books_the_rollouts():
-    config = MURConfig.paper("phi", mode="per_step", candidates=4, max_steps=1, seed=5)
+    config = paper_config("phi", mode="per_step", candidates=4, max_steps=1, seed=5)
     policy = ScriptedChatModel(script=[*phi_script(), [say("the answer is 3", -0.1)]])
-    state = create_mur_graph(policy, config=config).invoke({"question": "q"})
+    state = create_mur_graph(policy, method="phi", config=config).invoke({"question": "q"})
     step = state["steps"][0]
     candidates = step["candidates"]
     assert step["method"] == "phi_foresight" and step["selection"] == "phi"
@@ -166,7 +168,7 @@ def test_phi_rolls_out_every_candidate_and_books_the_rollouts():
     assert rollout_call.stop == ["Step2:", "Step 2:"]
     # the same seed draws the same candidate
     again = create_mur_graph(
-        ScriptedChatModel(script=[*phi_script(), [say("the answer is 3", -0.1)]]), config=config
+        ScriptedChatModel(script=[*phi_script(), [say("the answer is 3", -0.1)]]), method="phi", config=config
     )
     assert again.invoke({"question": "q"})["steps"][0]["selected"] == step["selected"]
 
@@ -179,7 +181,7 @@ def test_phi_with_every_rollout_empty_falls_back_to_the_candidates_logprobs():
         [Say("", (-0.3,))],
         [say("the answer is 1", -0.1)],
     ]
-    state, _, _ = solve(script, MURConfig.paper("phi", mode="per_step", candidates=2, max_steps=1))
+    state, _, _ = solve(script, paper_config("phi", mode="per_step", candidates=2, max_steps=1), method="phi")
     step = state["steps"][0]
     assert (step["selected"], step["selection"], step["text"]) == (1, "logprob_fallback", "Step0: c")
 
@@ -226,8 +228,9 @@ def test_bias_correction_compares_with_the_corrected_momentum():
 
 
 def test_aliases_and_the_papers_gamma_per_method():
-    assert MURConfig.paper("critic").gamma == MURConfig.paper("phi").gamma == 0.9
-    assert MURConfig.paper().gamma == 0.8
+    assert paper_config("critic").gamma == paper_config("phi").gamma == 0.9
+    assert paper_config().gamma == paper_config("guided_search").gamma == 0.8
+    assert paper_config("phi", gamma=0.5, seed=3) == MURConfig(gamma=0.5, seed=3)
     graph = create_mur_graph(ScriptedChatModel(script=[]), method="phi")
     assert "phi_foresight" in graph.get_graph().nodes
 
@@ -267,3 +270,23 @@ def test_a_custom_scaling_subgraph_can_be_registered_and_routed_to(monkeypatch):
     assert state["steps"][0]["selection"] == "shouted"
     assert state["momentum"] == 0.0  # updated with the kept step's uncertainty
     assert state["ledger"] == ledger(draft_discarded=1)
+
+
+def test_phis_clusters_are_its_own_setting_given_when_the_graph_is_built():
+    graph = create_mur_graph(ScriptedChatModel(script=[]), method="phi", method_settings={"clusters": 3})
+    assert graph.mur_method.settings.clusters == 3 and graph.settings_record()["clusters"] == 3
+    assert create_mur_graph(ScriptedChatModel(script=[]), method="phi").settings_record()["clusters"] == 2
+    assert "clusters" not in create_mur_graph(ScriptedChatModel(script=[])).settings_record()
+    with pytest.raises(ValueError, match=r"invalid MUR setting clusters=0: must be an integer >= 1"):
+        create_mur_graph(ScriptedChatModel(script=[]), method="phi", method_settings={"clusters": 0})
+    with pytest.raises(ValueError, match="'guided_search' has no settings of its own"):
+        create_mur_graph(ScriptedChatModel(script=[]), method_settings={"clusters": 3})
+
+
+def test_one_cluster_turns_phi_into_foresight_alone():
+    config = paper_config("phi", mode="per_step", candidates=4, max_steps=1, seed=5)
+    policy = ScriptedChatModel(script=[*phi_script(), [say("the answer is 3", -0.1)]])
+    graph = create_mur_graph(policy, method="phi", method_settings={"clusters": 1}, config=config)
+    step = graph.invoke({"question": "q"})["steps"][0]
+    assert step["selection"] == "foresight_only"
+    assert [c["cluster"] for c in step["candidates"]] == [None] * 4

@@ -58,10 +58,10 @@ def test_other_methods_get_one_cell_per_mode_and_bad_input_is_refused(
 ):
     args = runner.parse_args(["--data", str(data), "--methods", "critic,phi", "--critic-kinds", "vote"])
     configs = runner.cell_configs(args)
-    assert [(c.method, c.critic_kind, c.mode) for c in configs] == [
+    assert [(m, c.critic_kind, c.mode) for m, c in configs] == [
         (m, "generative", mode) for m in ("critic", "phi") for mode in ("cot", "per_step", "mur")
     ]
-    assert {c.gamma for c in configs} == {0.9}
+    assert {c.gamma for _, c in configs} == {0.9}
     assert runner.main(["--data", str(data), "--critic-kinds", "oracle"]) == 2
     assert "unknown critic kinds ['oracle']" in capsys.readouterr().err
     assert runner.main(["--data", str(tmp_path / "nowhere")]) == 2

@@ -9,7 +9,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
-from mur_graph import MURConfig, create_mur_graph
+from mur_graph import MURConfig, create_mur_graph, paper_config
 from mur_graph.ledger import empty_ledger
 from tests.fakes import ScriptedChatModel, say, verdict
 from tests.unit.test_graph_scripted import mur_script
@@ -161,7 +161,7 @@ def test_llm_as_a_critic_streams_its_critique_before_the_revised_step():
         ]
     )
     critic = ScriptedChatModel(script=[[say("The sum is wrong.", -0.2, -0.2)], [verdict(0.1)]])
-    graph = create_mur_graph(policy, critic=critic, config=MURConfig.paper("critic"))
+    graph = create_mur_graph(policy, method="critic", critic=critic, config=paper_config("critic"))
     events = [data for _, _, data in graph.stream({"question": SUM}, stream_mode=["custom"], subgraphs=True)]
     assert [(e["event"], e.get("what")) for e in events] == [
         ("generating", "draft"),

@@ -259,6 +259,17 @@ def test_a_client_that_leaves_mid_stream_stops_its_run_within_the_step():
             "the last user message is empty",
         ),
         (b'{"model": "mur", "n": 2, "messages": [{"role": "user", "content": "hi"}]}', 400, "n=2"),
+        (
+            b'{"model": "mur", "method": "phi", "clusters": 0, '
+            b'"messages": [{"role": "user", "content": "hi"}]}',
+            400,
+            "invalid MUR setting clusters=0: must be an integer >= 1",
+        ),
+        (
+            b'{"model": "mur", "clusters": 3, "messages": [{"role": "user", "content": "hi"}]}',
+            400,
+            "scaling method 'guided_search' has no settings of its own",
+        ),
     ],
     ids=[
         "not-json",
@@ -275,6 +286,8 @@ def test_a_client_that_leaves_mid_stream_stops_its_run_within_the_step():
         "mode",
         "empty-question",
         "n",
+        "method-setting",
+        "method-setting-of-another-method",
     ],
 )
 def test_bad_input_gets_a_4xx_with_one_line_naming_the_fix(url, scripted, body, status, fix):
@@ -329,3 +342,24 @@ def test_mur_graph_serve_refuses_bad_options_before_loading_a_model(capsys):
     assert "invalid MUR setting gamma=2.0: must be a number in (0, 1]" in capsys.readouterr().err
     assert main(["serve", "--port", "70000"]) == 2
     assert "--port must be in 0..65535, got 70000" in capsys.readouterr().err
+
+
+def test_a_methods_own_setting_in_the_body_builds_that_methods_graph_with_it():
+    import asyncio
+
+    from mur_graph.serve.request import parse_request
+    from mur_graph.serve.runs import Runs
+
+    runs = Runs(lambda: (ScriptedChatModel(script=[]), ScriptedChatModel(script=[]), CONFIG))
+    body = (
+        b'{"model": "mur", "method": "phi", "clusters": 3, "messages": [{"role": "user", "content": "hi"}]}'
+    )
+    graph, settings = asyncio.run(runs.graph_for(parse_request(body)))
+    assert (graph.mur_method.canonical, graph.mur_method.settings.clusters, settings.gamma) == (
+        "phi_foresight",
+        3,
+        0.9,
+    )
+    plain = b'{"model": "mur", "method": "phi", "messages": [{"role": "user", "content": "hi"}]}'
+    other, _ = asyncio.run(runs.graph_for(parse_request(plain)))
+    assert other is not graph and other.mur_method.settings.clusters == 2

@@ -40,7 +40,6 @@ OUT_OF_RANGE = {
     "critic_tokens": [0],
     "critique_tokens": [0],
     "plain_tokens": [0],
-    "clusters": [0],
     "calculator_calls": [0],
     "token_budget": [0],
     "critic_concurrency": [0],
