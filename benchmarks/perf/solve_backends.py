@@ -47,13 +47,7 @@ def cold(chat: BaseChatModel) -> Callable[[], None]:
         store = chat.prefix_store
         return store.clear if store is not None else lambda: None
     assert isinstance(chat, ChatLlamaCpp)
-
-    def clear() -> None:
-        # No public reset on ChatLlamaCpp: drop the context's tokens and the saved states.
-        chat._truncate(0)
-        chat._states._entries.clear()
-
-    return clear
+    return chat._reset  # no public reset on ChatLlamaCpp: drops the saved states, empties the context
 
 
 def models() -> dict[str, tuple[BaseChatModel, BaseChatModel]]:

@@ -6,21 +6,25 @@ over the low-level API instead: evaluate the prompt, then per token read the las
 logits row, take its log-softmax (numpy), sample from it with a seeded numpy generator, and
 evaluate the token. So the log-probs are those of the raw model distribution (temperature 1, no
 top-k) at full decode speed, in `ChatOpenAI(logprobs=True)`'s shape, like `ChatTransformers`.
+What that loop needs beyond llama-cpp-python's public API is in `llama_cpp_adapter`; stop strings
+are `stop_text`'s, the saved states `prefix_cache`'s, the retry `retry`'s, as for transformers.
 
 KV reuse (`prefix_cache`): the context keeps the prompt tokens it has encoded; a call keeps the
 longest common prefix of those and its prompt and encodes only the rest, and the n samples of one
 call share one prefill (each sample truncates the cache back to the prompt and starts from the
 saved logits of its last position). Each encoded prompt's KV state is also saved
-(`llama_state_seq_get_data`) in a small least-recently-used store, so a policy step that follows
-critic calls restores the previous policy prompt instead of encoding it again.
+(`llama_state_seq_get_data`) in the least-recently-used `PrefixCacheStore`, so a policy step that
+follows critic calls restores the previous policy prompt instead of encoding it again.
 
 Reuse is bit-exact: llama.cpp's logits depend on how a prompt is cut into batches (on the 1.5B's
 Q4_K_M, a prompt encoded in two pieces differs from the same prompt encoded whole by up to 0.5
 nats at some cuts), so every prompt is encoded in chunks of `PREFILL_CHUNK` tokens that start at
 multiples of it, and a reused prefix is cut back to such a multiple. A prompt is then encoded by
 the same sequence of batches whatever the calls before it, and its log-probs equal those without
-reuse exactly. Sampled tokens are not reused either: they were decoded one at a time, which
-rounds differently again, so the kept step is encoded with the next prompt (docs/models.md).
+reuse exactly, on every path: policy steps, candidates (their m_t) and critic verdicts (P(Yes))
+alike, whatever prefixes the cache held (tests/e2e/test_llama_cpp.py, test_qwen.py). Sampled
+tokens are not reused either: they were decoded one at a time, which rounds differently again, so
+the kept step is encoded with the next prompt (docs/models.md).
 
 One llama.cpp context is not thread-safe: calls on one `ChatLlamaCpp` are serialised by a lock,
 so an eval runner with concurrency > 1 gains nothing on one model (load one model per worker).
@@ -28,12 +32,8 @@ so an eval runner with concurrency > 1 gains nothing on one model (load one mode
 
 from __future__ import annotations
 
-import ctypes
-import itertools
 import threading
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +47,11 @@ from pydantic import Field, PrivateAttr
 from mur_graph.models.base import LocalChatModel, Settings, fit_context, to_chat_dict, usage
 from mur_graph.models.chat_template import render_chat_template
 from mur_graph.models.errors import MissingDependencyError
+from mur_graph.models.llama_cpp_adapter import LlamaContext
+from mur_graph.models.prefix_cache import PrefixCacheStore, common_prefix
 from mur_graph.models.qwen import INSTALL_COMMAND as QWEN_INSTALL_COMMAND
+from mur_graph.models.retry import retrying
+from mur_graph.models.stop_text import StopText
 from mur_graph.models.threads import default_threads
 
 INSTALL_HINT = "pip install 'mur-graph[llama]'"
@@ -89,37 +93,6 @@ class _Row:
         self.finish = token.finish
 
 
-class _Text:
-    """The generated text so far, released up to where a stop string might still begin."""
-
-    def __init__(self, stops: tuple[str, ...]) -> None:
-        self.stops = stops
-        self.raw = b""
-        self.released = 0
-
-    def add(self, piece: bytes) -> tuple[str, bool]:
-        """Append a token's bytes; return (text to release, whether a stop string completed)."""
-        self.raw += piece
-        text = self.raw.decode("utf-8", errors="ignore")  # an unfinished character waits
-        hits = [at for at in (text.find(s, max(0, self.released - len(s))) for s in self.stops) if at >= 0]
-        if hits:
-            end = min(hits)
-            delta = text[self.released : end]
-            self.released = end
-            return delta, True
-        held = max((k for s in self.stops for k in range(1, len(s)) if text.endswith(s[:k])), default=0)
-        delta = text[self.released : max(self.released, len(text) - held)]
-        self.released += len(delta)
-        return delta, False
-
-    def flush(self) -> str:
-        """Release the held-back rest (the row ended without a stop string)."""
-        text = self.raw.decode("utf-8", errors="ignore")
-        delta = text[self.released :]
-        self.released = len(text)
-        return delta
-
-
 def _choose(log_probs: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
     """Greedy at temperature 0, else a draw from softmax(log_probs / temperature)."""
     if temperature <= 0:
@@ -127,53 +100,6 @@ def _choose(log_probs: np.ndarray, temperature: float, rng: np.random.Generator)
     weights = np.exp((log_probs - log_probs.max()) / temperature, dtype=np.float64)
     cumulative = np.cumsum(weights)
     return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-class _StateStore:
-    """Least-recently-used saved sequence states keyed by their token ids, bounded in entries and bytes."""
-
-    def __init__(self, max_entries: int, max_bytes: int) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def lookup(self, prompt: Sequence[int]) -> tuple[int, tuple[tuple[int, ...], bytes]]:
-        """Return (shared tokens, (ids, state)) of the stored sequence sharing most of `prompt`."""
-        found: tuple[tuple[int, ...], bytes] = ((), b"")
-        best = 0
-        for ids, data in self._entries.items():
-            shared = _common_prefix(ids, prompt)
-            if shared > best:
-                best, found = shared, (ids, data)
-        if best:
-            self._entries.move_to_end(found[0])
-        return best, found
-
-    def clear(self) -> None:
-        """Drop every saved state."""
-        self._entries.clear()
-
-    def store(self, ids: tuple[int, ...], data: bytes) -> None:
-        """Keep `data` as the state of `ids`; a stored prefix of `ids` is superseded."""
-        if len(data) > self.max_bytes:
-            return
-        for old in [k for k in self._entries if ids[: len(k)] == k]:
-            del self._entries[old]
-        self._entries[ids] = data
-        while len(self._entries) > self.max_entries or sum(map(len, self._entries.values())) > self.max_bytes:
-            self._entries.popitem(last=False)
 
 
 class ChatLlamaCpp(LocalChatModel):
@@ -209,11 +135,12 @@ class ChatLlamaCpp(LocalChatModel):
     """Further tries of encoding a call's prompt when llama.cpp fails (a decode error, or a saved
     state it cannot restore), after the saved states are dropped and the context emptied."""
 
-    _llama: Any = PrivateAttr(default=None)
+    _context: LlamaContext = PrivateAttr()
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _tokens: list[int] = PrivateAttr(default_factory=list)
     """The prompt tokens at the head of the context (sampled tokens after them are never reused)."""
-    _states: _StateStore = PrivateAttr(default_factory=lambda: _StateStore(0, 0))
+    _states: PrefixCacheStore[bytes] = PrivateAttr(default_factory=lambda: PrefixCacheStore(0, 0))
+    """Saved KV states of encoded prompts."""
     _pieces: dict[tuple[int, bool], bytes] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
@@ -222,24 +149,14 @@ class ChatLlamaCpp(LocalChatModel):
         if not path.is_file():
             msg = f"no GGUF file at {path}; pass the path of a .gguf model (for Qwen: {QWEN_INSTALL_COMMAND})"
             raise FileNotFoundError(msg)
+        self.n_threads = self.n_threads or default_threads()
+        self.n_threads_batch = self.n_threads_batch or self.n_threads
         try:
-            from llama_cpp import Llama
+            self._context = LlamaContext(str(path), self.n_ctx, self.n_threads, self.n_threads_batch)
         except ImportError as exc:
             msg = f"ChatLlamaCpp needs llama-cpp-python; install it with: {INSTALL_HINT}"
             raise MissingDependencyError(msg) from exc
-        self.n_threads = self.n_threads or default_threads()
-        self.n_threads_batch = self.n_threads_batch or self.n_threads
-        self._llama = Llama(
-            model_path=str(path),
-            n_ctx=self.n_ctx,
-            n_threads=self.n_threads,
-            n_threads_batch=self.n_threads_batch,
-            logits_all=False,
-            verbose=False,
-        )
-        # Free llama.cpp's model before interpreter shutdown tears down the bindings it calls.
-        weakref.finalize(self, self._llama.close)
-        self._states = _StateStore(self.prefix_cache_entries, int(self.prefix_cache_mb * 2**20))
+        self._states = PrefixCacheStore(self.prefix_cache_entries, int(self.prefix_cache_mb * 2**20))
 
     @property
     def _llm_type(self) -> str:
@@ -251,22 +168,23 @@ class ChatLlamaCpp(LocalChatModel):
     @property
     def llama(self) -> Any:
         """The underlying `llama_cpp.Llama` (its context is ours: do not generate with it directly)."""
-        return self._llama
+        return self._context.llama
 
     def render_prompt(self, messages: Sequence[BaseMessage]) -> str:
         """Render messages with the GGUF's chat template; a final AI message is left open to continue."""
-        template = self._llama.metadata.get("tokenizer.chat_template")
+        template = self._context.metadata.get("tokenizer.chat_template")
         if not template:
             msg = f"{self.model_path} carries no chat template (tokenizer.chat_template); use a chat GGUF"
             raise ValueError(msg)
         continue_final = bool(messages) and isinstance(messages[-1], AIMessage)
+        bos, eos = self._context.bos_eos()
         return render_chat_template(
             template,
             [to_chat_dict(m) for m in messages],
             add_generation_prompt=not continue_final,
             continue_final_message=continue_final,
-            bos_token=self._token_text(self._llama.token_bos()),
-            eos_token=self._token_text(self._llama.token_eos()),
+            bos_token=self._token_text(bos),
+            eos_token=self._token_text(eos),
             **self.chat_template_kwargs,
         )
 
@@ -321,21 +239,18 @@ class ChatLlamaCpp(LocalChatModel):
 
     def _encode_retrying(self, messages: Sequence[BaseMessage]) -> tuple[list[int], int, np.ndarray]:
         """`_encode_prompt`, again from an empty context up to `max_retries` times if llama.cpp fails."""
-        for attempt in itertools.count():
-            try:
-                return self._encode_prompt(messages)
-            except RuntimeError:
-                if attempt >= self.max_retries:
-                    raise
-                self._states.clear()
-                self._truncate(0)
-        raise AssertionError  # pragma: no cover  (the loop returns or raises)
+        return retrying(lambda: self._encode_prompt(messages), self.max_retries, RuntimeError, self._reset)
+
+    def _reset(self) -> None:
+        """Drop the saved states and empty the context."""
+        self._states.clear()
+        self._truncate(0)
 
     def _encode_prompt(self, messages: Sequence[BaseMessage]) -> tuple[list[int], int, np.ndarray]:
         """Tokenise and encode the prompt; return (ids, tokens reused, logits of its last position)."""
         text = self.render_prompt(messages)
         # The rendered template already holds the special tokens (BOS included).
-        prompt = list(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        prompt = self._context.tokenize(text)
         fit_context(len(prompt), 1, self.n_ctx)
 
         def usable(reused: int) -> int:
@@ -344,10 +259,10 @@ class ChatLlamaCpp(LocalChatModel):
 
         keep = 0
         if self.prefix_cache:
-            keep = usable(_common_prefix(self._tokens, prompt))
+            keep = usable(common_prefix(self._tokens, prompt))
             stored, state = self._states.lookup(prompt)
-            if usable(stored) > keep:  # restore a saved state only when it saves a chunk
-                self._restore(state)
+            if state is not None and usable(stored) > keep:  # restore only when that saves a chunk
+                self._restore(state.ids, state.value)
                 keep = usable(stored)
         first = self._eval_from(prompt, keep)
         self._save_state()
@@ -368,21 +283,14 @@ class ChatLlamaCpp(LocalChatModel):
         """
         self._truncate(keep)
         for start in range(keep, len(ids), PREFILL_CHUNK):
-            self._llama.eval(ids[start : start + PREFILL_CHUNK])
+            self._context.eval(ids[start : start + PREFILL_CHUNK])
         self._tokens = list(ids)
-        return self._last_logits()
+        return self._context.last_logits()
 
     def _truncate(self, keep: int) -> None:
-        """Drop the cache's positions from `keep` on (llama.cpp memory API)."""
-        self._llama._ctx.kv_cache_seq_rm(0, keep, -1)
-        self._llama.n_tokens = keep
+        """Drop the cache's positions from `keep` on."""
+        self._context.truncate(keep)
         del self._tokens[keep:]
-
-    def _last_logits(self) -> np.ndarray:
-        """A copy of the logits row of the last evaluated position [n_vocab] (float32)."""
-        n_vocab = self._llama.n_vocab()
-        row = np.ctypeslib.as_array(self._llama._ctx.get_logits_ith(-1), shape=(n_vocab,))
-        return row.copy()
 
     def _decode(
         self, prompt: list[int], logits: np.ndarray, s: Settings, index: int, deadline: float | None
@@ -393,29 +301,26 @@ class ChatLlamaCpp(LocalChatModel):
         """
         rng = np.random.default_rng(None if s.seed is None else [s.seed, index])
         max_tokens = fit_context(len(prompt), s.max_tokens, self.n_ctx)
-        vocab = self._llama._model.vocab
-        from llama_cpp import llama_vocab_is_eog
-
-        text = _Text(tuple(s.stop))
+        text, raw = StopText(s.stop), b""
         for step in range(max_tokens):
             shifted = logits - logits.max()
             log_probs = shifted - np.log(np.exp(shifted).sum())  # raw log-softmax [n_vocab]
             token = _choose(log_probs, s.temperature, rng)
             finish: str | None = None
-            if llama_vocab_is_eog(vocab, token):
-                finish = "stop"
-                delta = text.flush()
+            if self._context.is_end(token):
+                finish, delta = "stop", text.rest()
             else:
-                delta, hit = text.add(self._piece(token, special=False))
-                if hit:
-                    finish = "stop"
+                raw += self._piece(token, special=False)
+                delta = text.add(raw.decode("utf-8", errors="ignore"))  # an unfinished character waits
+                if text.stopped:
+                    finish, delta = "stop", text.rest()
                 elif step == max_tokens - 1 or (deadline is not None and time.monotonic() >= deadline):
-                    finish, delta = "length", delta + text.flush()
+                    finish, delta = "length", delta + text.rest()
             yield _Token(token, self._entry(token, log_probs, s.top_logprobs), delta, finish)
             if finish is not None:
                 return
-            self._llama.eval([token])
-            logits = self._last_logits()
+            self._context.eval([token])
+            logits = self._context.last_logits()
 
     def _entry(self, token: int, log_probs: np.ndarray, top_k: int) -> dict[str, Any]:
         """One OpenAI-shaped log-prob entry (token, logprob, top_logprobs)."""
@@ -429,7 +334,7 @@ class ChatLlamaCpp(LocalChatModel):
     def _piece(self, token: int, *, special: bool) -> bytes:
         key = (token, special)
         if key not in self._pieces:
-            self._pieces[key] = self._llama.detokenize([token], special=special)
+            self._pieces[key] = self._context.piece(token, special=special)
         return self._pieces[key]
 
     def _token_text(self, token: int) -> str:
@@ -441,26 +346,10 @@ class ChatLlamaCpp(LocalChatModel):
         """Save the KV state of the prompt just encoded, for a later call that extends it."""
         if not self.prefix_cache or not self._states.max_entries or not self._tokens:
             return
-        import llama_cpp
+        data = self._context.save_state()
+        self._states.store(self._tokens, data, len(data))
 
-        ctx = self._llama._ctx.ctx
-        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
-        buffer = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
-        self._states.store(tuple(self._tokens), bytes(buffer)[:written])
-
-    def _restore(self, state: tuple[tuple[int, ...], bytes]) -> None:
-        """Load a saved sequence state into the context (replacing what it held)."""
-        import llama_cpp
-
-        ids, data = state
-        self._truncate(0)
-        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-        if llama_cpp.llama_state_seq_set_data(self._llama._ctx.ctx, buffer, len(data), 0) != len(data):
-            msg = (
-                "llama.cpp could not restore a saved sequence state; create the model with prefix_cache=False"
-            )
-            raise RuntimeError(msg)
-        self._llama.input_ids[: len(ids)] = ids
-        self._llama.n_tokens = len(ids)
+    def _restore(self, ids: tuple[int, ...], data: bytes) -> None:
+        """Load the saved state of `ids` into the context (replacing what it held)."""
+        self._context.restore_state(ids, data)
         self._tokens = list(ids)

@@ -1,8 +1,9 @@
 """ChatLlamaCpp on the real SmolLM2 GGUF: the model contract, prefix reuse, streaming, agreement.
 
 Prefix reuse must not change results: texts and log-probs bit-identical to a model that encodes
-every prompt afresh, over three chained steps of a MUR solve, for n samples of one call, and over
-the calls of a scaled step (candidates, critic verdicts, the next step).
+every prompt afresh, over three chained steps of a MUR solve, for n samples of one call, over the
+calls of a scaled step (candidates, critic verdicts, the next step), and on the critic path of a
+model whose cache holds another question's prompts against a cold one.
 """
 
 import math
@@ -16,11 +17,12 @@ from mur_graph.models.contract import sample
 from mur_graph.models.embedded import find_embedded_gguf
 from mur_graph.models.llama_cpp import PREFILL_CHUNK
 from mur_graph.prompts import policy_messages, step_format
-from tests.e2e.reuse_check import compare_scaled_step
+from tests.e2e.reuse_check import compare_scaled_step, compare_warm_and_cold, warm_up
 
 pytestmark = pytest.mark.real_model
 
 QUESTION = "What is 17 + 25?"
+OTHER_QUESTION = "What is the remainder when 2^100 is divided by 7?"
 FMT = step_format("prompted")
 AGREEMENT_TOLERANCE = 0.05
 """Mean |Δ log-prob| allowed between llama.cpp (Q4_1 kernels) and transformers (de-quantised fp32)."""
@@ -81,6 +83,21 @@ def test_every_call_of_a_scaled_step_is_bit_identical_with_reuse_and_reads_the_c
     assert compared == {name: (True, read) for name, (_, read) in compared.items()}
     assert all(read % PREFILL_CHUNK == 0 for _, read in compared.values())
     assert compared["verdict 1"][1] > 0  # the verdicts share the critic prompt's head
+
+
+def test_critic_p_yes_and_candidate_m_t_are_the_same_from_a_warm_cache_as_from_a_cold_one(pair):
+    """The warm cache holds another question's critic path; each call is also made on a fresh model.
+
+    Before chunk-aligned prefill (ada63fc), the last verdict here gave P(Yes) 0.3489 warm and
+    0.3215 cold on this model: its prompt came back from a saved state cut mid-chunk.
+    """
+    path = str(find_embedded_gguf())
+    warm = ChatLlamaCpp(model_path=path)
+    warm_up(warm, OTHER_QUESTION)
+    compared = compare_warm_and_cold(warm, lambda: ChatLlamaCpp(model_path=path), pair[1], QUESTION)
+    assert compared == {name: (True, read) for name, (_, read) in compared.items()}
+    verdicts = [read for name, (_, read) in compared.items() if name.startswith("verdict")]
+    assert min(verdicts) >= PREFILL_CHUNK, compared  # every verdict started from the warm cache
 
 
 def test_a_policy_prompt_is_restored_after_an_intervening_call(pair):

@@ -14,7 +14,7 @@ import pytest
 from mur_graph.models import ChatLlamaCpp, load_chat_model
 from mur_graph.models.qwen import QWEN_DISPLAY_NAME, qwen_gguf_path
 from mur_graph.prompts import policy_messages, step_format
-from tests.e2e.reuse_check import compare_scaled_step
+from tests.e2e.reuse_check import compare_scaled_step, compare_warm_and_cold, warm_up
 
 pytestmark = pytest.mark.real_model
 
@@ -62,6 +62,19 @@ def test_the_calls_of_scaled_steps_are_bit_identical_with_reuse_on_the_1_5b():
         compared = compare_scaled_step(reuse, plain, question)
         assert compared == {name: (True, read) for name, (_, read) in compared.items()}, question
         assert compared["verdict 0 again"][1] > compared["verdict 0"][1]  # it read its own prompt back
+
+
+def test_critic_p_yes_and_candidate_m_t_are_the_same_from_a_warm_cache_as_from_a_cold_one_on_the_1_5b():
+    """A warm cache gives the critic path's numbers of a cold one on the 1.5B.
+
+    Before chunk-aligned prefill (ada63fc), all five verdicts of this path moved with what the
+    cache held (P(Yes) by 0.0003 to 0.043: 0.5946 warm, 0.5518 cold for "verdict B").
+    """
+    path = str(qwen_gguf_path())
+    warm, plain = ChatLlamaCpp(model_path=path), ChatLlamaCpp(model_path=path, prefix_cache=False)
+    warm_up(warm, "What is the remainder when 2^100 is divided by 7?")
+    compared = compare_warm_and_cold(warm, lambda: ChatLlamaCpp(model_path=path), plain, "What is 17 + 25?")
+    assert compared == {name: (True, read) for name, (_, read) in compared.items()}
 
 
 def test_plain_mode_runs_the_model_plainly_under_its_own_chat_template_and_answers():

@@ -5,7 +5,6 @@ import torch
 from langchain_core.messages import HumanMessage
 
 from mur_graph import ChatTransformers
-from mur_graph.models.local import _shown_length
 from tests.tiny_model import tiny_pipeline
 
 PROMPT = [HumanMessage("the cat sat on a mat")]
@@ -133,20 +132,6 @@ def test_several_samples_are_not_streamed_but_generated_in_one_batch(llm):
     assert one.usage_metadata["output_tokens"] == 4
     with pytest.raises(ValueError, match="streams one sample"):
         list(model._stream(PROMPT, n=2))
-
-
-@pytest.mark.parametrize(
-    ("text", "stops", "shown"),
-    [
-        ("a b St", ["Step1:"], 4),  # "St" may begin the stop string
-        ("a b Sx", ["Step1:"], 6),
-        ("a b S", ["Step1:", "b Sx"], 2),  # the longest tail that may begin one is held
-        ("caf\ufffd", [], 3),  # an incomplete character waits for its other bytes
-        ("abc", [], 3),
-    ],
-)
-def test_the_stream_holds_back_what_may_begin_a_stop_string(text, stops, shown):
-    assert _shown_length(text, stops) == shown
 
 
 def test_the_models_identity_names_its_checkpoint_dtype_and_default_settings(llm):
