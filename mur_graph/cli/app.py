@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     from mur_graph.cli.models import add_models_commands
     from mur_graph.cli.results import add_results_commands
     from mur_graph.cli.serve import add_serve_command
+    from mur_graph.cli.study import add_study_command
     from mur_graph.cli.viz import add_viz_commands
 
     parser = argparse.ArgumentParser(
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.set_defaults(handler=_solve)
     add_eval_commands(commands)
     add_results_commands(commands)
+    add_study_command(commands)
     add_viz_commands(commands)
     add_serve_command(commands)
     add_models_commands(commands)

@@ -4,6 +4,7 @@ import pytest
 
 import mur_graph.cli.app as app
 import mur_graph.cli.eval as cli_eval
+import mur_graph.cli.study as cli_study
 from mur_graph.cli import main
 
 DATA = ["--dataset", "math.json"]
@@ -13,6 +14,7 @@ COMMANDS = {
     "eval": ["eval", *DATA, "--out", "OUT"],
     "sweep": ["sweep", *DATA, "--out", "OUT"],
     "calibrate": ["calibrate", *DATA, "--out", "OUT", "--target-tokens", "100"],
+    "study": ["study", "--data", "math.json", "--out", "OUT"],
 }
 SETTINGS = {
     "--gamma": ["0", "-0.5", "1.5", "nan", "inf"],
@@ -45,13 +47,24 @@ CALIBRATE_OPTIONS = {
     "--tolerance": ["0", "nan", "-0.1"],
     "--max-trials": ["0"],
 }
+STUDY_OPTIONS = {
+    "--limit": ["0"],
+    "--records": ["0", "-4"],
+    "--level": ["", "x", "3"],
+    "--skip": ["-1", "1"],
+    "--gammas": ["x", "0.5,2"],
+    "--modes": ["fast", ""],
+    "--methods": ["beam"],
+    "--critic-kinds": ["oracle"],
+}
 CASES = [
     (command, flag, value)
     for command in COMMANDS
     for table in (
         SETTINGS,
-        RUN_OPTIONS if command != "solve" else {},
+        RUN_OPTIONS if command in ("eval", "sweep", "calibrate") else {},
         CALIBRATE_OPTIONS if command == "calibrate" else {},
+        STUDY_OPTIONS if command == "study" else {},
     )
     for flag, values in table.items()
     if not (flag == "--gamma" and command in ("sweep", "calibrate"))  # they take --gammas / choose γ
@@ -68,6 +81,7 @@ def no_model(monkeypatch):
 
     monkeypatch.setattr(app, "load_models", refuse)
     monkeypatch.setattr(cli_eval, "load_models", refuse)
+    monkeypatch.setattr(cli_study, "load_models", refuse)
 
 
 @pytest.mark.parametrize(("command", "flag", "value"), CASES)
@@ -83,7 +97,7 @@ def test_an_invalid_option_value_ends_in_one_line_and_exit_2(
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("command", ["eval", "sweep", "calibrate"])
+@pytest.mark.parametrize("command", ["eval", "sweep", "calibrate", "study"])
 def test_an_out_path_that_is_a_file_is_refused_naming_a_folder(command, no_model, tmp_path, capsys):
     (tmp_path / "math.json").write_text('[{"problem": "1+1?", "answer": "2"}]')
     (tmp_path / "taken").write_text("")

@@ -1,21 +1,34 @@
-"""benchmarks/paired_math500.py on an order-free fake model: cells, pairing, resume, report."""
+"""`mur-graph study` on an order-free fake model: cells, pairing, resume, report."""
 
 import json
 
 import pytest
 
-from mur_graph.cli import options as cli_options
+from mur_graph.cli import build_parser, main
+from mur_graph.cli import study as cli_study
 from mur_graph.eval.results import read_records
-from tests.scripts import load_script
 from tests.unit.test_eval_runner import Arithmetic
+
+
+class Study:
+    """`mur-graph study ARGS` with a fake model; `parse_args` and `cell_configs` as the command sees them."""
+
+    @staticmethod
+    def main(argv):
+        return main(["study", *argv])
+
+    @staticmethod
+    def parse_args(argv):
+        return build_parser().parse_args(["study", *argv])
+
+    cell_configs = staticmethod(cli_study.cell_configs)
 
 
 @pytest.fixture
 def runner(monkeypatch):
-    module = load_script("benchmarks/paired_math500.py")
     model = Arithmetic(delay=0.0)
-    monkeypatch.setattr(cli_options, "load_models", lambda args: (model, model, "fake", "fake"))
-    return module
+    monkeypatch.setattr(cli_study, "load_models", lambda args: (model, model, "fake", "fake"))
+    return Study
 
 
 @pytest.fixture
@@ -56,18 +69,20 @@ def test_every_cell_runs_the_same_questions_and_a_rerun_resumes(runner, data, tm
 def test_other_methods_get_one_cell_per_mode_and_bad_input_is_refused(
     runner, data, tmp_path, capsys, monkeypatch
 ):
-    args = runner.parse_args(["--data", str(data), "--methods", "critic,phi", "--critic-kinds", "vote"])
+    args = runner.parse_args(
+        ["--data", str(data), "--out", "x", "--methods", "critic,phi", "--critic-kinds", "vote"]
+    )
     configs = runner.cell_configs(args)
     assert [(m, c.critic_kind, c.mode) for m, c in configs] == [
         (m, "generative", mode) for m in ("critic", "phi") for mode in ("cot", "per_step", "mur")
     ]
     assert {c.gamma for _, c in configs} == {0.9}
-    assert runner.main(["--data", str(data), "--critic-kinds", "oracle"]) == 2
+    assert runner.main(["--data", str(data), "--out", "x", "--critic-kinds", "oracle"]) == 2
     assert "unknown critic kinds ['oracle']" in capsys.readouterr().err
-    assert runner.main(["--data", str(tmp_path / "nowhere")]) == 2
+    assert runner.main(["--data", str(tmp_path / "nowhere"), "--out", "x"]) == 2
     assert "nowhere: no such file; pass --data the MATH-500 file" in capsys.readouterr().err
     monkeypatch.delenv("MUR_DATA", raising=False)
-    assert runner.main([]) == 2
+    assert runner.main(["--out", "x"]) == 2
     assert "pass --data (the MATH-500 file or its folder) or set $MUR_DATA" in capsys.readouterr().err
 
 
@@ -127,6 +142,6 @@ def test_a_cell_file_made_with_other_settings_is_refused_before_any_run(runner, 
     assert runner.main([*argv, "--max-steps", "4"]) == 2
     error = capsys.readouterr().err
     assert "holds results made with other settings (max_steps: 3 there, 4 now)" in error
-    assert "choose another --out (or --name), or pass that run's settings" in error
+    assert "choose another --out, or pass that run's settings" in error
     assert "Traceback" not in error
     assert path.read_bytes() == before  # nothing run, nothing written
