@@ -9,7 +9,7 @@ from typing import Any
 
 from mur_graph.eval.consistency import SeedSpread, Vote, consistency_votes
 from mur_graph.eval.regrade import regraded
-from mur_graph.eval.results import latest_by_id, read_records, variant_parts
+from mur_graph.eval.results import latest_by_id, read_records, variant_label, variant_parts
 from mur_graph.eval.stats import LineGap, Paired, critic_signal, line_gap, paired, wilson_interval
 from mur_graph.scaling import canonical_method
 
@@ -418,28 +418,6 @@ def _mean(values: Iterable[float]) -> float | None:
 def variant_of(settings: dict[str, Any]) -> tuple[str, ...]:
     """The run's variant (`results.variant_parts`: `bc`, `calc`, `T0`, `dT0`, `rd`…); rows never mix two."""
     return variant_parts(settings)
-
-
-_VARIANT_LABELS = {"bc": " (bias-corrected)", "calc": " + calculator", "rd": " + draft reused"}
-
-
-def variant_label(variant: Sequence[str]) -> str:
-    """How a variant reads after the method: ` (bias-corrected) + calculator`, ` T=0`, ` drafts T=0`."""
-    labels = []
-    for part in variant:
-        if part in _VARIANT_LABELS:
-            labels.append(_VARIANT_LABELS[part])
-        elif part.startswith("dT"):
-            labels.append(f" drafts T={part[2:]}")
-        elif part.startswith("T"):
-            labels.append(f" T={part[1:]}")
-        elif part.startswith("pt"):
-            labels.append(f" ≤{part[2:]} tokens")
-        elif part.startswith("f"):
-            labels.append(f" {part[1:]} format")
-        else:
-            labels.append(f" [{part}]")
-    return "".join(labels)
 
 
 def _order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -56,31 +57,78 @@ def results_name(dataset: str, settings: Settings) -> str:
     return "__".join(parts) + ".jsonl"
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A setting that sets a run's cell apart: its part of the file name and how a report reads it."""
+
+    prefix: str
+    """The name part's start: the whole part of a flag (`bc`), followed by the value otherwise (`T0`)."""
+    value: Callable[[Mapping[str, Any]], str | None]
+    """The part's value for full settings ("" for a flag that is on), or None where it does not apply."""
+    label: Callable[[str], str]
+    """How the part reads after the method in a report, from its value: ` T=0`, ` + calculator`."""
+
+
+def _differs(name: str) -> Callable[[Mapping[str, Any]], str | None]:
+    return lambda s: None if s[name] == _DEFAULTS[name] else f"{s[name]:g}"
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("bc", lambda s: "" if s["bias_correction"] else None, lambda _: " (bias-corrected)"),
+    Variant("calc", lambda s: "" if s["calculator"] else None, lambda _: " + calculator"),
+    Variant("T", _differs("temperature"), lambda v: f" T={v}"),
+    Variant(
+        "dT",
+        lambda s: (
+            None if s["draft_temperature"] is None or s["mode"] == "plain" else f"{s['draft_temperature']:g}"
+        ),
+        lambda v: f" drafts T={v}",
+    ),
+    Variant(
+        "rd",
+        lambda s: "" if s["reuse_draft"] and s["mode"] in ("mur", "per_step") else None,
+        lambda _: " + draft reused",
+    ),
+    Variant(
+        "pt",
+        lambda s: (
+            str(s["plain_tokens"])
+            if s["mode"] == "plain" and s["plain_tokens"] != _DEFAULTS["plain_tokens"]
+            else None
+        ),
+        lambda v: f" ≤{v} tokens",
+    ),
+    Variant(
+        "f",
+        lambda s: (
+            None if s["step_format"] == _DEFAULTS["step_format"] or s["mode"] == "plain" else s["step_format"]
+        ),
+        lambda v: f" {v} format",
+    ),
+)
+"""Every variant, in the order names list them: the one table that names files and labels rows."""
+
+
 def variant_parts(settings: Mapping[str, Any]) -> tuple[str, ...]:
     """What sets a run's cell apart beyond method, critic kind, mode, γ and seed, as short names.
 
     `bc` bias-corrected momentum, `calc` the calculator, `T0` a temperature other than 0.6, `dT0`
     a draft temperature of its own, `rd` the draft reused as candidate 0, `pt512` a `plain`
-    mode token limit other than 1024, `fnatural` a step format other than `prompted`. A setting
-    that older records lack reads as its default.
+    mode token limit other than 1024, `fnatural` a step format other than `prompted` (`VARIANTS`).
+    A setting that older records lack reads as its default.
     """
     full = {**_DEFAULTS, **settings}
-    parts = []
-    if full["bias_correction"]:
-        parts.append("bc")
-    if full["calculator"]:
-        parts.append("calc")
-    if full["temperature"] != _DEFAULTS["temperature"]:
-        parts.append(f"T{full['temperature']:g}")
-    if full["draft_temperature"] is not None and full["mode"] != "plain":
-        parts.append(f"dT{full['draft_temperature']:g}")
-    if full["reuse_draft"] and full["mode"] in ("mur", "per_step"):
-        parts.append("rd")
-    if full["mode"] == "plain" and full["plain_tokens"] != _DEFAULTS["plain_tokens"]:
-        parts.append(f"pt{full['plain_tokens']}")
-    if full["step_format"] != _DEFAULTS["step_format"] and full["mode"] != "plain":
-        parts.append(f"f{full['step_format']}")
-    return tuple(parts)
+    return tuple(v.prefix + value for v in VARIANTS if (value := v.value(full)) is not None)
+
+
+def variant_label(parts: Sequence[str]) -> str:
+    """How a cell's variant parts read after the method: ` (bias-corrected) + calculator`, ` T=0`."""
+    by_length = sorted(VARIANTS, key=lambda v: len(v.prefix), reverse=True)  # `dT0` is no `T`
+    labels = []
+    for part in parts:
+        variant = next((v for v in by_length if part.startswith(v.prefix)), None)
+        labels.append(f" [{part}]" if variant is None else variant.label(part[len(variant.prefix) :]))
+    return "".join(labels)
 
 
 def dataset_label(source: str) -> str:
