@@ -31,9 +31,10 @@ def endings(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Row]:
     rows = []
     for label, records in cells.items():
         ok = [r for r in records if r.get("status") == "ok"]
-        cut = [r for r in ok if _cut(r)]
-        fallback = [r for r in ok if r["result"].get("fallback") and not _cut(r)]
-        clean = [r for r in ok if not _cut(r) and not r["result"].get("fallback")]
+        ending = {id(r): _ending(r) for r in ok}
+        cut, fallback, clean = (
+            [r for r in ok if ending[id(r)] == kind] for kind in ("cut", "fallback", "clean")
+        )
         rows.append(
             {
                 "cell": label,
@@ -57,12 +58,16 @@ def endings_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cut(record: Mapping[str, Any]) -> bool:
-    """Whether an unscaled step of the run stopped on its token limit (or plain mode's one call did)."""
-    return any(
-        step.get("draft_finish_reason") == "length" and not step.get("scaled")
-        for step in record["result"]["steps"]
-    )
+def _ending(record: Mapping[str, Any]) -> str:
+    """How a run ended: `cut`, `fallback` or `clean`.
+
+    `cut`: an unscaled step (or plain mode's one call) stopped on its token limit; else `fallback`:
+    the run needed the fallback completion; else `clean`.
+    """
+    steps = record["result"]["steps"]
+    if any(step.get("draft_finish_reason") == "length" and not step.get("scaled") for step in steps):
+        return "cut"
+    return "fallback" if record["result"].get("fallback") else "clean"
 
 
 def _right(records: Sequence[Mapping[str, Any]]) -> float | None:
