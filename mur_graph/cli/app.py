@@ -168,8 +168,9 @@ def _print_summary(console: Console, document: dict[str, Any]) -> None:
     table = Table(title="token ledger", show_header=True)
     table.add_column("kind")
     table.add_column("tokens", justify="right")
-    for kind in LEDGER_KINDS:
-        table.add_row(kind, str(document["ledger"][kind]))
+    ledger = document["ledger"]
+    for kind in [*LEDGER_KINDS, *(kind for kind in ledger if kind not in LEDGER_KINDS)]:  # plugin kinds too
+        table.add_row(escape(kind), str(ledger.get(kind, 0)))
     table.add_row("[bold]total[/bold]", f"[bold]{document['totals']['total']}[/bold]")
     console.print(table)
 

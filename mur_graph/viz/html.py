@@ -128,11 +128,12 @@ def _header(trace: Trace) -> str:
     ]
     parts.append("</div>")
     ledger = doc.get("ledger", {})
-    cells = "".join(f'<td class="num">{int(ledger.get(kind, 0))}</td>' for kind in KINDS)
+    kinds = [*KINDS, *(kind for kind in ledger if kind not in KINDS)]  # a plugin method's kinds too
+    cells = "".join(f'<td class="num">{int(ledger.get(kind, 0))}</td>' for kind in kinds)
     total = sum(int(v) for v in ledger.values())
     parts.append(
         '<table class="ledger"><caption class="muted">generated tokens by kind</caption><tr>'
-        + "".join(f"<th>{kind}</th>" for kind in KINDS)
+        + "".join(f"<th>{escape(str(kind))}</th>" for kind in kinds)
         + f"<th>total</th></tr><tr>{cells}<td class='num'><strong>{total}</strong></td></tr></table>"
     )
     return "\n".join(parts)

@@ -7,17 +7,20 @@ resamples` and emits a `resampled` event. No library file knows it: it declares 
 it registers, and the graph, the ledger and the stream take it from there.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from rich.console import Console
 
 import mur_graph.events as events
 import mur_graph.ledger as ledger
 import mur_graph.scaling as scaling
 from mur_graph import MURConfig, create_mur_graph, register_scaling_method
+from mur_graph.cli.app import _print_summary
 from mur_graph.config import check_positive_int
 from mur_graph.events import emit
 from mur_graph.ledger import empty_ledger, ledger_totals
@@ -25,6 +28,8 @@ from mur_graph.result import result_document
 from mur_graph.scaling.candidates import ScalingState
 from mur_graph.state import Kept, ScalingOutput
 from mur_graph.step_call import StepCall
+from mur_graph.viz.html import render_page
+from mur_graph.viz.traces import Trace
 from tests.fakes import ScriptedChatModel, say
 
 METHOD = "resample"
@@ -124,6 +129,11 @@ def test_a_plugin_method_runs_end_to_end_with_its_own_knob_token_kind_and_event(
     record = result_document(state, graph.settings_record(), policy_name="scripted", critic_name="scripted")
     assert (record["settings"]["method"], record["settings"]["tries"]) == (METHOD, 3)
     assert record["totals"]["total"] == 10
+    page = render_page(Trace(record))  # the HTML view's ledger shows the method's own kind
+    assert "<th>resamples</th>" in page and '<td class="num">9</td>' in page
+    console = Console(record=True, width=100)
+    _print_summary(console, record | {"wall_time_s": 0.1})  # and `mur-graph solve`'s ledger table
+    assert re.search(r"resamples\s*│\s*9", console.export_text())
 
 
 def test_the_plugins_knob_has_a_default_and_is_validated_where_the_graph_is_built(resample_method):
