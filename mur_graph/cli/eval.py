@@ -227,6 +227,14 @@ def _eval(args: argparse.Namespace, err: Console) -> int:
     return 0
 
 
+def report_folder(folder: Path, err: Console) -> int:
+    """`mur-graph report FOLDER`: print a results folder's table and write its report.md."""
+    args = argparse.Namespace(
+        dirs=[folder], out=None, questions=None, common=False, plot=None, regrade=False, endings=False
+    )
+    return _report(args, err)
+
+
 def _report(args: argparse.Namespace, err: Console) -> int:
     """`mur-graph report`: the table, printed and written as Markdown."""
     missing = [str(d) for d in args.dirs if not d.exists()]

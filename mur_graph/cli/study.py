@@ -115,7 +115,7 @@ def cell_configs(args: argparse.Namespace) -> list[tuple[str, MURConfig]]:
 
 
 def _study(args: argparse.Namespace, err: Console) -> int:
-    from mur_graph.cli.app import main
+    from mur_graph.cli.eval import report_folder
     from mur_graph.eval.results import ResultsFile, results_name
     from mur_graph.eval.study import DATASET, StudyCell, math500_questions, run_study
     from mur_graph.graph import create_mur_graph
@@ -149,7 +149,7 @@ def _study(args: argparse.Namespace, err: Console) -> int:
                 raise UsageError(msg) from exc
             cells.append(StudyCell(method, config, graph, results))
         asyncio.run(run_study(problems, cells, (policy_name, critic_name), skip=args.skip, report=_line))
-    return main(["report", str(args.out)])
+    return report_folder(args.out, err)
 
 
 def _line(text: str) -> None:
