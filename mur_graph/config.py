@@ -14,10 +14,15 @@ user gets without mur-graph)."""
 
 MODES: tuple[str, ...] = get_args(Mode)
 
-EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128, "critique_tokens": 64}
+EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128}
 """Limits used with the local models (the default or a registered name) on CPU unless given: the
-paper's (20 steps, 2048 tokens per step, 8096 for the fallback, 1024 for a critique) would take
-many minutes at 10-15 tokens/s. The CLI and the `langgraph dev` factories apply them."""
+paper's (20 steps, 2048 tokens per step, 8096 for the fallback) would take many minutes at 10-15
+tokens/s. The CLI and the `langgraph dev` factories apply them."""
+
+EMBEDDED_DEMO_METHOD_LIMITS: dict[str, dict[str, Any]] = {"critic_refine": {"critique_tokens": 64}}
+"""A scaling method's own limits with the local models, as `EMBEDDED_DEMO_LIMITS` (by method
+name): the paper's 1024 tokens for LLM-as-a-critic's critique would take minutes. The CLI
+applies them to the method's settings (`method_settings=`)."""
 
 StepFormatName = Literal["prompted", "blank_line", "natural"]
 """`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines;
@@ -54,8 +59,6 @@ class MURConfig:
     """Token limit of the final unstopped completion when no answer was reached."""
     critic_tokens: int = 8
     """Token limit of one critic verdict (the Yes/No is read from its first tokens)."""
-    critique_tokens: int = 1024
-    """Token limit of the critic's analysis in LLM-as-a-critic (the paper's analysis limit)."""
     temperature: float = 0.6
     """Sampling temperature of the policy; 0 means greedy decoding."""
     draft_temperature: float | None = None
@@ -108,7 +111,6 @@ class MURConfig:
             "max_step_tokens",
             "fallback_tokens",
             "critic_tokens",
-            "critique_tokens",
             "plain_tokens",
             "calculator_calls",
         ):

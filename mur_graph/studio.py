@@ -37,7 +37,7 @@ from typing_extensions import TypedDict
 
 from mur_graph.agents import tool_result
 from mur_graph.compiled import compile_mur_graph
-from mur_graph.config import EMBEDDED_DEMO_LIMITS, MURConfig
+from mur_graph.config import EMBEDDED_DEMO_LIMITS, EMBEDDED_DEMO_METHOD_LIMITS, MURConfig
 from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
 from mur_graph.models import MODEL_NAMES, load_chat_model
@@ -99,10 +99,21 @@ def studio_config() -> MURConfig:
     `$MUR_GRAPH_SETTINGS` (a JSON object of `MURConfig` fields) changes them for every run, which
     is the only way to set them for MCP's `tools/call` (it sends no run context).
     """
-    model = os.environ.get(MODEL_VARIABLE) or None
-    local_name = not os.environ.get(BASE_URL_VARIABLE) and (model is None or model in MODEL_NAMES)
-    limits: dict[str, Any] = dict(EMBEDDED_DEMO_LIMITS) if local_name else {}
+    limits: dict[str, Any] = dict(EMBEDDED_DEMO_LIMITS) if _local_model() else {}
     return MURConfig(**limits).replace(**_settings_from_env())
+
+
+def studio_method_settings() -> dict[str, dict[str, Any]]:
+    """The served defaults of the methods' own settings, by method: their local-model limits.
+
+    The critic's `critique_tokens` is 64 with the registered local models on CPU, as the CLI's.
+    """
+    return {name: dict(own) for name, own in EMBEDDED_DEMO_METHOD_LIMITS.items()} if _local_model() else {}
+
+
+def _local_model() -> bool:
+    model = os.environ.get(MODEL_VARIABLE) or None
+    return not os.environ.get(BASE_URL_VARIABLE) and (model is None or model in MODEL_NAMES)
 
 
 def _settings_from_env() -> dict[str, Any]:

@@ -26,6 +26,7 @@ from mur_graph import create_mur_graph, load_chat_model, paper_config
 from mur_graph.ledger import KINDS
 from mur_graph.models import EMBEDDED_NAME
 from mur_graph.result import result_document
+from mur_graph.scaling import canonical_method
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = REPO.parent / "shared" / "mur_data" / "math_500_test.json"
@@ -137,12 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         "max_steps": args.max_steps,
         "max_step_tokens": args.max_step_tokens,
         "fallback_tokens": args.fallback_tokens,
-        "critique_tokens": args.critique_tokens,
     }
+    own = {"critic_refine": {"critique_tokens": args.critique_tokens}}  # the critic's own setting
     for method in args.methods.split(","):
         for bias in biases:
             config = paper_config(method, bias_correction=bias, **limits)
-            graph = create_mur_graph(policy, method=method, config=config)
+            graph = create_mur_graph(
+                policy, method=method, method_settings=own.get(canonical_method(method)), config=config
+            )
             for mode in args.modes.split(","):
                 for index, item in enumerate(questions):
                     key = run_key(method, mode, bias, index)

@@ -22,6 +22,7 @@ from mur_graph.cli.options import (
     call_cache_from_args,
     config_from_args,
     load_models,
+    method_settings_from_args,
 )
 
 _FAILURES = (MURError, OSError)
@@ -89,13 +90,14 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
         msg = 'the question is empty; pass the problem text, e.g. mur-graph solve "What is 17 + 25?"'
         raise UsageError(msg)
     config = config_from_args(args)
+    own = method_settings_from_args(args)
 
     from mur_graph import result_document
     from mur_graph.graph import create_mur_graph
 
     with err.status("loading the model…"):
         policy, critic, policy_name, critic_name = load_models(args)
-    graph = create_mur_graph(policy, method=args.method, critic=critic, config=config)
+    graph = create_mur_graph(policy, method=args.method, method_settings=own, critic=critic, config=config)
     err.print(
         f"[bold]mur-graph[/bold] {config.mode} · {args.method}"
         + (f" ({config.critic_kind} critic)" if graph.mur_method.canonical == "guided_search" else "")

@@ -30,6 +30,7 @@ from mur_graph.cli.options import (
     check_run_options,
     config_from_args,
     load_models,
+    method_settings_from_args,
 )
 from mur_graph.config import MURConfig, settings_record
 from mur_graph.eval.problems import Problem, load_problems, parse_levels
@@ -177,7 +178,8 @@ def _run_cell(
 
     policy, critic, policy_name, critic_name = models
     label = dataset_label(args.dataset)
-    graph = create_mur_graph(policy, method=args.method, critic=critic, config=config)
+    own = method_settings_from_args(args)
+    graph = create_mur_graph(policy, method=args.method, method_settings=own, critic=critic, config=config)
     settings = graph.settings_record(config)
     path = args.out / results_name(label, settings)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())

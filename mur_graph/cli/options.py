@@ -12,7 +12,13 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from mur_graph.config import EMBEDDED_DEMO_LIMITS, MODES, STEP_FORMAT_NAMES, MURConfig
+from mur_graph.config import (
+    EMBEDDED_DEMO_LIMITS,
+    EMBEDDED_DEMO_METHOD_LIMITS,
+    MODES,
+    STEP_FORMAT_NAMES,
+    MURConfig,
+)
 from mur_graph.errors import MURError
 from mur_graph.models import (
     DEFAULT_MODEL,
@@ -24,7 +30,16 @@ from mur_graph.models import (
     load_chat_model,
     using_call_cache,
 )
-from mur_graph.scaling import ALIASES, critic_kinds, paper_config, scaling_methods
+from mur_graph.scaling import (
+    ALIASES,
+    canonical_method,
+    choose_method,
+    critic_kinds,
+    method_setting_defaults,
+    method_setting_names,
+    paper_config,
+    scaling_methods,
+)
 
 _SETTINGS = (
     "alpha",
@@ -32,7 +47,6 @@ _SETTINGS = (
     "max_steps",
     "max_step_tokens",
     "fallback_tokens",
-    "critique_tokens",
     "plain_tokens",
     "draft_temperature",
 )
@@ -79,7 +93,12 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
     parser.add_argument("--max-steps", type=int, help="steps before the fallback completion")
     parser.add_argument("--max-step-tokens", type=int, help="token limit of one step")
     parser.add_argument("--fallback-tokens", type=int, help="token limit of the fallback completion")
-    parser.add_argument("--critique-tokens", type=int, help="token limit of a critique (method critic)")
+    parser.add_argument(
+        "--critique-tokens",
+        type=int,
+        help="token limit of a critique, the critic method's own setting (default 1024; 64 with the "
+        "local models)",
+    )
     parser.add_argument("--temperature", type=float, help="sampling temperature (default 0.6)")
     parser.add_argument(
         "--draft-temperature",
@@ -242,7 +261,8 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
     settings: dict[str, Any] = {"step_format": args.step_format}
     if getattr(args, "mode", None):
         settings["mode"] = args.mode
-    if args.base_url is None and (args.model is None or args.model in MODEL_NAMES):
+    method_settings_from_args(args)  # a bad method setting is refused here too, before any model
+    if _local_models(args):
         settings.update(EMBEDDED_DEMO_LIMITS)
     settings["critic_kind"] = getattr(args, "critic_kind", "generative")
     for name in (*_SETTINGS, "gamma", "temperature", "token_budget", "seed", "critic_concurrency"):
@@ -259,6 +279,38 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
         return paper_config(args.method, **settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def _local_models(args: argparse.Namespace) -> bool:
+    """Whether the policy is a local model (the default or a registered name), not a server's."""
+    return args.base_url is None and (args.model is None or args.model in MODEL_NAMES)
+
+
+def method_settings_from_args(args: argparse.Namespace, method: str | None = None) -> dict[str, Any]:
+    """The own settings of `method` (default: `--method`) from parsed arguments, validated.
+
+    The flags of its settings that were given (`--critique-tokens` for the critic), over its
+    demo limits with the local models (`EMBEDDED_DEMO_METHOD_LIMITS`). A flag of another
+    method's setting is checked as well but not applied: one command line may run several
+    methods (`mur-graph study`).
+
+    Raises:
+        UsageError: an unknown method, or a method setting out of range.
+    """
+    given = {
+        name: value for name in method_setting_names() if (value := getattr(args, name, None)) is not None
+    }
+    try:
+        name = canonical_method(method or args.method)
+        for other in scaling_methods():
+            if own := {k: v for k, v in given.items() if k in method_setting_defaults(other)}:
+                choose_method(other, own)
+        settings = dict(EMBEDDED_DEMO_METHOD_LIMITS.get(name, {})) if _local_models(args) else {}
+        settings |= {k: v for k, v in given.items() if k in method_setting_defaults(name)}
+        choose_method(name, settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return settings
 
 
 def load_models(args: argparse.Namespace) -> tuple[BaseChatModel, BaseChatModel, str, str]:

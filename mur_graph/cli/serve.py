@@ -14,7 +14,9 @@ from mur_graph.cli.options import (
     add_settings_options,
     config_from_args,
     load_models,
+    method_settings_from_args,
 )
+from mur_graph.scaling import scaling_methods
 
 
 def add_serve_command(commands: Any) -> None:
@@ -50,9 +52,10 @@ def _serve(args: argparse.Namespace, err: Console) -> int:
         msg = f"mur-graph serve needs the serve extra ({exc.name} is missing): pip install 'mur-graph[serve]'"
         raise MissingDependencyError(msg) from exc
     config = config_from_args(args)
+    own = {method: method_settings_from_args(args, method) for method in scaling_methods()}
     with err.status("loading the model…"):
         policy, critic, policy_name, _ = load_models(args)
-    app = create_app(policy, critic=critic, config=config, method=args.method)
+    app = create_app(policy, critic=critic, config=config, method=args.method, method_settings=own)
     err.print(
         f"[bold]mur-graph serve[/bold] {args.method} · policy: {escape(policy_name)} · "
         f"http://{args.host}:{args.port}/v1 (models: mur, mur-per-step, mur-cot)"

@@ -19,6 +19,7 @@ from mur_graph.cli.options import (
     check_run_options,
     config_from_args,
     load_models,
+    method_settings_from_args,
 )
 from mur_graph.config import MURConfig
 from mur_graph.scaling import canonical_method, critic_kinds
@@ -139,7 +140,8 @@ def _study(args: argparse.Namespace, err: Console) -> int:
     with ExitStack() as stack:
         cells = []
         for method, config in configs:
-            graph = create_mur_graph(policy, method=method, critic=critic, config=config)
+            own = method_settings_from_args(args, method)
+            graph = create_mur_graph(policy, method=method, method_settings=own, critic=critic, config=config)
             settings = graph.settings_record(config)
             results = stack.enter_context(ResultsFile(args.out / results_name(DATASET, settings)))
             try:  # a file made with other settings is refused here, before any run

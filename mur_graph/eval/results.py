@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from mur_graph.config import MURConfig, settings_record
 from mur_graph.errors import MURError
-from mur_graph.scaling import DEFAULT_METHOD, method_setting_defaults
+from mur_graph.scaling import DEFAULT_METHOD, method_setting_defaults, method_setting_names
 
 SETTINGS_THAT_MAY_DIFFER = ("seed", "critic_concurrency")
 """Settings a resumed run may change without mixing incomparable results."""
@@ -245,11 +245,15 @@ class ResultsFile:
 def _comparable(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The settings that must match, a setting older records lack read as its default.
 
-    A method's own setting (φ's `clusters`) counts at its default where a record lacks it: older
-    records hold every method's, newer ones only their method's.
+    The record's method's own settings (φ's `clusters`, the critic's `critique_tokens`) count,
+    at their defaults where a record lacks them; another method's own settings do not: older
+    records hold every method's (`critique_tokens` at its demo limit 64 with a local model, say),
+    newer ones only their method's.
     """
-    full = {**_DEFAULTS, **method_setting_defaults(), **settings}
-    return {k: v for k, v in full.items() if k not in SETTINGS_THAT_MAY_DIFFER}
+    own = method_setting_defaults(str({**_DEFAULTS, **settings}["method"]))
+    others = set(method_setting_names()) - set(own)
+    full = {**_DEFAULTS, **own, **settings}
+    return {k: v for k, v in full.items() if k not in SETTINGS_THAT_MAY_DIFFER and k not in others}
 
 
 def _difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:

@@ -20,7 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from mur_graph.config import MURConfig
 from mur_graph.events import register_events
 from mur_graph.ledger import LedgerSide, register_ledger_kind
-from mur_graph.scaling.critic_refine import build_critic_refine_subgraph
+from mur_graph.scaling.critic_refine import CriticRefineSettings, build_critic_refine_subgraph
 from mur_graph.scaling.critics import (
     CriticKind,
     critic_kinds,
@@ -122,6 +122,7 @@ _REGISTRY: dict[str, ScalingMethod] = {
             build_critic_refine_subgraph,
             ("critic",),
             paper_gamma=0.9,
+            settings=CriticRefineSettings,
             ledger_kinds={"revision": "policy", "critic": "critic"},
             events=("critique",),
             awaits=("critique", "revision"),
@@ -313,11 +314,15 @@ def build_scaling_subgraph(
     return method.builder(policy=policy, critic=critic, default=default, **extra)
 
 
-def method_setting_defaults() -> dict[str, Any]:
-    """Every registered method's own settings at their defaults, in one dict.
+def method_setting_defaults(name: str | None = None) -> dict[str, Any]:
+    """Method `name`'s own settings at their defaults (every registered method's, without a name).
 
-    A record lacking a method's setting reads as its default, as one lacking a `MURConfig` setting does.
+    A record lacking a method's setting reads as its default, as one lacking a `MURConfig` setting
+    does. A name no method is registered under has none.
     """
+    if name is not None:
+        method = _REGISTRY.get(ALIASES.get(name, name))
+        return dataclasses.asdict(method.settings()) if method and method.settings else {}
     defaults: dict[str, Any] = {}
     for method in _REGISTRY.values():
         if method.settings is not None:

@@ -9,6 +9,7 @@ the policy with the critique in its prompt; the revision is kept without a secon
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, NotRequired
 
 from langchain_core.language_models import BaseChatModel
@@ -16,7 +17,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from mur_graph.config import MURConfig
+from mur_graph.config import MURConfig, check_positive_int
 from mur_graph.events import emit
 from mur_graph.node_types import Node
 from mur_graph.prompts import critique_messages, judgement_messages, revision_messages
@@ -30,6 +31,17 @@ METHOD = "critic_refine"
 VERDICT_TOP_LOGPROBS = 10
 
 
+@dataclass(frozen=True)
+class CriticRefineSettings:
+    """LLM-as-a-critic's own settings (`create_mur_graph(policy, method="critic", method_settings=...)`)."""
+
+    critique_tokens: int = 1024
+    """Token limit of the critic's analysis (the paper's analysis limit)."""
+
+    def __post_init__(self) -> None:
+        check_positive_int("critique_tokens", self.critique_tokens)
+
+
 class CriticRefineState(ScalingState):
     """The parent's keys, plus the critique and the critic's tokens."""
 
@@ -38,11 +50,16 @@ class CriticRefineState(ScalingState):
 
 
 def build_critic_refine_subgraph(
-    *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig
+    *,
+    policy: BaseChatModel,
+    critic: BaseChatModel,
+    default: MURConfig,
+    settings: CriticRefineSettings | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Return the compiled LLM-as-a-critic subgraph; it writes only `kept` back to the parent."""
+    settings = settings or CriticRefineSettings()
     builder = StateGraph(CriticRefineState, context_schema=MURConfig, output_schema=ScalingOutput)
-    builder.add_node("critique_draft", _make_critique_draft(critic, default))
+    builder.add_node("critique_draft", _make_critique_draft(critic, default, settings))
     builder.add_node("revise_step", _make_revise_step(policy, default))
     builder.add_node("keep_draft", keep_draft)
     builder.add_edge(START, "critique_draft")
@@ -63,14 +80,20 @@ def judged_correct(p_yes: float | None, verdict: str) -> bool:
     return next((w for w in words if w is not None), None) == "yes"
 
 
-def _make_critique_draft(critic: BaseChatModel, default: MURConfig) -> Node[CriticRefineState]:
+def _make_critique_draft(
+    critic: BaseChatModel, default: MURConfig, settings: CriticRefineSettings
+) -> Node[CriticRefineState]:
     def critique_draft(state: CriticRefineState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         step = StepCall.of(state, runtime, default)
         config = step.config
         step.announce("critique")
         conversation = critique_messages(step.question, step.kept, state["draft"]["text"], step.fmt)
         analysis = step.sample(
-            critic, conversation, call=CRITIQUE_CALL, stop=["</analyze>"], max_tokens=config.critique_tokens
+            critic,
+            conversation,
+            call=CRITIQUE_CALL,
+            stop=["</analyze>"],
+            max_tokens=settings.critique_tokens,
         )
         verdict = step.sample(
             critic,

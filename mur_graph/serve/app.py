@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from langchain_core.callbacks import UsageMetadataCallbackHandler
@@ -39,15 +39,24 @@ def create_app(
     critic: BaseChatModel | None = None,
     config: MURConfig | None = None,
     method: str | None = None,
+    method_settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Starlette:
     """Return the OpenAI-compatible app serving MUR on `policy` (its critic: `critic` or the policy).
 
     Without a policy it serves the `langgraph dev` graphs' model and settings, loaded on the
     first request. `config` gives the served defaults and `method` the served scaling method
     (default: guided search); a request changes any but the mode (the model name picks it:
-    `mur`, `mur-per-step`, `mur-cot`), and may name another method.
+    `mur`, `mur-per-step`, `mur-cot`), and may name another method. `method_settings` gives the
+    served defaults of each method's own settings, by method name (`{"critic_refine":
+    {"critique_tokens": 64}}`; without a policy, the `langgraph dev` graphs' model's limits); a
+    request's own settings change them.
     """
-    runs = Runs(_studio_loader if policy is None else _fixed_loader(policy, critic, config), method)
+    if policy is None and method_settings is None:
+        from mur_graph.studio import studio_method_settings
+
+        method_settings = studio_method_settings()
+    loader = _studio_loader if policy is None else _fixed_loader(policy, critic, config)
+    runs = Runs(loader, method, method_settings)
 
     async def models(request: Request) -> Response:
         return JSONResponse(model_list())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackHandler
@@ -21,7 +21,7 @@ from mur_graph.compiled import MURGraph
 from mur_graph.config import MURConfig
 from mur_graph.errors import MURError
 from mur_graph.graph import create_mur_graph
-from mur_graph.scaling import DEFAULT_METHOD, choose_method, paper_gamma
+from mur_graph.scaling import DEFAULT_METHOD, canonical_method, choose_method, paper_gamma
 from mur_graph.serve.request import ChatRequest, RequestError
 
 Loader = Callable[[], tuple[BaseChatModel, BaseChatModel, MURConfig]]
@@ -62,12 +62,19 @@ class Runs:
 
     `load` returns `(policy, critic, defaults)`; it runs once, in a worker thread, on the first
     request (loading a local model takes seconds and must not block the event loop). `method` is
-    the served method of a request that names none (default: guided search).
+    the served method of a request that names none (default: guided search); `method_settings`
+    the served defaults of each method's own settings, by method name.
     """
 
-    def __init__(self, load: Loader, method: str | None = None) -> None:
+    def __init__(
+        self,
+        load: Loader,
+        method: str | None = None,
+        method_settings: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self._load = load
         self._method = method or DEFAULT_METHOD
+        self._own = {canonical_method(name): dict(own) for name, own in (method_settings or {}).items()}
         self._loaded: tuple[BaseChatModel, BaseChatModel, MURConfig] | None = None
         self._graphs: dict[tuple[str, str], MURGraph] = {}
         self._lock = threading.Lock()
@@ -95,11 +102,13 @@ class Runs:
             RequestError: the body's settings and the served ones do not go together.
             MURError: the served model could not be loaded.
         """
+        method = request.method or self._method
         try:  # a method setting the served method does not have, before any model is loaded
-            choose_method(request.method or self._method, request.method_settings)
+            choose_method(method, request.method_settings)
+            own = self._own.get(canonical_method(method), {}) | request.method_settings
         except ValueError as exc:
             raise RequestError(str(exc)) from None
-        graph, defaults = await asyncio.to_thread(self._graph, request.method, request.method_settings)
+        graph, defaults = await asyncio.to_thread(self._graph, request.method, own)
         settings: dict[str, Any] = {"mode": request.mode}
         gamma = paper_gamma(request.method) if request.method else None
         if gamma is not None:

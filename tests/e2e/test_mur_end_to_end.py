@@ -23,8 +23,8 @@ LIMITS = {
     "candidates": 2,
     "fallback_tokens": 8,
     "critic_tokens": 4,
-    "critique_tokens": 16,
 }
+OWN = {"critic": {"critique_tokens": 16}}  # a method's own settings
 
 
 class GenerationRecorder(BaseCallbackHandler):
@@ -43,7 +43,7 @@ def runs(embedded):
     results = {}
     for method in METHODS:
         config = paper_config(method, **LIMITS)
-        graph = create_mur_graph(embedded, method=method, config=config)
+        graph = create_mur_graph(embedded, method=method, method_settings=OWN.get(method), config=config)
         for mode in MODES:
             recorder = GenerationRecorder()
             state = graph.invoke(

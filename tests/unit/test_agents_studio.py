@@ -104,11 +104,13 @@ def test_the_local_models_get_short_limits_and_a_hub_or_served_model_the_papers(
     monkeypatch.delenv(module.BASE_URL_VARIABLE, raising=False)
     monkeypatch.delenv(module.SETTINGS_VARIABLE, raising=False)
     assert module.studio_config() == MURConfig(**EMBEDDED_DEMO_LIMITS)
+    assert module.studio_method_settings() == {"critic_refine": {"critique_tokens": 64}}
     for name in MODEL_NAMES:
         monkeypatch.setenv(module.MODEL_VARIABLE, name)
         assert module.studio_config() == MURConfig(**EMBEDDED_DEMO_LIMITS), name
     monkeypatch.setenv(module.BASE_URL_VARIABLE, "http://127.0.0.1:8000/v1")
     assert module.studio_config() == MURConfig(), "a served model gets the paper's limits"
+    assert module.studio_method_settings() == {}
     monkeypatch.delenv(module.BASE_URL_VARIABLE)
     monkeypatch.setenv(module.MODEL_VARIABLE, "Qwen/Qwen3-1.7B")
     assert module.studio_config() == MURConfig()

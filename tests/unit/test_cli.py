@@ -94,3 +94,18 @@ def test_a_cot_cell_is_the_same_whatever_the_critic_kind():
     assert cot.calculator  # the calculator does change CoT's steps
     # so `mur-graph sweep --critic-kind confidence` resumes the paired runner's CoT file
     assert results_name("math_500", cot) == "math_500__guided_search__cot__calc.jsonl"
+
+
+def test_critique_tokens_are_the_critic_methods_own_setting_with_its_demo_limit_on_local_models():
+    from mur_graph.cli.options import method_settings_from_args
+
+    def own(*argv):
+        return method_settings_from_args(build_parser().parse_args(["solve", "q", *argv]))
+
+    assert own("--method", "critic") == {"critique_tokens": 64}  # the local models' demo limit
+    assert own("--method", "critic", "--critique-tokens", "12") == {"critique_tokens": 12}
+    assert own("--method", "critic_refine", "--model", "Qwen/Qwen3-1.7B") == {}  # its default, 1024
+    assert own("--critique-tokens", "12") == {}  # guided search has no critique
+    assert own("--method", "phi") == {}
+    with pytest.raises(UsageError, match=r"critique_tokens=0: must be an integer >= 1"):
+        own("--method", "phi", "--critique-tokens", "0")

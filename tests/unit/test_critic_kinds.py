@@ -198,7 +198,31 @@ def test_results_that_recorded_every_methods_clusters_resume_after_clusters_beca
     with ResultsFile(tmp_path / "r.jsonl") as results:
         results.append({"id": "q0", "status": "ok", "settings": old})
         assert results.finished_ids(MURConfig()) == {"q0"}
+    old_phi = settings_record(MURConfig(), "phi_foresight") | {"clusters": 2}
+    with ResultsFile(tmp_path / "phi.jsonl") as results:
+        results.append({"id": "q0", "status": "ok", "settings": old_phi})
+        assert results.finished_ids(settings_record(MURConfig(), "phi_foresight", {"clusters": 2})) == {"q0"}
         with pytest.raises(ValueError, match="clusters: 2 there, 3 now"):
+            results.finished_ids(settings_record(MURConfig(), "phi_foresight", {"clusters": 3}))
+
+
+def test_results_that_recorded_critique_tokens_for_every_method_resume_after_it_became_the_critics_own(
+    tmp_path,
+):
+    from mur_graph.config import settings_record
+    from mur_graph.eval.results import ResultsFile
+
+    # Before, every record held critique_tokens, at the local models' demo limit (64) for every method.
+    old = settings_record(MURConfig(), "guided_search") | {"critique_tokens": 64}
+    with ResultsFile(tmp_path / "guided.jsonl") as results:
+        results.append({"id": "q0", "status": "ok", "settings": old})
+        assert results.finished_ids(settings_record(MURConfig(), "guided_search")) == {"q0"}
+    old_critic = settings_record(MURConfig(gamma=0.9), "critic_refine") | {"critique_tokens": 64}
+    with ResultsFile(tmp_path / "critic.jsonl") as results:
+        results.append({"id": "q0", "status": "ok", "settings": old_critic})
+        new = settings_record(MURConfig(gamma=0.9), "critic_refine", {"critique_tokens": 64})
+        assert results.finished_ids(new) == {"q0"}
+        with pytest.raises(ValueError, match="critique_tokens: 64 there, 1024 now"):
             results.finished_ids(
-                settings_record(MURConfig(), "phi", {"clusters": 3}) | {"method": "guided_search"}
+                settings_record(MURConfig(gamma=0.9), "critic_refine", {"critique_tokens": 1024})
             )

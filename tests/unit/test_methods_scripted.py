@@ -290,3 +290,29 @@ def test_one_cluster_turns_phi_into_foresight_alone():
     step = graph.invoke({"question": "q"})["steps"][0]
     assert step["selection"] == "foresight_only"
     assert [c["cluster"] for c in step["candidates"]] == [None] * 4
+
+
+def test_the_critics_critique_tokens_are_its_own_setting_given_when_the_graph_is_built():
+    policy = ScriptedChatModel(script=[[say("Add them.", -0.1)], [say("17 + 25 = 32.", -3.0)]])
+    policy.script.append([say("17 + 25 = 42, so the answer is 42", -0.4, -0.2)])
+    critic = ScriptedChatModel(script=[[say("The sum is wrong.", -0.2, -0.2)], [verdict(0.1)]])
+    graph = create_mur_graph(
+        policy,
+        method="critic",
+        method_settings={"critique_tokens": 12},
+        critic=critic,
+        config=paper_config("critic"),
+    )
+    assert graph.settings_record()["critique_tokens"] == 12
+    graph.invoke({"question": "What is 17 + 25?"})
+    assert critic.calls[0].kwargs["max_tokens"] == 12  # the analysis
+    built = create_mur_graph(ScriptedChatModel(script=[]), method="critic_refine")
+    assert built.settings_record()["critique_tokens"] == 1024
+    assert "critique_tokens" not in create_mur_graph(ScriptedChatModel(script=[])).settings_record()
+    assert "critique_tokens" not in MURConfig.__dataclass_fields__
+    with pytest.raises(ValueError, match=r"invalid MUR setting critique_tokens=0: must be an integer >= 1"):
+        create_mur_graph(
+            ScriptedChatModel(script=[]), method="critic", method_settings={"critique_tokens": 0}
+        )
+    with pytest.raises(ValueError, match="'guided_search' has no settings of its own"):
+        create_mur_graph(ScriptedChatModel(script=[]), method_settings={"critique_tokens": 12})

@@ -91,7 +91,6 @@ VALID = {
     "max_step_tokens": st.integers(1, 1 << 20),
     "fallback_tokens": st.integers(1, 1 << 20),
     "critic_tokens": st.integers(1, 1 << 10),
-    "critique_tokens": st.integers(1, 1 << 16),
     "temperature": st.floats(min_value=0.0, max_value=10.0),
     "token_budget": st.one_of(st.none(), st.integers(1, 1 << 30)),
     "seed": st.one_of(st.none(), st.integers(-(1 << 63), 1 << 63)),

@@ -363,3 +363,23 @@ def test_a_methods_own_setting_in_the_body_builds_that_methods_graph_with_it():
     plain = b'{"model": "mur", "method": "phi", "messages": [{"role": "user", "content": "hi"}]}'
     other, _ = asyncio.run(runs.graph_for(parse_request(plain)))
     assert other is not graph and other.mur_method.settings.clusters == 2
+
+
+def test_the_critics_critique_tokens_come_from_the_served_defaults_or_the_body():
+    import asyncio
+
+    from mur_graph.serve.request import RequestError, parse_request
+    from mur_graph.serve.runs import Runs
+
+    served = {"critic": {"critique_tokens": 64}}
+    runs = Runs(lambda: (ScriptedChatModel(script=[]), ScriptedChatModel(script=[]), CONFIG), None, served)
+    question = b'"messages": [{"role": "user", "content": "hi"}]}'
+    graph, _ = asyncio.run(runs.graph_for(parse_request(b'{"model": "mur", "method": "critic", ' + question)))
+    assert graph.mur_method.settings.critique_tokens == 64
+    body = b'{"model": "mur", "method": "critic", "critique_tokens": 32, ' + question
+    graph, _ = asyncio.run(runs.graph_for(parse_request(body)))
+    assert graph.mur_method.settings.critique_tokens == 32
+    guided, _ = asyncio.run(runs.graph_for(parse_request(b'{"model": "mur", ' + question)))
+    assert guided.mur_method.settings is None
+    with pytest.raises(RequestError, match="'guided_search' has no settings of its own"):
+        asyncio.run(runs.graph_for(parse_request(b'{"model": "mur", "critique_tokens": 32, ' + question)))

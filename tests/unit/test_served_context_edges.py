@@ -38,7 +38,6 @@ OUT_OF_RANGE = {
     "max_step_tokens": [-1],
     "fallback_tokens": [0],
     "critic_tokens": [0],
-    "critique_tokens": [0],
     "plain_tokens": [0],
     "calculator_calls": [0],
     "token_budget": [0],
