@@ -17,12 +17,8 @@ MODES: tuple[str, ...] = get_args(Mode)
 EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128}
 """Limits used with the local models (the default or a registered name) on CPU unless given: the
 paper's (20 steps, 2048 tokens per step, 8096 for the fallback) would take many minutes at 10-15
-tokens/s. The CLI and the `langgraph dev` factories apply them."""
-
-EMBEDDED_DEMO_METHOD_LIMITS: dict[str, dict[str, Any]] = {"critic_refine": {"critique_tokens": 64}}
-"""A scaling method's own limits with the local models, as `EMBEDDED_DEMO_LIMITS` (by method
-name): the paper's 1024 tokens for LLM-as-a-critic's critique would take minutes. The CLI
-applies them to the method's settings (`method_settings=`)."""
+tokens/s. The CLI and the `langgraph dev` factories apply them; a scaling method's own settings
+have theirs where it is registered (`register_scaling_method(..., local_limits=...)`)."""
 
 StepFormatName = Literal["prompted", "blank_line", "natural"]
 """`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines;

@@ -37,11 +37,11 @@ from typing_extensions import TypedDict
 
 from mur_graph.agents import tool_result
 from mur_graph.compiled import compile_mur_graph
-from mur_graph.config import EMBEDDED_DEMO_LIMITS, EMBEDDED_DEMO_METHOD_LIMITS, MURConfig
+from mur_graph.config import EMBEDDED_DEMO_LIMITS, MURConfig
 from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
-from mur_graph.models import MODEL_NAMES, load_chat_model
-from mur_graph.scaling import choose_method, get_critic_kind
+from mur_graph.models import is_local_name, load_chat_model
+from mur_graph.scaling import choose_method, get_critic_kind, method_local_limits, scaling_methods
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
@@ -108,12 +108,13 @@ def studio_method_settings() -> dict[str, dict[str, Any]]:
 
     The critic's `critique_tokens` is 64 with the registered local models on CPU, as the CLI's.
     """
-    return {name: dict(own) for name, own in EMBEDDED_DEMO_METHOD_LIMITS.items()} if _local_model() else {}
+    if not _local_model():
+        return {}
+    return {name: limits for name in scaling_methods() if (limits := method_local_limits(name))}
 
 
 def _local_model() -> bool:
-    model = os.environ.get(MODEL_VARIABLE) or None
-    return not os.environ.get(BASE_URL_VARIABLE) and (model is None or model in MODEL_NAMES)
+    return is_local_name(os.environ.get(MODEL_VARIABLE) or None, os.environ.get(BASE_URL_VARIABLE))
 
 
 def _settings_from_env() -> dict[str, Any]:

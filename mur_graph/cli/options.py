@@ -12,13 +12,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from mur_graph.config import (
-    EMBEDDED_DEMO_LIMITS,
-    EMBEDDED_DEMO_METHOD_LIMITS,
-    MODES,
-    STEP_FORMAT_NAMES,
-    MURConfig,
-)
+from mur_graph.config import EMBEDDED_DEMO_LIMITS, MODES, STEP_FORMAT_NAMES, MURConfig
 from mur_graph.errors import MURError
 from mur_graph.models import (
     DEFAULT_MODEL,
@@ -27,6 +21,7 @@ from mur_graph.models import (
     SERVER_TIMEOUT_S,
     CallCache,
     MissingDependencyError,
+    is_local_name,
     load_chat_model,
     using_call_cache,
 )
@@ -35,6 +30,7 @@ from mur_graph.scaling import (
     canonical_method,
     choose_method,
     critic_kinds,
+    method_local_limits,
     method_setting_defaults,
     method_setting_names,
     paper_config,
@@ -283,14 +279,14 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
 
 def _local_models(args: argparse.Namespace) -> bool:
     """Whether the policy is a local model (the default or a registered name), not a server's."""
-    return args.base_url is None and (args.model is None or args.model in MODEL_NAMES)
+    return is_local_name(args.model, args.base_url)
 
 
 def method_settings_from_args(args: argparse.Namespace, method: str | None = None) -> dict[str, Any]:
     """The own settings of `method` (default: `--method`) from parsed arguments, validated.
 
     The flags of its settings that were given (`--critique-tokens` for the critic), over its
-    demo limits with the local models (`EMBEDDED_DEMO_METHOD_LIMITS`). A flag of another
+    limits with the local models (`method_local_limits`). A flag of another
     method's setting is checked as well but not applied: one command line may run several
     methods (`mur-graph study`).
 
@@ -305,7 +301,7 @@ def method_settings_from_args(args: argparse.Namespace, method: str | None = Non
         for other in scaling_methods():
             if own := {k: v for k, v in given.items() if k in method_setting_defaults(other)}:
                 choose_method(other, own)
-        settings = dict(EMBEDDED_DEMO_METHOD_LIMITS.get(name, {})) if _local_models(args) else {}
+        settings = method_local_limits(name) if _local_models(args) else {}
         settings |= {k: v for k, v in given.items() if k in method_setting_defaults(name)}
         choose_method(name, settings)
     except ValueError as exc:

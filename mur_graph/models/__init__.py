@@ -98,6 +98,7 @@ __all__ = [
     "export_hf",
     "install_model",
     "is_exported",
+    "is_local_name",
     "load_chat_model",
     "load_embedded_model",
     "routing_session",
@@ -141,6 +142,14 @@ MODEL_NAMES = tuple(_LOADERS)
 """Registered model names: SmolLM2-135M (transformers) and Qwen2.5-Coder-1.5B (llama.cpp)."""
 DEFAULT_MODEL = QWEN_NAME
 """What `load_chat_model()` loads: the 1.5B on llama.cpp, which solves what SmolLM2 cannot."""
+
+
+def is_local_name(model: str | None, base_url: str | None) -> bool:
+    """Whether `load_chat_model(model, base_url=base_url)` runs a registered model on this machine.
+
+    The default or a name in `MODEL_NAMES`, with no server: the models that get short limits on CPU.
+    """
+    return not base_url and (model is None or model in MODEL_NAMES)
 
 
 def load_chat_model(

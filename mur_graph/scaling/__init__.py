@@ -43,6 +43,7 @@ __all__ = [
     "choose_method",
     "critic_kinds",
     "get_critic_kind",
+    "method_local_limits",
     "method_setting_defaults",
     "method_setting_names",
     "paper_config",
@@ -87,6 +88,9 @@ class ScalingMethod:
     """The custom stream events it emits (`mur_graph.events.emit`), beyond the graph's own."""
     awaits: tuple[str, ...] = ()
     """What its `generating` events announce (`StepCall.announce`), beyond the graph's own."""
+    local_limits: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Its own settings' values with the local models on CPU (the CLI's and the served graphs'
+    short limits, as `config.EMBEDDED_DEMO_LIMITS` for the shared ones)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ _REGISTRY: dict[str, ScalingMethod] = {
             ledger_kinds={"revision": "policy", "critic": "critic"},
             events=("critique",),
             awaits=("critique", "revision"),
+            # the paper's 1024-token critique would take minutes at 10-15 tokens/s
+            local_limits={"critique_tokens": 64},
         ),
         ScalingMethod(
             "phi_foresight",
@@ -171,6 +177,7 @@ def register_scaling_method(
     ledger_kinds: Mapping[str, LedgerSide] | None = None,
     events: Sequence[str] = (),
     awaits: Sequence[str] = (),
+    local_limits: Mapping[str, Any] | None = None,
     replace: bool = False,
 ) -> None:
     """Make `builder` available as `create_mur_graph(policy, method=name)`; the node is named `name`.
@@ -188,12 +195,15 @@ def register_scaling_method(
             `"policy"` or `"critic"`; a kind the package does not know is added to the ledger.
         events: The custom events it emits besides the graph's own (`mur_graph.events`).
         awaits: What its `generating` events announce besides the graph's own.
+        local_limits: Values of its own settings for the local models on CPU (the CLI and the
+            served graphs apply them unless given), e.g. `{"critique_tokens": 64}`.
         replace: Replace a method registered under `name`.
 
     Raises:
         ValueError: `name` or an alias is taken (and `replace` is False, for `name`),
             `paper_gamma` is not in (0, 1], `settings` is not a dataclass whose fields all have
-            defaults, or a ledger kind is already a kind of the other side.
+            defaults, a ledger kind is already a kind of the other side, or `local_limits` are
+            not valid settings of it.
     """
     taken = {alias: m.name for m in _REGISTRY.values() if m.name != name for alias in (m.name, *m.aliases)}
     if name in taken and name not in _REGISTRY:
@@ -212,12 +222,22 @@ def register_scaling_method(
     if settings is not None:
         _check_settings_class(name, settings)
     kinds = dict(ledger_kinds or {})
+    method = ScalingMethod(
+        name,
+        builder,
+        tuple(aliases),
+        paper_gamma,
+        settings,
+        kinds,
+        tuple(events),
+        tuple(awaits),
+        dict(local_limits or {}),
+    )
+    _method_settings(method, method.local_limits)  # limits are valid values of its own settings
     for kind, side in kinds.items():
         register_ledger_kind(kind, side)
     register_events(events=events, awaits=awaits)
-    _REGISTRY[name] = ScalingMethod(
-        name, builder, tuple(aliases), paper_gamma, settings, kinds, tuple(events), tuple(awaits)
-    )
+    _REGISTRY[name] = method
 
 
 def _check_settings_class(name: str, settings: type[Any]) -> None:
@@ -333,6 +353,15 @@ def method_setting_defaults(name: str | None = None) -> dict[str, Any]:
 def method_setting_names() -> list[str]:
     """The names of every registered method's own settings."""
     return sorted({f.name for m in _REGISTRY.values() if m.settings for f in dataclasses.fields(m.settings)})
+
+
+def method_local_limits(name: str) -> dict[str, Any]:
+    """Method `name`'s own settings for the local models on CPU (`local_limits` when registered).
+
+    None for a name no method is registered under.
+    """
+    method = _REGISTRY.get(ALIASES.get(name, name))
+    return dict(method.local_limits) if method is not None else {}
 
 
 def paper_gamma(name: str) -> float | None:

@@ -93,6 +93,7 @@ def resample_method(monkeypatch):
         ledger_kinds={"resamples": "policy"},
         events=["resampled"],
         awaits=["resamples"],
+        local_limits={"tries": 1},
     )
     return METHOD
 
@@ -148,6 +149,18 @@ def test_the_plugins_knob_has_a_default_and_is_validated_where_the_graph_is_buil
         create_mur_graph(model, method=METHOD, method_settings={"clusters": 3})
     with pytest.raises(ValueError, match="'guided_search' has no settings of its own"):
         create_mur_graph(model, method_settings={"tries": 3})
+
+
+def test_the_plugin_declares_its_own_limits_for_the_local_models(resample_method):
+    assert scaling.method_local_limits(METHOD) == {"tries": 1}
+    assert scaling.method_local_limits("critic") == {"critique_tokens": 64}  # the built-in critic's, by alias
+    assert scaling.method_local_limits("guided_search") == {}
+    with pytest.raises(ValueError, match="'other' has no setting 'retries'; its settings: tries"):
+        register_scaling_method(
+            "other", build_resample_subgraph, settings=ResampleSettings, local_limits={"retries": 1}
+        )
+    with pytest.raises(ValueError, match="'other' has no settings of its own"):
+        register_scaling_method("other", build_resample_subgraph, local_limits={"tries": 1})
 
 
 def test_undeclared_kinds_and_events_are_refused(resample_method):
