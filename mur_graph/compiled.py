@@ -16,7 +16,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
 from mur_graph.config import MURConfig, settings_record
-from mur_graph.scaling import MethodChoice
+from mur_graph.scaling import MethodChoice, get_critic_kind
 from mur_graph.state import MURInput, MURState
 
 STEPS_PER_MUR_STEP = 4
@@ -47,7 +47,8 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
     default. A higher limit in the caller's config or `with_config` is kept; a lower one (such as
     LangGraph 1.0.0's default of 25) is raised, because `max_steps` bounds the loop already.
     A dict context (LangGraph's server) that names another scaling method than the built one is
-    refused (ValueError) before the run starts; one naming the built method runs without it.
+    refused (ValueError) before the run starts; one naming the built method runs without it. A
+    context whose critic kind no one registered is refused there too.
     Everything else is LangGraph's `CompiledStateGraph`.
     """
 
@@ -81,8 +82,20 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
         given = [c.get("recursion_limit") for c in (self.config, config) if c]
         return max([needed, *(int(limit) for limit in given if limit is not None)])
 
-    def _without_method(self, context: object) -> object:
-        """A dict context less its `method`, refused if it names another method than the built one."""
+    def _run_context(self, context: object) -> object:
+        """The run's context, checked before the run starts.
+
+        A critic kind no one registered is refused (else it would fail at the first scaled step,
+        after model calls); a dict context loses its `method`, refused if it names another method
+        than the built one.
+        """
+        kind = (
+            context.get("critic_kind")
+            if isinstance(context, Mapping)
+            else getattr(context, "critic_kind", None)
+        )
+        if isinstance(kind, str):
+            get_critic_kind(kind)
         if not isinstance(context, Mapping) or "method" not in context:
             return context
         asked = context["method"]
@@ -98,7 +111,7 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
         self, input: Any, config: RunnableConfig | None = None, *, context: Any = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Run `CompiledStateGraph.stream` with the run's recursion limit."""
-        context = self._without_method(context)
+        context = self._run_context(context)
         limited = self._limited(config, context)
         return super().stream(input, limited, context=context, **kwargs)
 
@@ -106,7 +119,7 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
         self, input: Any, config: RunnableConfig | None = None, *, context: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Run `CompiledStateGraph.astream` with the run's recursion limit."""
-        context = self._without_method(context)
+        context = self._run_context(context)
         limited = self._limited(config, context)
         return super().astream(input, limited, context=context, **kwargs)
 

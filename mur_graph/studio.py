@@ -41,7 +41,7 @@ from mur_graph.config import EMBEDDED_DEMO_LIMITS, MURConfig
 from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
 from mur_graph.models import is_local_name, load_chat_model
-from mur_graph.scaling import choose_method, get_critic_kind, method_local_limits, scaling_methods
+from mur_graph.scaling import choose_method, method_local_limits, scaling_methods
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
@@ -146,9 +146,7 @@ def run_settings(context: object) -> MURConfig:
         msg = f"context must be a dict of MURConfig fields, got {type(context).__name__}"
         raise TypeError(msg)
     _check_names(context, "the run's context")
-    settings = studio_config().replace(**context)
-    get_critic_kind(settings.critic_kind)  # a kind no one registered fails here, not after a model call
-    return settings
+    return studio_config().replace(**context)  # the graph refuses an unregistered critic kind
 
 
 def _check_names(settings: dict[Any, Any], where: str) -> None:

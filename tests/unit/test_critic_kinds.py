@@ -139,6 +139,10 @@ def test_calculator_results_and_answers_are_claims_that_vote():
 def test_an_unknown_kind_is_refused_with_the_registered_names():
     with pytest.raises(ValueError, match="unknown critic kind 'oracle'; registered kinds: confidence, gen"):
         create_mur_graph(ScriptedChatModel(script=[]), config=MURConfig(critic_kind="oracle"))
+    graph = create_mur_graph(ScriptedChatModel(script=[]))  # no script: a model call would fail
+    for context in (MURConfig(critic_kind="oracle"), {"critic_kind": "oracle"}):  # a run's, before any call
+        with pytest.raises(ValueError, match="unknown critic kind 'oracle'; registered kinds: confidence"):
+            graph.invoke({"question": "What is 2 + 2?"}, context=context)
     with pytest.raises(ValueError, match="invalid MUR setting critic_kind=''"):
         MURConfig(critic_kind="")
     with pytest.raises(ValueError, match="critic_concurrency=0"):
