@@ -83,6 +83,18 @@ def test_an_unknown_context_field_names_the_closest_setting(studio):
         ValueError, match=r"unknown setting 'zzz' in the run's context; the settings are mode, "
     ):
         studio.run_settings({"zzz": 1})
+    with pytest.raises(
+        ValueError, match=r"^the run's context cannot choose the method: the served graphs run guided"
+    ):
+        studio.run_settings({"method": "phi"})
+
+
+def test_the_settings_variable_is_checked_the_same_way(studio, monkeypatch):
+    monkeypatch.setenv(studio.SETTINGS_VARIABLE, '{"max_step": 4}')
+    with pytest.raises(
+        ValueError, match=r"^unknown setting 'max_step' in MUR_GRAPH_SETTINGS; did you mean 'max_steps'"
+    ):
+        studio.studio_config()
 
 
 def test_a_critic_kind_no_one_registered_is_refused_naming_the_registered_ones(studio):
