@@ -283,7 +283,7 @@ class ChatLlamaCpp(LocalChatModel):
         """
         self._truncate(keep)
         for start in range(keep, len(ids), PREFILL_CHUNK):
-            self._context.eval(ids[start : start + PREFILL_CHUNK])
+            self._context.decode(ids[start : start + PREFILL_CHUNK])
         self._tokens = list(ids)
         return self._context.last_logits()
 
@@ -319,7 +319,7 @@ class ChatLlamaCpp(LocalChatModel):
             yield _Token(token, self._entry(token, log_probs, s.top_logprobs), delta, finish)
             if finish is not None:
                 return
-            self._context.eval([token])
+            self._context.decode([token])
             logits = self._context.last_logits()
 
     def _entry(self, token: int, log_probs: np.ndarray, top_k: int) -> dict[str, Any]:

@@ -65,8 +65,10 @@ class LlamaContext:
 
         return bool(llama_vocab_is_eog(self.llama._model.vocab, token))
 
-    def eval(self, ids: Sequence[int]) -> None:
-        """Evaluate `ids` after the positions the context holds, as one batch.
+    def decode(self, ids: Sequence[int]) -> None:
+        """Decode `ids` after the positions the context holds, as one batch.
+
+        llama-cpp-python calls this `Llama.eval` (llama.cpp's decode, not Python's `eval`).
 
         Raises:
             RuntimeError: llama.cpp failed to decode.
