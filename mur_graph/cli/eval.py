@@ -29,6 +29,7 @@ from mur_graph.cli.options import (
     add_settings_options,
     check_run_options,
     config_from_args,
+    gammas_from_text,
     load_models,
     method_settings_from_args,
 )
@@ -286,11 +287,7 @@ def _sweep(args: argparse.Namespace, err: Console) -> int:
     from mur_graph.eval.plots import plot_sweep
 
     check_run_options(args)
-    try:
-        gammas = [float(g) for g in args.gammas.split(",") if g.strip()]
-    except ValueError as exc:
-        msg = f"--gammas must be comma-separated numbers, got {args.gammas!r}"
-        raise UsageError(msg) from exc
+    gammas = gammas_from_text(args.gammas)
     configs = [config_from_args(args, mode="cot"), config_from_args(args, mode="per_step")]
     configs += [config_from_args(args, mode="mur", gamma=g) for g in gammas]
     problems = _load_problems(args, err, args.limit)

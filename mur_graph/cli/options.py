@@ -277,6 +277,19 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
         raise UsageError(str(exc)) from exc
 
 
+def gammas_from_text(text: str) -> list[float]:
+    """`--gammas`' comma-separated γ values (empty parts skipped; each checked with the run's settings).
+
+    Raises:
+        UsageError: a part is not a number.
+    """
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        msg = f"--gammas must be comma-separated numbers, got {text!r}"
+        raise UsageError(msg) from exc
+
+
 def _local_models(args: argparse.Namespace) -> bool:
     """Whether the policy is a local model (the default or a registered name), not a server's."""
     return is_local_name(args.model, args.base_url)

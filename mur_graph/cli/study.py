@@ -18,6 +18,7 @@ from mur_graph.cli.options import (
     add_settings_options,
     check_run_options,
     config_from_args,
+    gammas_from_text,
     load_models,
     method_settings_from_args,
 )
@@ -88,11 +89,7 @@ def cell_configs(args: argparse.Namespace) -> list[tuple[str, MURConfig]]:
         if not names:
             msg = f"{flag} names nothing; give comma-separated names or leave the option out"
             raise UsageError(msg)
-    try:
-        gammas: list[float | None] = [float(g) for g in _names(args.gammas or "")] or [args.gamma]
-    except ValueError as exc:
-        msg = f"--gammas must be comma-separated numbers, got {args.gammas!r}"
-        raise UsageError(msg) from exc
+    gammas: list[float | None] = [*gammas_from_text(args.gammas or "")] or [args.gamma]
     unknown = sorted(set(kinds) - set(critic_kinds()))
     if unknown:
         msg = f"unknown critic kinds {unknown}; registered: {', '.join(critic_kinds())}"
