@@ -26,7 +26,7 @@ def add_serve_command(commands: Any) -> None:
         help="serve MUR as an OpenAI-compatible reasoning model (/v1/chat/completions)",
         description=(
             "Serve /v1/chat/completions and /v1/models: the model name picks the mode (mur, "
-            "mur-per-step, mur-cot), a request's body may change any setting below, the steps "
+            "mur-per-step, mur-cot, mur-plain), a request's body may change any setting below, the steps "
             "stream as reasoning_content. See docs/serving.md."
         ),
     )
@@ -45,7 +45,7 @@ def _serve(args: argparse.Namespace, err: Console) -> int:
     try:
         import uvicorn
 
-        from mur_graph.serve import create_app
+        from mur_graph.serve import SERVED_MODELS, create_app
     except ImportError as exc:  # a missing extra fails as every backend's does: one line, exit 1
         from mur_graph.models import MissingDependencyError
 
@@ -58,7 +58,7 @@ def _serve(args: argparse.Namespace, err: Console) -> int:
     app = create_app(policy, critic=critic, config=config, method=args.method, method_settings=own)
     err.print(
         f"[bold]mur-graph serve[/bold] {args.method} · policy: {escape(policy_name)} · "
-        f"http://{args.host}:{args.port}/v1 (models: mur, mur-per-step, mur-cot)"
+        f"http://{args.host}:{args.port}/v1 (models: {', '.join(SERVED_MODELS)})"
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
