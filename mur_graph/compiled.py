@@ -16,7 +16,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
 from mur_graph.config import MURConfig, settings_record
-from mur_graph.scaling import MethodChoice, get_critic_kind
+from mur_graph.scaling import MethodChoice, method_setting_names
 from mur_graph.state import MURInput, MURState
 
 STEPS_PER_MUR_STEP = 4
@@ -85,17 +85,18 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
     def _run_context(self, context: object) -> object:
         """The run's context, checked before the run starts.
 
-        A critic kind no one registered is refused (else it would fail at the first scaled step,
-        after model calls); a dict context loses its `method`, refused if it names another method
-        than the built one.
+        A dict context naming a method's own setting (`critic_kind`) is refused: those are fixed
+        when the graph is built, as the method is. A dict context loses its `method`, refused if
+        it names another method than the built one.
         """
-        kind = (
-            context.get("critic_kind")
-            if isinstance(context, Mapping)
-            else getattr(context, "critic_kind", None)
-        )
-        if isinstance(kind, str):
-            get_critic_kind(kind)
+        if isinstance(context, Mapping):
+            for name in method_setting_names():
+                if name in context:
+                    msg = (
+                        f"{name} is a setting of the scaling method, fixed when the graph is built: "
+                        f"create_mur_graph(..., method_settings={{{name!r}: {context[name]!r}}})"
+                    )
+                    raise ValueError(msg)
         if not isinstance(context, Mapping) or "method" not in context:
             return context
         asked = context["method"]

@@ -77,9 +77,6 @@ class MURConfig:
     """Let a step call the calculator by writing `<<expression>>` (docs/security.md)."""
     calculator_calls: int = 4
     """Most calculator calls in one step; the step ends at the next one."""
-    critic_kind: str = "generative"
-    """How guided search picks among its candidates: `generative` (the critic model's P(Yes), the
-    paper), `confidence` (lowest m_t) or `vote` (agreeing answers); see `critic_kinds()`."""
     critic_concurrency: int | None = None
     """Critic verdicts of one scaled step asked at the same time (1: one after another); None: all
     N against a server, one after another on a local model (measured faster on CPU)."""
@@ -87,8 +84,6 @@ class MURConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             _fail("mode", self.mode, f"one of {', '.join(MODES)}")
-        if not isinstance(self.critic_kind, str) or not self.critic_kind:
-            _fail("critic_kind", self.critic_kind, "the name of a registered critic kind")
         if not _finite(self.alpha) or not 0.0 <= self.alpha < 1.0:
             _fail("alpha", self.alpha, "a number in [0, 1)")
         if not _finite(self.gamma) or not 0.0 < self.gamma <= 1.0:

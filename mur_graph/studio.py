@@ -26,6 +26,7 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any, NotRequired, get_type_hints
 
 from langchain_core.language_models import BaseChatModel
@@ -41,21 +42,26 @@ from mur_graph.config import EMBEDDED_DEMO_LIMITS, MURConfig
 from mur_graph.graph import build_mur_graph
 from mur_graph.ledger import Ledger
 from mur_graph.models import is_local_name, load_chat_model
-from mur_graph.scaling import choose_method, method_local_limits, scaling_methods
+from mur_graph.scaling import GuidedSearchSettings, choose_method, method_local_limits, scaling_methods
 from mur_graph.state import MURInput
 
 MODEL_VARIABLE = "MUR_GRAPH_MODEL"
 BASE_URL_VARIABLE = "MUR_GRAPH_BASE_URL"
 SETTINGS_VARIABLE = "MUR_GRAPH_SETTINGS"
-"""A JSON object of `MURConfig` fields that changes the served defaults, e.g. `{"max_steps": 4}`."""
+"""A JSON object of `MURConfig` fields and guided search's own settings (`critic_kind`) that
+changes the served defaults, e.g. `{"max_steps": 4, "critic_kind": "confidence"}`."""
 TRACE_NAMESPACE = ("mur", "traces")
 """Store namespace of the full traces of served runs; the key is in the result's `trace`."""
 
 ServedSettings: Any = TypedDict(  # type: ignore[misc]
     "ServedSettings",
-    {name: NotRequired[hint] for name, hint in get_type_hints(MURConfig).items()},
+    {
+        name: NotRequired[hint]
+        for name, hint in (get_type_hints(MURConfig) | get_type_hints(GuidedSearchSettings)).items()
+    },
 )
-"""A run's `context`: any `MURConfig` field; the ones left out keep the served defaults."""
+"""A run's `context`: any `MURConfig` field or guided search's own setting (`critic_kind`); the
+ones left out keep the served defaults. (LangGraph's server drops a key its schema lacks.)"""
 
 
 class TraceRef(TypedDict):
@@ -100,7 +106,7 @@ def studio_config() -> MURConfig:
     is the only way to set them for MCP's `tools/call` (it sends no run context).
     """
     limits: dict[str, Any] = dict(EMBEDDED_DEMO_LIMITS) if _local_model() else {}
-    return MURConfig(**limits).replace(**_settings_from_env())
+    return MURConfig(**limits).replace(**_config_part(_settings_from_env()))
 
 
 def studio_method_settings() -> dict[str, dict[str, Any]]:
@@ -134,24 +140,45 @@ def _settings_from_env() -> dict[str, Any]:
 
 
 def run_settings(context: object) -> MURConfig:
-    """Return a served run's settings: `studio_config()` with the fields `context` names.
+    """Return a served run's settings: `studio_config()` with the `MURConfig` fields `context` names.
 
     The server passes a run without a context as `{}`; with `MURConfig` as the context schema
     LangGraph would turn that into `MURConfig()`, the paper's 20 steps of 2048 tokens and an
     8096-token fallback, which on a CPU model takes far longer than an MCP client waits.
     """
+    return studio_config().replace(**_config_part(_checked(context)))
+
+
+def run_method_settings(context: object) -> GuidedSearchSettings:
+    """Return a served run's guided-search settings: the served ones with those `context` names."""
+    served = {k: v for k, v in _settings_from_env().items() if k not in _CONFIG_NAMES}
+    given = {k: v for k, v in _checked(context).items() if k not in _CONFIG_NAMES}
+    return GuidedSearchSettings(**(served | given))
+
+
+_CONFIG_NAMES = frozenset(field.name for field in dataclasses.fields(MURConfig))
+
+
+def _config_part(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if k in _CONFIG_NAMES}
+
+
+def _checked(context: object) -> dict[str, Any]:
     if context is None:
-        return studio_config()
+        return {}
     if not isinstance(context, dict):
-        msg = f"context must be a dict of MURConfig fields, got {type(context).__name__}"
+        msg = f"context must be a dict of MUR settings, got {type(context).__name__}"
         raise TypeError(msg)
     _check_names(context, "the run's context")
-    return studio_config().replace(**context)  # the graph refuses an unregistered critic kind
+    return context
 
 
 def _check_names(settings: dict[Any, Any], where: str) -> None:
-    """Refuse a name MURConfig does not have, naming the closest one (one line)."""
-    names = [field.name for field in dataclasses.fields(MURConfig)]
+    """Refuse a name that is no served setting, naming the closest one (one line)."""
+    names = [
+        *(field.name for field in dataclasses.fields(MURConfig)),
+        *(field.name for field in dataclasses.fields(GuidedSearchSettings)),
+    ]
     for key in settings:
         if key == "method":
             msg = f"{where} cannot choose the method: the served graphs run {choose_method().name}"
@@ -163,13 +190,26 @@ def _check_names(settings: dict[Any, Any], where: str) -> None:
             raise ValueError(msg)
 
 
-def _serve(mur: CompiledStateGraph[Any, Any, Any, Any], name: str) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Wrap a compiled MUR graph in the served graph: one node, `solve`, that runs it."""
+InnerGraphs = Callable[[GuidedSearchSettings], CompiledStateGraph[Any, Any, Any, Any]]
+"""The compiled MUR graph for a run's guided-search settings (one per critic kind, built once)."""
+
+
+def _serve(inner: InnerGraphs, name: str) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The served graph: one node, `solve`, that runs the MUR graph for the run's settings.
+
+    The graph of the served settings is built now (loading the model) and named in `solve`, where
+    LangGraph finds it as the node's subgraph (Studio's view, `get_graph(xray=True)`); a run with
+    another critic kind gets its graph from `inner`, built on first use.
+    """
+    served_settings = run_method_settings(None)
+    served = inner(served_settings)
 
     async def solve(state: ServedState, *, runtime: Runtime[Any]) -> dict[str, Any]:
         # The run's config reaches the inner graph through LangGraph's context variable, so it
         # runs as a subgraph: streamed under `solve:`, checkpointed with the thread, resumable.
-        result = await mur.ainvoke({"question": state["question"]}, context=run_settings(runtime.context))
+        config, own = run_settings(runtime.context), run_method_settings(runtime.context)
+        mur = served if own == served_settings else await asyncio.to_thread(inner, own)
+        result = await mur.ainvoke({"question": state["question"]}, context=config)
         summary, artifact = tool_result(result)
         trace: TraceRef | None = None
         if runtime.store is not None:
@@ -191,21 +231,36 @@ def _serve(mur: CompiledStateGraph[Any, Any, Any, Any], name: str) -> CompiledSt
     return builder.compile(name=name)
 
 
-_building = threading.Lock()
+_building = threading.RLock()
 _served: dict[bool, CompiledStateGraph[Any, Any, Any, Any]] = {}
 """The compiled served graphs, by `interrupt_on_scale`: built once per process, reused by every run."""
+_inner: dict[tuple[bool, GuidedSearchSettings], CompiledStateGraph[Any, Any, Any, Any]] = {}
+"""The MUR graphs they run, by `interrupt_on_scale` and guided-search settings."""
 
 
 def _compiled(*, interrupt_on_scale: bool) -> CompiledStateGraph[Any, Any, Any, Any]:
-    with _building:  # concurrent first runs wait for one build (and one model load)
+    name = "mur_review" if interrupt_on_scale else "mur"
+    with _building:
         if interrupt_on_scale not in _served:
-            config, method = studio_config(), choose_method()  # guided search
+            inner = functools.partial(_inner_graph, interrupt_on_scale=interrupt_on_scale)
+            _served[interrupt_on_scale] = _serve(inner, name)
+        return _served[interrupt_on_scale]
+
+
+def _inner_graph(
+    settings: GuidedSearchSettings, *, interrupt_on_scale: bool
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The MUR graph (guided search with `settings`) a served graph runs, built on first use."""
+    with _building:  # concurrent first runs wait for one build (and one model load)
+        key = (interrupt_on_scale, settings)
+        if key not in _inner:
+            config, method = studio_config(), choose_method(settings=settings)  # guided search
             mur = build_mur_graph(
                 studio_policy(), method=method, config=config, interrupt_on_scale=interrupt_on_scale
             )
             name = "mur_review" if interrupt_on_scale else "mur"
-            _served[interrupt_on_scale] = _serve(compile_mur_graph(mur, config, method, name=name), name)
-        return _served[interrupt_on_scale]
+            _inner[key] = compile_mur_graph(mur, config, method, name=name)
+        return _inner[key]
 
 
 async def make_graph(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:

@@ -30,7 +30,7 @@ from tests.vllm.server import MODEL, VllmServer
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "vllm"
 CONFIG = MURConfig(
-    mode="per_step", critic_kind="generative", candidates=4, max_steps=3, max_step_tokens=24,
+    mode="per_step", candidates=4, max_steps=3, max_step_tokens=24,  # the generative critic (default)
     fallback_tokens=16, seed=0,
 )  # fmt: skip
 

@@ -100,7 +100,7 @@ def _solve(args: argparse.Namespace, err: Console) -> int:
     graph = create_mur_graph(policy, method=args.method, method_settings=own, critic=critic, config=config)
     err.print(
         f"[bold]mur-graph[/bold] {config.mode} · {args.method}"
-        + (f" ({config.critic_kind} critic)" if graph.mur_method.canonical == "guided_search" else "")
+        + (f" ({kind} critic)" if (kind := graph.mur_method.settings_dict().get("critic_kind")) else "")
         + f" · γ={config.gamma} α={config.alpha} "
         f"N={config.candidates} · policy: {escape(policy_name)}"
     )

@@ -179,7 +179,7 @@ def _run_cell(
 
     policy, critic, policy_name, critic_name = models
     label = dataset_label(args.dataset)
-    own = method_settings_from_args(args)
+    own = method_settings_from_args(args, mode=config.mode)
     graph = create_mur_graph(policy, method=args.method, method_settings=own, critic=critic, config=config)
     settings = graph.settings_record(config)
     path = args.out / results_name(label, settings)
@@ -397,7 +397,7 @@ def _check_on_sweep(
         f"{measured:.3g} ({error:+.1%} vs {target:g}, {'within' if within else 'NOT within'} "
         f"±{args.tolerance:.0%})"
     )
-    curve = settings_record(config, args.method)
+    curve = settings_record(config, args.method, method_settings_from_args(args, mode=config.mode))
     label = dataset_label(args.dataset)
     on_curve = [r for r in collect([args.check]) if r["dataset"] == label and _on_curve(r["settings"], curve)]
     rows = summarise(on_curve)

@@ -63,9 +63,9 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
     parser.add_argument(
         "--critic-kind",
         choices=critic_kinds(),
-        default="generative",
-        help="how guided search picks a candidate: generative (critic's P(Yes)), confidence (lowest "
-        "m_t) or vote (agreeing answers, else confidence); the last two cost no critic tokens",
+        help="how guided search picks a candidate: generative (critic's P(Yes), the default), "
+        "confidence (lowest m_t) or vote (agreeing answers, else confidence); the last two cost "
+        "no critic tokens",
     )
     parser.add_argument(
         "--critic-concurrency",
@@ -260,7 +260,6 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
     method_settings_from_args(args)  # a bad method setting is refused here too, before any model
     if _local_models(args):
         settings.update(EMBEDDED_DEMO_LIMITS)
-    settings["critic_kind"] = getattr(args, "critic_kind", "generative")
     for name in (*_SETTINGS, "gamma", "temperature", "token_budget", "seed", "critic_concurrency"):
         value = getattr(args, name, None)
         if value is not None:
@@ -269,8 +268,6 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> MURConfig:
     settings["reuse_draft"] = args.reuse_draft
     settings["calculator"] = getattr(args, "calculator", False)
     settings |= overrides
-    if settings.get("mode") in ("cot", "plain"):  # never asks a critic: one results file whatever the kind
-        settings.pop("critic_kind")
     try:
         return paper_config(args.method, **settings)
     except ValueError as exc:
@@ -295,13 +292,16 @@ def _local_models(args: argparse.Namespace) -> bool:
     return is_local_name(args.model, args.base_url)
 
 
-def method_settings_from_args(args: argparse.Namespace, method: str | None = None) -> dict[str, Any]:
+def method_settings_from_args(
+    args: argparse.Namespace, method: str | None = None, *, mode: str | None = None
+) -> dict[str, Any]:
     """The own settings of `method` (default: `--method`) from parsed arguments, validated.
 
-    The flags of its settings that were given (`--critique-tokens` for the critic), over its
-    limits with the local models (`method_local_limits`). A flag of another
-    method's setting is checked as well but not applied: one command line may run several
-    methods (`mur-graph study`).
+    The flags of its settings that were given (`--critique-tokens` for the critic, `--critic-kind`
+    for guided search), over its limits with the local models (`method_local_limits`). A flag of
+    another method's setting is checked as well but not applied: one command line may run several
+    methods (`mur-graph study`). Nor is any in `cot` and `plain` modes (`mode`, default `--mode`),
+    which scale no step: their results are one file whatever the method's settings.
 
     Raises:
         UsageError: an unknown method, or a method setting out of range.
@@ -315,7 +315,8 @@ def method_settings_from_args(args: argparse.Namespace, method: str | None = Non
             if own := {k: v for k, v in given.items() if k in method_setting_defaults(other)}:
                 choose_method(other, own)
         settings = method_local_limits(name) if _local_models(args) else {}
-        settings |= {k: v for k, v in given.items() if k in method_setting_defaults(name)}
+        if (mode or getattr(args, "mode", None)) not in ("cot", "plain"):
+            settings |= {k: v for k, v in given.items() if k in method_setting_defaults(name)}
         choose_method(name, settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc

@@ -78,8 +78,8 @@ def add_study_command(commands: Any) -> None:
     study.set_defaults(seed=0, handler=_study)
 
 
-def cell_configs(args: argparse.Namespace) -> list[tuple[str, MURConfig]]:
-    """Every cell (its method and settings), in the order one question visits them.
+def cell_configs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any], MURConfig]]:
+    """Every cell (its method, the method's own settings, the run's), in the order a question visits them.
 
     Raises:
         UsageError: an unknown critic kind, method or mode, or a malformed --gammas.
@@ -94,21 +94,20 @@ def cell_configs(args: argparse.Namespace) -> list[tuple[str, MURConfig]]:
     if unknown:
         msg = f"unknown critic kinds {unknown}; registered: {', '.join(critic_kinds())}"
         raise UsageError(msg)
-    configs: list[tuple[str, MURConfig]] = []
+    configs: list[tuple[str, dict[str, Any], MURConfig]] = []
     for method in methods:
         try:
             guided = canonical_method(method) == "guided_search"
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-        per_method = argparse.Namespace(**{**vars(args), "method": method})
         for mode in modes:
             # CoT and plain never ask a critic, and only guided search has critic kinds: one cell each.
-            for kind in kinds if guided and mode not in ("cot", "plain") else ["generative"]:
+            for kind in kinds if guided and mode not in ("cot", "plain") else [None]:
+                cell = argparse.Namespace(**{**vars(args), "method": method, "critic_kind": kind})
+                own = method_settings_from_args(cell, method, mode=mode)
                 for gamma in gammas if mode == "mur" else [None]:
                     chosen = {} if gamma is None else {"gamma": gamma}
-                    configs.append(
-                        (method, config_from_args(per_method, mode=mode, critic_kind=kind, **chosen))
-                    )
+                    configs.append((method, own, config_from_args(cell, mode=mode, **chosen)))
     return configs
 
 
@@ -136,8 +135,7 @@ def _study(args: argparse.Namespace, err: Console) -> int:
     policy, critic, policy_name, critic_name = load_models(args)
     with ExitStack() as stack:
         cells = []
-        for method, config in configs:
-            own = method_settings_from_args(args, method)
+        for method, own, config in configs:
             graph = create_mur_graph(policy, method=method, method_settings=own, critic=critic, config=config)
             settings = graph.settings_record(config)
             results = stack.enter_context(ResultsFile(args.out / results_name(DATASET, settings)))

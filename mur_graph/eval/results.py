@@ -23,7 +23,7 @@ from mur_graph.scaling import DEFAULT_METHOD, method_setting_defaults, method_se
 
 SETTINGS_THAT_MAY_DIFFER = ("seed", "critic_concurrency")
 """Settings a resumed run may change without mixing incomparable results."""
-_DEFAULTS = settings_record(MURConfig(), DEFAULT_METHOD)
+_DEFAULTS = settings_record(MURConfig(), DEFAULT_METHOD, method_setting_defaults(DEFAULT_METHOD))
 
 Settings = Mapping[str, Any] | MURConfig
 """A run's recorded settings (`graph.settings_record(config)`, a record's `settings`), or a bare

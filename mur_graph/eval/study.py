@@ -38,9 +38,8 @@ class StudyCell:
     def short(self) -> str:
         """The cell as the progress lines show it, e.g. `guided_search/confidence/mur@0.8`."""
         config = self.config
-        critic = (
-            "" if config.mode == "cot" or config.critic_kind == "generative" else f"/{config.critic_kind}"
-        )
+        kind = self.graph.mur_method.settings_dict().get("critic_kind", "generative")
+        critic = "" if config.mode == "cot" or kind == "generative" else f"/{kind}"
         gamma = f"@{config.gamma:g}" if config.mode == "mur" else ""
         return f"{self.method}{critic}/{config.mode}{gamma}"
 

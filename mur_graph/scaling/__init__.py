@@ -28,14 +28,17 @@ from mur_graph.scaling.critics import (
     register_critic_kind,
     vote_counts,
 )
-from mur_graph.scaling.guided_search import build_guided_search_subgraph
+from mur_graph.scaling.guided_search import GuidedSearchSettings, build_guided_search_subgraph
 from mur_graph.scaling.phi_foresight import PhiSettings, build_phi_foresight_subgraph
 
 __all__ = [
     "ALIASES",
     "DEFAULT_METHOD",
     "CriticKind",
+    "CriticRefineSettings",
+    "GuidedSearchSettings",
     "MethodChoice",
+    "PhiSettings",
     "ScalingBuilder",
     "ScalingMethod",
     "build_scaling_subgraph",
@@ -117,6 +120,7 @@ _REGISTRY: dict[str, ScalingMethod] = {
         ScalingMethod(
             "guided_search",
             build_guided_search_subgraph,
+            settings=GuidedSearchSettings,
             ledger_kinds={"candidates": "policy", "critic": "critic"},
             events=("candidates",),
             awaits=("candidates", "critic"),

@@ -1,4 +1,4 @@
-"""Critic kinds: how guided search scores its N candidates and picks one (`MURConfig.critic_kind`).
+"""Critic kinds: how guided search scores its N candidates and picks one (`GuidedSearchSettings.critic_kind`).
 
 - `generative` (the paper, spec §2.1): the critic model's P(Yes) to "is this step correct",
   read at the verdict slot; against a server the N verdicts are asked concurrently
@@ -174,7 +174,7 @@ _REGISTRY: dict[str, CriticKind] = {
 
 
 def register_critic_kind(kind: CriticKind, *, replace: bool = False) -> None:
-    """Make `kind` selectable as `MURConfig(critic_kind=kind.name)`.
+    """Make `kind` selectable as guided search's `method_settings={"critic_kind": kind.name}`.
 
     Raises:
         ValueError: the name is taken and `replace` is False.

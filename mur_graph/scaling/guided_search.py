@@ -1,7 +1,7 @@
 """guided_search: N candidate steps in one call, each scored, the best one kept (spec §2.1).
 
 Subgraph: sample_candidates → score_candidates → select_candidate. How candidates are scored and
-chosen is the run's critic kind (`MURConfig.critic_kind`, `mur_graph.scaling.critics`): the
+chosen is the graph's critic kind (`GuidedSearchSettings.critic_kind`, `mur_graph.scaling.critics`): the
 paper's generative critic (P(Yes) read from the critic's log-probs at the verdict slot, the N
 verdicts asked concurrently), `confidence` (lowest m_t) or `vote` (agreeing answers). When no
 verdict can be read for any candidate, the candidate with the lowest uncertainty (highest mean
@@ -10,6 +10,7 @@ log-prob) is kept and the step record says `selection="logprob_fallback"`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NotRequired
 
 from langchain_core.language_models import BaseChatModel
@@ -20,11 +21,27 @@ from langgraph.runtime import Runtime
 from mur_graph.config import MURConfig
 from mur_graph.node_types import Node
 from mur_graph.scaling.candidates import CandidatesState, keep_candidate, make_sample_candidates
-from mur_graph.scaling.critics import ScoreRequest, get_critic_kind
+from mur_graph.scaling.critics import CriticKind, ScoreRequest, get_critic_kind
 from mur_graph.state import Candidate, KeptUpdate, ScalingOutput
 from mur_graph.step_call import StepCall
 
 METHOD = "guided_search"
+
+
+@dataclass(frozen=True)
+class GuidedSearchSettings:
+    """Guided search's own settings (`create_mur_graph(policy, method_settings=...)`)."""
+
+    critic_kind: str = "generative"
+    """How the candidates are scored and one chosen: `generative` (the critic model's P(Yes), the
+    paper), `confidence` (lowest m_t) or `vote` (agreeing answers); see `critic_kinds()`."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.critic_kind, str) or not self.critic_kind:
+            kind = self.critic_kind
+            msg = f"invalid MUR setting critic_kind={kind!r}: must be the name of a registered critic kind"
+            raise ValueError(msg)
+        get_critic_kind(self.critic_kind)  # an unknown kind fails when the settings are made
 
 
 class GuidedSearchState(CandidatesState):
@@ -34,13 +51,18 @@ class GuidedSearchState(CandidatesState):
 
 
 def build_guided_search_subgraph(
-    *, policy: BaseChatModel, critic: BaseChatModel, default: MURConfig
+    *,
+    policy: BaseChatModel,
+    critic: BaseChatModel,
+    default: MURConfig,
+    settings: GuidedSearchSettings | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Return the compiled guided-search subgraph; it writes only `kept` back to the parent."""
+    kind = get_critic_kind((settings or GuidedSearchSettings()).critic_kind)
     builder = StateGraph(GuidedSearchState, context_schema=MURConfig, output_schema=ScalingOutput)
     builder.add_node("sample_candidates", make_sample_candidates(policy, default))
-    builder.add_node("score_candidates", _make_score_candidates(critic, default))
-    builder.add_node("select_candidate", _make_select_candidate(default))
+    builder.add_node("score_candidates", _make_score_candidates(critic, default, kind))
+    builder.add_node("select_candidate", _make_select_candidate(default, kind))
     builder.add_edge(START, "sample_candidates")
     builder.add_edge("sample_candidates", "score_candidates")
     builder.add_edge("score_candidates", "select_candidate")
@@ -48,12 +70,11 @@ def build_guided_search_subgraph(
     return builder.compile(name=METHOD)
 
 
-def _make_score_candidates(critic: BaseChatModel, default: MURConfig) -> Node[GuidedSearchState]:
-    get_critic_kind(default.critic_kind)  # an unknown kind fails when the graph is built
-
+def _make_score_candidates(
+    critic: BaseChatModel, default: MURConfig, kind: CriticKind
+) -> Node[GuidedSearchState]:
     def score_candidates(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> dict[str, Any]:
         step = StepCall.of(state, runtime, default)
-        kind = get_critic_kind(step.config.critic_kind)
         candidates = state.get("candidates", [])
         if kind.asks_critic:
             step.announce("critic")
@@ -72,12 +93,12 @@ def _make_score_candidates(critic: BaseChatModel, default: MURConfig) -> Node[Gu
     return score_candidates
 
 
-def _make_select_candidate(default: MURConfig) -> Node[GuidedSearchState]:
+def _make_select_candidate(default: MURConfig, kind: CriticKind) -> Node[GuidedSearchState]:
     def select_candidate(state: GuidedSearchState, *, runtime: Runtime[MURConfig]) -> KeptUpdate:
-        """Keep the candidate the run's critic kind chooses; book every candidate's and verdict's tokens."""
+        """Keep the candidate the critic kind chooses; book every candidate's and verdict's tokens."""
         step = StepCall.of(state, runtime, default)
         candidates = state.get("candidates", [])
-        selected, selection = get_critic_kind(step.config.critic_kind).choose(candidates)
+        selected, selection = kind.choose(candidates)
         tokens = {"candidates": state.get("candidate_tokens", 0), "critic": state.get("critic_tokens", 0)}
         return keep_candidate(
             METHOD,

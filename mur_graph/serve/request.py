@@ -15,7 +15,7 @@ from typing import Any
 
 from mur_graph.config import Mode, MURConfig
 from mur_graph.errors import MURError
-from mur_graph.scaling import canonical_method, choose_method, critic_kinds, method_setting_names
+from mur_graph.scaling import canonical_method, choose_method, method_setting_names
 
 SERVED_MODELS: dict[str, Mode] = {
     "mur": "mur",
@@ -107,10 +107,6 @@ def parse_request(body: bytes) -> ChatRequest:
     if budget and "token_budget" not in settings:
         settings["token_budget"] = budget[0]
     method = _method(data.get("method"))
-    kind = settings.get("critic_kind")
-    if kind is not None and kind not in critic_kinds():
-        msg = f"unknown critic_kind {kind!r}; use one of {', '.join(critic_kinds())}"
-        raise RequestError(msg, param="critic_kind")
     try:
         MURConfig(mode=SERVED_MODELS[model], **settings)
         if method is not None:

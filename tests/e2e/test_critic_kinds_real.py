@@ -20,16 +20,16 @@ SETTINGS = {
 
 @pytest.fixture(scope="module")
 def steps(embedded):
-    graph = create_mur_graph(embedded, config=MURConfig(**SETTINGS))
     runs = {}
-    for name, changes in {
-        "generative": {"critic_concurrency": 1},
-        "generative_concurrent": {"critic_concurrency": 3},
-        "confidence": {"critic_kind": "confidence"},
-        "vote": {"critic_kind": "vote"},
-    }.items():
-        state = graph.invoke({"question": "What is 17 + 25?"}, context=MURConfig(**SETTINGS, **changes))
-        runs[name] = state["steps"][0]
+    for name, kind, changes in [
+        ("generative", "generative", {"critic_concurrency": 1}),
+        ("generative_concurrent", "generative", {"critic_concurrency": 3}),
+        ("confidence", "confidence", {}),
+        ("vote", "vote", {}),
+    ]:
+        config = MURConfig(**SETTINGS, **changes)
+        graph = create_mur_graph(embedded, config=config, method_settings={"critic_kind": kind})
+        runs[name] = graph.invoke({"question": "What is 17 + 25?"})["steps"][0]
     return runs
 
 

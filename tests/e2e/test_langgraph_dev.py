@@ -118,17 +118,15 @@ def check_result(client: Any, result: dict[str, Any]) -> dict[str, Any]:
     return trace
 
 
-def test_a_streamed_solve_streams_the_inner_runs_events_and_ends_with_a_result(client):
+def stream_solve(client: Any, **options: Any) -> tuple[str, list[Any]]:
+    """A served `mur` run on a new thread, streamed with its subgraphs; the thread and the parts."""
     thread = client.threads.create()["thread_id"]
-    parts = list(
-        client.runs.stream(
-            thread,
-            "mur",
-            input={"question": QUESTION},
-            stream_mode=["updates", "custom"],
-            stream_subgraphs=True,
-        )
-    )
+    parts = client.runs.stream(thread, "mur", input={"question": QUESTION}, stream_subgraphs=True, **options)
+    return thread, list(parts)
+
+
+def test_a_streamed_solve_streams_the_inner_runs_events_and_ends_with_a_result(client):
+    thread, parts = stream_solve(client, stream_mode=["updates", "custom"])
     kinds = {part.event.split("|")[0] for part in parts}
     assert kinds == {"metadata", "updates", "custom"}
     # The wrapper's one node, at the top; MUR's nodes and events below it, as a subgraph.
@@ -161,13 +159,29 @@ def test_a_runs_context_changes_only_the_settings_it_names(client):
     assert result["ledger"]["fallback"] <= SERVED["fallback_tokens"]
 
 
+def test_a_runs_context_picks_the_critic_kind_and_the_server_runs_that_kinds_graph(client):
+    context = {"mode": "per_step", "max_steps": 1, "critic_kind": "confidence"}
+    thread, parts = stream_solve(client, context=context, stream_mode="custom")
+    assert any(part.event.startswith("custom|solve:") for part in parts)  # streamed as the subgraph
+    trace = check_result(client, client.threads.get_state(thread)["values"])
+    (step,) = trace["steps"]
+    assert step["scaled"] and step["selection"] == "confidence"
+    ledger = trace["summary"]["tokens"]
+    assert ledger["candidates"] > 0 and ledger["critic"] == 0  # the confidence kind asks no critic
+    default = client.runs.wait(
+        None, "mur", input={"question": QUESTION}, context={**context, "critic_kind": "generative"}
+    )
+    assert default["ledger"]["critic"] > 0  # the served kind, in the same server
+
+
 @pytest.mark.parametrize(
     ("context", "message"),
     [
         ({"gamma": 2}, "invalid MUR setting gamma=2: must be a number in (0, 1]"),
         ({"mode": "fast"}, "invalid MUR setting mode='fast': must be one of mur, per_step, cot, plain"),
+        ({"critic_kind": "oracle"}, "unknown critic kind 'oracle'; registered kinds: confidence, generative"),
     ],
-    ids=["out-of-range", "not-a-mode"],
+    ids=["out-of-range", "not-a-mode", "unknown-critic-kind"],
 )
 def test_a_bad_context_ends_the_run_with_one_line_naming_the_fix(client, context, message):
     """A name that is no setting never reaches the graph: the server drops it (logged at debug)."""

@@ -32,8 +32,10 @@ def studio(monkeypatch):
     monkeypatch.delenv(module.MODEL_VARIABLE, raising=False)
     monkeypatch.delenv(module.SETTINGS_VARIABLE, raising=False)
     module._served.clear()
+    module._inner.clear()
     yield module, policy, loads
     module._served.clear()
+    module._inner.clear()
 
 
 def factories():

@@ -57,9 +57,10 @@ class Stepper(BaseChatModel):
         return ChatResult(generations=generations)
 
 
+CONFIDENCE = {"critic_kind": "confidence"}
 QUESTIONS = problems("What is 2 + 2?", "What is 1 + 3?")
 CELLS = [
-    paper_config("guided_search", mode=mode, critic_kind="confidence", seed=0, **more)
+    paper_config("guided_search", mode=mode, seed=0, **more)
     for mode, more in [
         ("per_step", {}),
         ("mur", {"gamma": 0.6}),
@@ -76,7 +77,7 @@ def run_cells(model, folder, cache=None):
         for number, config in enumerate(CELLS):
             before = model.calls
             with ResultsFile(folder / f"{number}.jsonl") as results:
-                graph = create_mur_graph(model, config=config)
+                graph = create_mur_graph(model, config=config, method_settings=CONFIDENCE)
                 asyncio.run(run_eval(QUESTIONS, graph, config, results, dataset="toy"))
             out.append((read_records(folder / f"{number}.jsonl"), model.calls - before))
     return out
@@ -111,7 +112,7 @@ def test_a_replayed_call_is_charged_the_seconds_it_took(tmp_path):
     with CallCache(tmp_path / "calls.sqlite") as cache, using_call_cache(cache):
         for name, model in models.items():
             with ResultsFile(tmp_path / f"{name}.jsonl") as results:
-                graph = create_mur_graph(model, config=config)
+                graph = create_mur_graph(model, config=config, method_settings=CONFIDENCE)
                 asyncio.run(run_eval(QUESTIONS[:1], graph, config, results, dataset="toy"))
     (first,) = read_records(tmp_path / "first.jsonl")
     (again,) = read_records(tmp_path / "again.jsonl")

@@ -86,14 +86,23 @@ def test_any_mur_error_is_one_line_and_exit_1_and_a_usage_error_is_one(monkeypat
 
 
 def test_a_cot_cell_is_the_same_whatever_the_critic_kind():
+    from mur_graph.cli.options import method_settings_from_args
+    from mur_graph.config import settings_record
     from mur_graph.eval.results import results_name
 
     args = build_parser().parse_args(["solve", "q", "--critic-kind", "confidence", "--calculator"])
     cot, mur = config_from_args(args, mode="cot"), config_from_args(args, mode="mur")
-    assert cot.critic_kind == "generative" and mur.critic_kind == "confidence"
+    own_cot = method_settings_from_args(args, mode="cot")
+    own_mur = method_settings_from_args(args, mode="mur")
+    assert own_cot == {} and own_mur == {"critic_kind": "confidence"}
     assert cot.calculator  # the calculator does change CoT's steps
     # so `mur-graph sweep --critic-kind confidence` resumes the paired runner's CoT file
-    assert results_name("math_500", cot) == "math_500__guided_search__cot__calc.jsonl"
+    cot_record = settings_record(cot, "guided_search", own_cot)
+    assert results_name("math_500", cot_record) == "math_500__guided_search__cot__calc.jsonl"
+    mur_record = settings_record(mur, "guided_search", own_mur)
+    assert (
+        results_name("math_500", mur_record) == "math_500__guided_search__confidence__mur__g0.8__calc.jsonl"
+    )
 
 
 def test_critique_tokens_are_the_critic_methods_own_setting_with_its_demo_limit_on_local_models():

@@ -73,10 +73,12 @@ def test_other_methods_get_one_cell_per_mode_and_bad_input_is_refused(
         ["--data", str(data), "--out", "x", "--methods", "critic,phi", "--critic-kinds", "vote"]
     )
     configs = runner.cell_configs(args)
-    assert [(m, c.critic_kind, c.mode) for m, c in configs] == [
-        (m, "generative", mode) for m in ("critic", "phi") for mode in ("cot", "per_step", "mur")
-    ]
-    assert {c.gamma for _, c in configs} == {0.9}
+    assert [(m, own, c.mode) for m, own, c in configs] == [
+        (m, own, mode)
+        for m, own in (("critic", {"critique_tokens": 64}), ("phi", {}))
+        for mode in ("cot", "per_step", "mur")
+    ]  # a critic kind is guided search's; the critic's local-model limit holds in every mode
+    assert {c.gamma for _, _, c in configs} == {0.9}
     assert runner.main(["--data", str(data), "--out", "x", "--critic-kinds", "oracle"]) == 2
     assert "unknown critic kinds ['oracle']" in capsys.readouterr().err
     assert runner.main(["--data", str(tmp_path / "nowhere"), "--out", "x"]) == 2

@@ -4,15 +4,28 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from mur_graph import MURConfig, create_mur_graph
+from mur_graph.config import settings_record
 from mur_graph.eval.results import results_name
 from mur_graph.ledger import empty_ledger
 from mur_graph.models.contract import sample_each
-from mur_graph.scaling import CriticKind, critic_kinds, get_critic_kind, register_critic_kind
+from mur_graph.scaling import (
+    CriticKind,
+    GuidedSearchSettings,
+    critic_kinds,
+    get_critic_kind,
+    register_critic_kind,
+)
 from mur_graph.scaling.critics import Scores, claims, verdict_concurrency, vote_scores
 from mur_graph.scoring import yes_probability
 from tests.fakes import KeyedChatModel, ScriptedChatModel, say, verdict
 
 C0, C1, C2 = "The answer is 41.", "The answer is 42.", "Hence the answer is: 42"
+VOTE = {"critic_kind": "vote"}
+
+
+def guided(kind, **config):
+    """The settings a guided-search run with critic kind `kind` records."""
+    return settings_record(MURConfig(**config), "guided_search", {"critic_kind": kind})
 
 
 def policy_script():
@@ -29,9 +42,10 @@ def critic(meet=1):
     return KeyedChatModel(replies={C0: verdict(0.3), C1: verdict(0.9), C2: verdict(0.5)}, meet=meet)
 
 
-def run(config, judge):
+def run(config, judge, kind="generative"):
     policy = ScriptedChatModel(script=policy_script())
-    state = create_mur_graph(policy, critic=judge, config=config).invoke({"question": "What is 17 + 25?"})
+    graph = create_mur_graph(policy, critic=judge, config=config, method_settings={"critic_kind": kind})
+    state = graph.invoke({"question": "What is 17 + 25?"})
     assert policy.remaining == 0
     return state
 
@@ -48,7 +62,7 @@ def test_each_kind_picks_its_winner_and_books_its_critic_tokens(
     kind, scores, selected, selection, critic_tokens, answer
 ):
     judge = critic()
-    state = run(MURConfig(candidates=3, critic_kind=kind), judge)
+    state = run(MURConfig(candidates=3), judge, kind)
     step = state["steps"][2]
     assert step["scaled"]
     assert [c["score"] for c in step["candidates"]] == pytest.approx(scores)
@@ -83,7 +97,7 @@ def test_vote_without_agreement_falls_back_to_the_lowest_uncertainty():
     script = policy_script()
     script[3] = [say("the answer is 3", -0.6), say("the answer is 4", -0.1), say("the answer is 5", -0.3)]
     policy = ScriptedChatModel(script=script)
-    graph = create_mur_graph(policy, critic=critic(), config=MURConfig(candidates=3, critic_kind="vote"))
+    graph = create_mur_graph(policy, critic=critic(), config=MURConfig(candidates=3), method_settings=VOTE)
     step = graph.invoke({"question": "What is 17 + 25?"})["steps"][2]
     assert [c["score"] for c in step["candidates"]] == [0.0, 0.0, 0.0]
     assert (step["selected"], step["selection"], step["text"]) == (
@@ -113,7 +127,7 @@ def test_vote_where_all_candidates_agree_equally_is_the_fallback_not_a_vote():
         say("40 + 2 = 42, the answer is 42", -0.3),
     ]
     policy = ScriptedChatModel(script=script)
-    graph = create_mur_graph(policy, critic=critic(), config=MURConfig(candidates=3, critic_kind="vote"))
+    graph = create_mur_graph(policy, critic=critic(), config=MURConfig(candidates=3), method_settings=VOTE)
     step = graph.invoke({"question": "What is 17 + 25?"})["steps"][2]
     assert [c["score"] for c in step["candidates"]] == [2.0, 2.0, 2.0]
     assert (step["selected"], step["selection"]) == (1, "logprob_fallback")
@@ -138,13 +152,22 @@ def test_calculator_results_and_answers_are_claims_that_vote():
 
 def test_an_unknown_kind_is_refused_with_the_registered_names():
     with pytest.raises(ValueError, match="unknown critic kind 'oracle'; registered kinds: confidence, gen"):
-        create_mur_graph(ScriptedChatModel(script=[]), config=MURConfig(critic_kind="oracle"))
-    graph = create_mur_graph(ScriptedChatModel(script=[]))  # no script: a model call would fail
-    for context in (MURConfig(critic_kind="oracle"), {"critic_kind": "oracle"}):  # a run's, before any call
-        with pytest.raises(ValueError, match="unknown critic kind 'oracle'; registered kinds: confidence"):
-            graph.invoke({"question": "What is 2 + 2?"}, context=context)
+        create_mur_graph(ScriptedChatModel(script=[]), method_settings={"critic_kind": "oracle"})
     with pytest.raises(ValueError, match="invalid MUR setting critic_kind=''"):
-        MURConfig(critic_kind="")
+        GuidedSearchSettings(critic_kind="")
+    with pytest.raises(TypeError, match="critic_kind"):  # no longer a run setting
+        MURConfig(critic_kind="vote")  # type: ignore[call-arg]
+
+
+def test_a_runs_context_cannot_change_the_critic_kind_the_graph_was_built_with():
+    graph = create_mur_graph(ScriptedChatModel(script=[]))  # no script: a model call would fail
+    fix = (
+        r"critic_kind is a setting of the scaling method, fixed when the graph is built: "
+        r"create_mur_graph\(\.\.\., method_settings=\{'critic_kind': 'vote'\}\)"
+    )
+    with pytest.raises(ValueError, match=fix):  # before any model call
+        graph.invoke({"question": "What is 2 + 2?"}, context={"critic_kind": "vote"})
+    assert graph.settings_record()["critic_kind"] == "generative"
     with pytest.raises(ValueError, match="critic_concurrency=0"):
         MURConfig(critic_concurrency=0)
 
@@ -163,24 +186,23 @@ def test_a_custom_kind_can_be_registered_and_is_named_in_results_files(monkeypat
     assert "last" in critic_kinds() and get_critic_kind("last") is last
     with pytest.raises(ValueError, match="already registered"):
         register_critic_kind(last)
-    state = run(MURConfig(candidates=3, critic_kind="last"), critic())
+    state = run(MURConfig(candidates=3), critic(), "last")
     assert state["steps"][2]["selected"] == 2 and state["answer"] == "42"
-    assert (
-        results_name("math_500", MURConfig(critic_kind="vote"))
-        == "math_500__guided_search__vote__mur__g0.8.jsonl"
-    )
+    assert results_name("math_500", guided("last")) == "math_500__guided_search__last__mur__g0.8.jsonl"
+    assert results_name("math_500", guided("vote")) == "math_500__guided_search__vote__mur__g0.8.jsonl"
     assert results_name("math_500", MURConfig()) == "math_500__guided_search__mur__g0.8.jsonl"
 
 
 def test_results_written_before_critic_kinds_resume_as_generative(tmp_path):
     from mur_graph.eval.results import ResultsFile
 
-    old = {k: v for k, v in MURConfig().to_dict().items() if k not in ("critic_kind", "critic_concurrency")}
+    old = {k: v for k, v in MURConfig().to_dict().items() if k != "critic_concurrency"}
     with ResultsFile(tmp_path / "r.jsonl") as results:
         results.append({"id": "q0", "status": "ok", "settings": old})
         assert results.finished_ids(MURConfig(critic_concurrency=1)) == {"q0"}
+        assert results.finished_ids(guided("generative")) == {"q0"}
         with pytest.raises(ValueError, match="critic_kind: 'generative' there, 'vote' now"):
-            results.finished_ids(MURConfig(critic_kind="vote"))
+            results.finished_ids(guided("vote"))
 
 
 def test_verdicts_go_all_at_once_to_a_server_and_one_by_one_to_a_local_model():

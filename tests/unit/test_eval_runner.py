@@ -14,6 +14,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from mur_graph import MURConfig, create_mur_graph
+from mur_graph.config import settings_record
 from mur_graph.eval.calibrate import calibrate_gamma
 from mur_graph.eval.plots import gamma_labels, plot_sweep
 from mur_graph.eval.problems import Problem
@@ -166,7 +167,9 @@ def test_results_names_identify_the_cell():
         results_name("gpqa", MURConfig(mode="cot", bias_correction=True))
         == "gpqa__guided_search__cot__bc.jsonl"
     )
-    both = MURConfig(critic_kind="confidence", bias_correction=True, calculator=True)
+    both = settings_record(
+        MURConfig(bias_correction=True, calculator=True), "guided_search", {"critic_kind": "confidence"}
+    )
     assert results_name("m", both) == "m__guided_search__confidence__mur__g0.8__bc__calc.jsonl"
 
 

@@ -279,7 +279,9 @@ def test_phis_clusters_are_its_own_setting_given_when_the_graph_is_built():
     assert "clusters" not in create_mur_graph(ScriptedChatModel(script=[])).settings_record()
     with pytest.raises(ValueError, match=r"invalid MUR setting clusters=0: must be an integer >= 1"):
         create_mur_graph(ScriptedChatModel(script=[]), method="phi", method_settings={"clusters": 0})
-    with pytest.raises(ValueError, match="'guided_search' has no settings of its own"):
+    with pytest.raises(
+        ValueError, match="'guided_search' has no setting 'clusters'; its settings: critic_kind"
+    ):
         create_mur_graph(ScriptedChatModel(script=[]), method_settings={"clusters": 3})
 
 
@@ -314,5 +316,5 @@ def test_the_critics_critique_tokens_are_its_own_setting_given_when_the_graph_is
         create_mur_graph(
             ScriptedChatModel(script=[]), method="critic", method_settings={"critique_tokens": 0}
         )
-    with pytest.raises(ValueError, match="'guided_search' has no settings of its own"):
+    with pytest.raises(ValueError, match="'guided_search' has no setting 'critique_tokens'; its settings"):
         create_mur_graph(ScriptedChatModel(script=[]), method_settings={"critique_tokens": 12})

@@ -6,14 +6,16 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from mur_graph import MURConfig, create_mur_graph
+from mur_graph.config import settings_record
 from mur_graph.eval.results import results_name, variant_parts
 from mur_graph.prompts import PLAIN_SYSTEM
 from tests.fakes import ScriptedChatModel, cut, say, verdict
 
 
-def run(script, config):
+def run(script, config, **method_settings):
     model = ScriptedChatModel(script=script)
-    state = create_mur_graph(model, config=config).invoke({"question": "What is 17 + 25?"})
+    graph = create_mur_graph(model, config=config, method_settings=method_settings)
+    state = graph.invoke({"question": "What is 17 + 25?"})
     assert model.remaining == 0, "the graph made fewer calls than scripted"
     return model, state
 
@@ -52,13 +54,13 @@ def test_plain_mode_samples_at_the_runs_temperature_not_the_draft_temperature():
 
 
 def test_greedy_drafts_sample_only_the_scaled_steps_candidates():
-    config = MURConfig(candidates=2, draft_temperature=0.0, reuse_draft=True, critic_kind="confidence")
+    config = MURConfig(candidates=2, draft_temperature=0.0, reuse_draft=True)
     script = [
         [say("Let s be the sum.", -0.1, -0.1)],  # step 0 draft
         [say("So it is 41.", -1.0, -1.0)],  # step 1 draft: m=1.0 > 0.01 + ln 1.25 -> scale
         [say("So the answer is 42.", -0.2, -0.2)],  # N-1 = 1 candidate; the draft is candidate 0
     ]
-    model, state = run(script, config)
+    model, state = run(script, config, critic_kind="confidence")
     temperatures = [call.kwargs["temperature"] for call in model.calls]
     assert temperatures == [0.0, 0.0, 0.6]
     s1 = state["steps"][1]
@@ -92,7 +94,11 @@ def test_greedy_drafts_leave_a_critics_verdicts_at_their_own_temperature():
         (MURConfig(mode="cot", seed=3), "m__guided_search__cot__s3.jsonl"),
         (MURConfig(mode="cot", draft_temperature=0.0, reuse_draft=True), "m__guided_search__cot__dT0.jsonl"),
         (
-            MURConfig(critic_kind="confidence", draft_temperature=0.0, reuse_draft=True, seed=1),
+            settings_record(
+                MURConfig(draft_temperature=0.0, reuse_draft=True, seed=1),
+                "guided_search",
+                {"critic_kind": "confidence"},
+            ),
             "m__guided_search__confidence__mur__g0.8__dT0__rd__s1.jsonl",
         ),
     ],

@@ -147,7 +147,7 @@ def test_the_plugins_knob_has_a_default_and_is_validated_where_the_graph_is_buil
         create_mur_graph(model, method=METHOD, method_settings={"tries": 0})
     with pytest.raises(ValueError, match="'resample' has no setting 'clusters'; its settings: tries"):
         create_mur_graph(model, method=METHOD, method_settings={"clusters": 3})
-    with pytest.raises(ValueError, match="'guided_search' has no settings of its own"):
+    with pytest.raises(ValueError, match="'guided_search' has no setting 'tries'; its settings: critic_kind"):
         create_mur_graph(model, method_settings={"tries": 3})
 
 

@@ -241,7 +241,7 @@ def test_a_client_that_leaves_mid_stream_stops_its_run_within_the_step():
         (
             b'{"model": "mur", "critic_kind": "oracle", "messages": [{"role": "user", "content": "hi"}]}',
             400,
-            "unknown critic_kind 'oracle'",
+            "unknown critic kind 'oracle'",
         ),
         (
             b'{"model": "mur", "gama": 0.5, "messages": [{"role": "user", "content": "hi"}]}',
@@ -268,7 +268,7 @@ def test_a_client_that_leaves_mid_stream_stops_its_run_within_the_step():
         (
             b'{"model": "mur", "clusters": 3, "messages": [{"role": "user", "content": "hi"}]}',
             400,
-            "scaling method 'guided_search' has no settings of its own",
+            "scaling method 'guided_search' has no setting 'clusters'; its settings: critic_kind",
         ),
     ],
     ids=[
@@ -380,6 +380,12 @@ def test_the_critics_critique_tokens_come_from_the_served_defaults_or_the_body()
     graph, _ = asyncio.run(runs.graph_for(parse_request(body)))
     assert graph.mur_method.settings.critique_tokens == 32
     guided, _ = asyncio.run(runs.graph_for(parse_request(b'{"model": "mur", ' + question)))
-    assert guided.mur_method.settings is None
-    with pytest.raises(RequestError, match="'guided_search' has no settings of its own"):
+    assert guided.mur_method.settings_dict() == {"critic_kind": "generative"}
+    vote, _ = asyncio.run(
+        runs.graph_for(parse_request(b'{"model": "mur", "critic_kind": "vote", ' + question))
+    )
+    assert vote.mur_method.settings_dict() == {"critic_kind": "vote"} and vote is not guided
+    with pytest.raises(RequestError, match="unknown critic kind 'oracle'; registered kinds: confidence"):
+        asyncio.run(runs.graph_for(parse_request(b'{"model": "mur", "critic_kind": "oracle", ' + question)))
+    with pytest.raises(RequestError, match="'guided_search' has no setting 'critique_tokens'; its settings"):
         asyncio.run(runs.graph_for(parse_request(b'{"model": "mur", "critique_tokens": 32, ' + question)))

@@ -1,8 +1,9 @@
 """Every bad field of a served run's `context` is refused before the model runs: one line naming the fix.
 
-`langgraph dev` passes a run's `context` (any `MURConfig` field) to the served graphs; the server
-reports what the graph raises as the run's error. Each field gets values of the wrong type, and the
-range-checked fields values out of range; an unknown name is refused naming the closest field.
+`langgraph dev` passes a run's `context` (any `MURConfig` field, or guided search's `critic_kind`)
+to the served graphs; the server reports what the graph raises as the run's error. Each field gets
+values of the wrong type, and the range-checked fields values out of range; an unknown name is
+refused naming the closest field.
 """
 
 import asyncio
@@ -12,9 +13,13 @@ from typing import Any, get_type_hints
 import pytest
 
 from mur_graph import MURConfig
+from mur_graph.scaling import GuidedSearchSettings
 from tests.fakes import ScriptedChatModel
 
-FIELDS = {name: str(hint) for name, hint in get_type_hints(MURConfig).items() if name != "method"}
+FIELDS = {
+    name: str(hint)
+    for name, hint in (get_type_hints(MURConfig) | get_type_hints(GuidedSearchSettings)).items()
+}
 
 
 def wrong_types(hint: str) -> list[Any]:
@@ -57,8 +62,15 @@ def studio(monkeypatch):
     monkeypatch.delenv(module.MODEL_VARIABLE, raising=False)
     monkeypatch.delenv(module.SETTINGS_VARIABLE, raising=False)
     module._served.clear()
+    module._inner.clear()
     yield module
     module._served.clear()
+    module._inner.clear()
+
+
+def served_settings(studio, context):
+    """A served run's settings, and its guided-search settings, from `context`."""
+    return studio.run_settings(context), studio.run_method_settings(context)
 
 
 def test_every_field_is_covered():
@@ -69,7 +81,7 @@ def test_every_field_is_covered():
 @pytest.mark.parametrize(("name", "value"), CASES, ids=[f"{n}={v!r}" for n, v in CASES])
 def test_a_bad_context_field_is_one_line_naming_the_field_and_its_range(studio, name, value):
     with pytest.raises(ValueError) as refused:
-        studio.run_settings({name: value})
+        served_settings(studio, {name: value})
     message = str(refused.value)
     assert "\n" not in message
     assert message.startswith(f"invalid MUR setting {name}=") and ": must be " in message

@@ -54,11 +54,10 @@ def n_histogram(server: VllmServer) -> tuple[float, float, float]:
     )
 
 
-def run_settings(mode: str, critic_kind: str = "generative") -> MURConfig:
+def run_settings(mode: str) -> MURConfig:
     # γ = 1: the first step always scales (m_1 > M_0 = 0), so `mur` scales at least once too.
     return MURConfig(
-        mode=mode, gamma=1.0, critic_kind=critic_kind, candidates=N, max_steps=3, max_step_tokens=24,
-        fallback_tokens=16, seed=0,
+        mode=mode, gamma=1.0, candidates=N, max_steps=3, max_step_tokens=24, fallback_tokens=16, seed=0,
     )  # fmt: skip
 
 
@@ -112,7 +111,10 @@ def test_chat_requests_carry_n_samples_with_logprobs_stops_and_a_continued_turn(
     ids=["guided-generative", "guided-confidence", "phi"],
 )
 def test_a_scaled_step_sends_its_candidates_in_one_request(vllm_server, mode, method, critic_kind):
-    graph = create_mur_graph(client(vllm_server), method=method, config=run_settings(mode, critic_kind))
+    own = {"critic_kind": critic_kind} if method == "guided_search" else {}
+    graph = create_mur_graph(
+        client(vllm_server), method=method, method_settings=own, config=run_settings(mode)
+    )
     before = n_histogram(vllm_server)
     state = graph.invoke({"question": f"What is 17 + 25? ({mode}, {method}, {critic_kind})"})
     requests, samples, with_n = (b - a for a, b in zip(before, n_histogram(vllm_server), strict=True))
