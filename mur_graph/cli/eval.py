@@ -38,7 +38,7 @@ from mur_graph.eval.problems import Problem, load_problems, parse_levels
 from mur_graph.eval.report import (
     COLUMNS,
     Row,
-    cell_label,
+    cell_key_label,
     cell_records,
     collect,
     critic_label,
@@ -261,7 +261,7 @@ def _report(args: argparse.Namespace, err: Console) -> int:
 
         cells = cell_records(records, common=args.common)
         table = endings_table(
-            endings({cell_label(key): list(by_id.values()) for key, by_id in cells.items()})
+            endings({cell_key_label(key): list(by_id.values()) for key, by_id in cells.items()})
         )
         Console(soft_wrap=True).out("\nHow the runs ended:\n" + table, highlight=False)
     # A selection of files is not the folder's report: only a lone folder gets DIR/report.md.

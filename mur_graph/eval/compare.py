@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mur_graph.eval.results import latest_by_id, read_records
+from mur_graph.eval.results import VARIANTS, latest_by_id, read_records
 from mur_graph.eval.stats import Paired, paired
 
-ARM_SUFFIXES = ("__calc", "__bc")
-"""The name parts that mark an arm rather than a cell, in the reverse of the order `results_name`
-appends them."""
+ARM_SUFFIXES = tuple(f"__{v.prefix}" for v in reversed(VARIANTS) if v.arm)
+"""The name parts that mark an arm rather than a cell (`__calc`, `__bc`: the variants marked `arm`),
+in the reverse of the order `results_name` appends them."""
 
 
 class AmbiguousCellError(ValueError):

@@ -44,7 +44,7 @@ def measured_savings(records: Iterable[Record]) -> dict[str, dict[str, float]]:
         if record.get("status") != "ok" or "replayed" not in record:
             continue
         cell = cells.setdefault(
-            cell_label(record), {"questions": 0, "calls": 0, "replayed_s": 0.0, "wall_s": 0.0}
+            record_cell_label(record), {"questions": 0, "calls": 0, "replayed_s": 0.0, "wall_s": 0.0}
         )
         cell["questions"] += 1
         cell["calls"] += record["replayed"]["calls"]
@@ -80,7 +80,7 @@ def estimated_savings(records: Iterable[Record]) -> tuple[int, int, int, int]:
     by_cell: dict[str, dict[str, Record]] = {}
     for record in records:
         if record.get("status") == "ok":
-            by_cell.setdefault(cell_label(record), {})[record["id"]] = record
+            by_cell.setdefault(record_cell_label(record), {})[record["id"]] = record
     if not by_cell:
         return 0, 0, 0, 0
     common = set.intersection(*(set(ids) for ids in by_cell.values()))
@@ -96,7 +96,7 @@ def estimated_savings(records: Iterable[Record]) -> tuple[int, int, int, int]:
     return len(by_cell), len(common), counted, generated
 
 
-def cell_label(record: Record) -> str:
+def record_cell_label(record: Record) -> str:
     """A record's cell as words, e.g. `guided_search confidence mur γ=0.8`."""
     settings = record["settings"]
     critic = critic_label(settings)

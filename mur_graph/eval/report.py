@@ -150,7 +150,7 @@ def cell_records(
     return _common_questions(cells) if common else cells
 
 
-def cell_label(key: tuple[Any, ...]) -> str:
+def cell_key_label(key: tuple[Any, ...]) -> str:
     """A cell's key as one label, e.g. `math_500 guided_search drafts T=0 confidence mur γ=0.8 seed 0`."""
     dataset, method, critic, mode, gamma, variant, seed = key
     parts = [dataset, method + variant_label(variant), critic or "", mode]

@@ -67,6 +67,8 @@ class Variant:
     """The part's value for full settings ("" for a flag that is on), or None where it does not apply."""
     label: Callable[[str], str]
     """How the part reads after the method in a report, from its value: ` T=0`, ` + calculator`."""
+    arm: bool = False
+    """A flag that makes an arm, not a cell, in `mur-graph compare`: its files pair with those without it."""
 
 
 def _differs(name: str) -> Callable[[Mapping[str, Any]], str | None]:
@@ -74,8 +76,8 @@ def _differs(name: str) -> Callable[[Mapping[str, Any]], str | None]:
 
 
 VARIANTS: tuple[Variant, ...] = (
-    Variant("bc", lambda s: "" if s["bias_correction"] else None, lambda _: " (bias-corrected)"),
-    Variant("calc", lambda s: "" if s["calculator"] else None, lambda _: " + calculator"),
+    Variant("bc", lambda s: "" if s["bias_correction"] else None, lambda _: " (bias-corrected)", arm=True),
+    Variant("calc", lambda s: "" if s["calculator"] else None, lambda _: " + calculator", arm=True),
     Variant("T", _differs("temperature"), lambda v: f" T={v}"),
     Variant(
         "dT",

@@ -73,3 +73,14 @@ def test_a_file_and_a_folder_or_a_missing_path_are_clear_errors(tmp_path, capsys
     assert "two folders or two results files" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "nowhere")]) == 2
     assert "no such folder or file" in capsys.readouterr().err
+
+
+def test_the_arm_variants_of_the_results_table_are_what_a_cell_leaves_out():
+    from mur_graph.config import MURConfig
+    from mur_graph.eval.compare import cell_of
+    from mur_graph.eval.results import results_name
+
+    arms = MURConfig(bias_correction=True, calculator=True)
+    assert cell_of(results_name("m", arms)) == results_name("m", MURConfig())
+    reused = MURConfig(reuse_draft=True)  # not an arm: a cell of its own
+    assert cell_of(results_name("m", reused)) == results_name("m", reused)

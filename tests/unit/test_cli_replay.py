@@ -3,7 +3,7 @@
 import json
 
 from mur_graph.cli import main
-from mur_graph.eval.replay import cell_label, estimated_savings, replay_vote
+from mur_graph.eval.replay import estimated_savings, record_cell_label, replay_vote
 
 
 def voted_step(*texts_and_m):
@@ -57,7 +57,7 @@ def test_shared_steps_count_once_until_the_runs_diverge(tmp_path, capsys):
     assert estimated_savings(records) == (2, 1, 47, 35)
     cot = record(None, kept_draft[:1]) | {"id": "q1"}
     cot["settings"] |= {"mode": "cot", "critic_kind": "generative"}  # CoT asks no critic
-    assert cell_label(cot) == "guided_search cot"
+    assert record_cell_label(cot) == "guided_search cot"
     for number, r in enumerate(records):
         (tmp_path / f"{number}.jsonl").write_text(json.dumps(r) + "\n")
     assert main(["replay", "savings", str(tmp_path), "--estimate"]) == 0
