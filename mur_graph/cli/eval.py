@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from rich.console import Console
@@ -37,7 +37,7 @@ from mur_graph.config import MURConfig, settings_record
 from mur_graph.eval.problems import Problem, load_problems, parse_levels
 from mur_graph.eval.report import (
     COLUMNS,
-    Row,
+    ReportRow,
     cell_key_label,
     cell_records,
     collect,
@@ -54,6 +54,8 @@ from mur_graph.eval.results import ResultsFile, dataset_label, results_name
 from mur_graph.scaling import canonical_method
 
 DEFAULT_GAMMAS = "0.5,0.7,0.8,0.9,0.95"
+Quantity = Literal["total_tokens", "scale_rate"]
+"""The row column that `mur-graph calibrate` aims at a target."""
 
 
 def add_eval_commands(commands: Any) -> None:
@@ -308,7 +310,7 @@ def _calibrate(args: argparse.Namespace, err: Console) -> int:
 
     check_run_options(args)
     target = args.target_tokens if args.target_tokens is not None else args.target_scale_rate
-    quantity = "total_tokens" if args.target_tokens is not None else "scale_rate"
+    quantity: Quantity = "total_tokens" if args.target_tokens is not None else "scale_rate"
     base = config_from_args(args, mode="mur")
     problems = _load_problems(args, err, args.dev + args.holdout)
     dev, holdout = problems[: args.dev], problems[args.dev : args.dev + args.holdout]
@@ -374,7 +376,7 @@ def _check_on_sweep(
     same: Sequence[Problem],
     config: MURConfig,
     models: tuple[BaseChatModel, BaseChatModel, str, str],
-    quantity: str,
+    quantity: Quantity,
     target: float,
     err: Console,
 ) -> dict[str, Any]:
@@ -423,7 +425,7 @@ def _on_curve(settings: dict[str, Any], curve: dict[str, Any]) -> bool:
     return settings["mode"] == "cot" or critic_label(settings) == critic_label(curve)
 
 
-def _print_rows(console: Console, rows: list[Row]) -> None:
+def _print_rows(console: Console, rows: list[ReportRow]) -> None:
     if not console.is_terminal:  # a log file: the Markdown tables, never cut to 80 columns
         console.out(report_markdown(rows), highlight=False)
         return

@@ -10,11 +10,26 @@ which of them the lost questions fall into (`mur-graph report --endings`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, TypedDict
 
-Row = dict[str, Any]
 
-ENDING_COLUMNS = (
+class EndingRow(TypedDict):
+    """How one cell's runs ended: counts, each kind of ending as (runs, percent of them right)."""
+
+    cell: str
+    questions: int
+    accuracy: float | None
+    steps: float | None
+    """Mean steps per run."""
+    cut: tuple[int, float | None]
+    fallback: tuple[int, float | None]
+    no_answer: int
+    clean: tuple[int, float | None]
+
+
+EndingKey = Literal["cell", "questions", "accuracy", "steps", "cut", "fallback", "no_answer", "clean"]
+
+ENDING_COLUMNS: tuple[tuple[EndingKey, str], ...] = (
     ("cell", "cell"),
     ("questions", "n"),
     ("accuracy", "accuracy %"),
@@ -26,9 +41,9 @@ ENDING_COLUMNS = (
 )
 
 
-def endings(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Row]:
+def endings(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[EndingRow]:
     """One row per cell (label → its answered records): how its runs ended and how often each was right."""
-    rows = []
+    rows: list[EndingRow] = []
     for label, records in cells.items():
         ok = [r for r in records if r.get("status") == "ok"]
         ending = {id(r): _ending(r) for r in ok}
@@ -50,7 +65,7 @@ def endings(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Row]:
     return rows
 
 
-def endings_table(rows: Sequence[Row]) -> str:
+def endings_table(rows: Sequence[EndingRow]) -> str:
     """The rows as a Markdown table."""
     lines = ["| " + " | ".join(t for _, t in ENDING_COLUMNS) + " |", "|" + "---|" * len(ENDING_COLUMNS)]
     for row in rows:

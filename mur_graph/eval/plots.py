@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mur_graph.eval.report import Row
+from mur_graph.eval.report import ReportRow
 
 
-def gamma_labels(mur: Sequence[Row]) -> list[tuple[tuple[float, float], str]]:
+def gamma_labels(mur: Sequence[ReportRow]) -> list[tuple[tuple[float, float], str]]:
     """One label per distinct MUR point: γ values that landed on the same point share it ("γ=0.5, 0.7").
 
     γ is shown to 3 significant digits: a calibrated γ (0.8562601545…) reads 0.856.
     """
     points: dict[tuple[float, float], list[float]] = {}
     for r in mur:
-        points.setdefault((r["total_tokens"], r["accuracy"]), []).append(r["gamma"])
+        tokens, accuracy, gamma = _mur_point(r)
+        points.setdefault((tokens, accuracy), []).append(gamma)
     return [(point, "γ=" + ", ".join(f"{g:.3g}" for g in gammas)) for point, gammas in points.items()]
 
 
-def panels(rows: Sequence[Row]) -> list[tuple[str, str, str | None]]:
+def panels(rows: Sequence[ReportRow]) -> list[tuple[str, str, str | None]]:
     """The sweep's panels: one per (dataset, method, critic) with MUR or per-step rows, else per CoT cell.
 
     The plain model and self-consistency are drawn in every panel of their dataset, never as panels.
@@ -29,7 +30,7 @@ def panels(rows: Sequence[Row]) -> list[tuple[str, str, str | None]]:
     return sorted(scaled or cot, key=str)
 
 
-def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path]:
+def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> list[Path]:
     """Draw one panel of accuracy vs mean total tokens per (dataset, method, critic); write PNG and SVG.
 
     The files are `stem` plus `.png` and `.svg` (a dot in `stem`'s name stays).
@@ -57,7 +58,7 @@ def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path
             and (r["mode"] == "cot" or r.get("critic") == critic)
             and r["accuracy"] is not None
         ]
-        mur = sorted((r for r in cell if r["mode"] == "mur"), key=lambda r: r["gamma"])
+        mur = sorted((r for r in cell if r["mode"] == "mur"), key=lambda r: _mur_point(r)[2])
         if mur:
             ax.plot([r["total_tokens"] for r in mur], [r["accuracy"] for r in mur], "o-", label="MUR (γ)")
             for point, text in gamma_labels(mur):
@@ -92,12 +93,25 @@ def plot_sweep(rows: Sequence[Row], stem: Path, *, title: str = "") -> list[Path
     return written
 
 
-def _is_other_baseline(row: Row) -> bool:
+def _mur_point(row: ReportRow) -> tuple[float, float, float]:
+    """A MUR row's mean total tokens, accuracy and γ: a row with answered questions has all three.
+
+    Raises:
+        ValueError: one of them is None.
+    """
+    tokens, accuracy, gamma = row["total_tokens"], row["accuracy"], row["gamma"]
+    if tokens is None or accuracy is None or gamma is None:
+        msg = f"not a MUR row with answered questions: a {row['mode']} row"
+        raise ValueError(msg)
+    return tokens, accuracy, gamma
+
+
+def _is_other_baseline(row: ReportRow) -> bool:
     """A plain-model row, or a self-consistency row (its seed is a range such as "0–4")."""
     return row["mode"] == "plain" or " SC@" in row["mode"]
 
 
-def _temperature(row: Row) -> str:
+def _temperature(row: ReportRow) -> str:
     """` T=0` for a plain row at temperature 0, ` T=0.6` at the default (from the row's variant)."""
     parts = [str(part) for part in row.get("variant", ()) if str(part).startswith("T")]
     return f" T={parts[0][1:]}" if parts else " T=0.6"

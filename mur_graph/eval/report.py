@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple, TypedDict
 
 from mur_graph.eval.consistency import SeedSpread, Vote, consistency_votes
 from mur_graph.eval.regrade import regraded
@@ -13,9 +13,78 @@ from mur_graph.eval.results import latest_by_id, read_records, variant_label, va
 from mur_graph.eval.stats import LineGap, Paired, critic_signal, line_gap, paired, wilson_interval
 from mur_graph.scaling import canonical_method
 
-Row = dict[str, Any]
 
-COLUMNS = (
+class _Accuracy(TypedDict):
+    """A row's answered questions and accuracy (percent) with its 95 % Wilson interval."""
+
+    questions: int
+    accuracy: float | None
+    accuracy_ci: tuple[float, float] | None
+
+
+class _CellColumns(_Accuracy):
+    """What a cell's answered records give its row (`cell_row`, `_vote_row`)."""
+
+    dataset: str
+    critic: str | None
+    mode: str
+    gamma: float | None
+    policy_tokens: float | None
+    critic_tokens: float | None
+    total_tokens: float | None
+    scale_rate: float | None
+    wall_s: float | None
+    not_first: float | None
+    score_spread: float | None
+    fallback: float | None
+    signal_steps: int
+
+
+class ReportRow(_CellColumns, total=False):
+    """A row of the table. `summarise` fills every key: the cell's own columns, then these."""
+
+    method: str
+    """The method and its variant's label, e.g. `guided_search T=0`."""
+    variant: tuple[str, ...]
+    seed: int | str | None
+    """The run's seed; a range such as `0–2` in a self-consistency row; None: unseeded."""
+    expected: int
+    """Questions a full row of its dataset holds."""
+    failed: int
+    vs_per_step: float | None
+    paired_per_step: Paired | None
+    paired_cot: Paired | None
+    paired_plain: Paired | None
+    line_gap: LineGap | None
+
+
+ReportKey = Literal[
+    "dataset",
+    "method",
+    "critic",
+    "mode",
+    "gamma",
+    "seed",
+    "questions",
+    "failed",
+    "accuracy",
+    "policy_tokens",
+    "critic_tokens",
+    "total_tokens",
+    "vs_per_step",
+    "scale_rate",
+    "wall_s",
+    "paired_per_step",
+    "paired_cot",
+    "paired_plain",
+    "line_gap",
+    "not_first",
+    "score_spread",
+    "fallback",
+]
+"""The keys of a row that the table shows (`COLUMNS`)."""
+
+COLUMNS: tuple[tuple[ReportKey, str], ...] = (
     ("dataset", "dataset"),
     ("method", "method"),
     ("critic", "critic"),
@@ -51,7 +120,7 @@ NO_SIGNAL = 1e-3
 class _Cell:
     """A row while it is paired with its baselines: the row and what the pairing reads."""
 
-    row: Row
+    row: ReportRow
     base: tuple[str, str, tuple[str, ...]]
     """(dataset, method, variant): the baselines it is compared with share it."""
     correct: dict[str, bool]
@@ -83,7 +152,7 @@ def critic_label(settings: dict[str, Any]) -> str | None:
 
 def summarise(
     records: Sequence[dict[str, Any]], *, questions: int | None = None, common: bool = False
-) -> list[Row]:
+) -> list[ReportRow]:
     """One row per (dataset, method, critic kind, mode, γ, bias correction, calculator).
 
     Besides accuracy (with its 95 % Wilson interval), tokens, scale rate and seconds per question,
@@ -166,7 +235,7 @@ def cell_row(
     critic: str | None,
     mode: str,
     gamma: float | None,
-) -> Row:
+) -> ReportRow:
     """The row of one cell's answered records: accuracy with its interval, tokens, rate, time, signal."""
     steps = sum(r["result"]["n_steps"] for r in ok)
     signal = critic_signal(ok) if mode not in BASELINE_MODES else None
@@ -219,10 +288,9 @@ def _consistency_rows(
     return rows
 
 
-def _vote_row(votes: dict[str, Vote], *, dataset: str, mode: str) -> Row:
+def _vote_row(votes: dict[str, Vote], *, dataset: str, mode: str) -> ReportRow:
     """A self-consistency row: the votes' accuracy and the k runs' tokens and seconds per question."""
     outcomes = list(votes.values())
-    unscaled = dict.fromkeys(("scale_rate", "not_first", "score_spread", "fallback"))
     return {
         "dataset": dataset,
         "critic": None,
@@ -233,33 +301,84 @@ def _vote_row(votes: dict[str, Vote], *, dataset: str, mode: str) -> Row:
         "critic_tokens": _mean(v.critic_tokens for v in outcomes),
         "total_tokens": _mean(v.tokens for v in outcomes),
         "wall_s": _mean(v.seconds for v in outcomes),
-        **unscaled,
+        "scale_rate": None,  # nothing is scaled
+        "not_first": None,
+        "score_spread": None,
+        "fallback": None,
         "signal_steps": 0,
     }
 
 
-def _accuracy(correct: int, n: int) -> Row:
+def _accuracy(correct: int, n: int) -> _Accuracy:
     """`questions`, `accuracy` (percent) and its 95 % Wilson interval, None without a question."""
-    ci = tuple(100.0 * x for x in wilson_interval(correct, n)) if n else None
+    ci = None
+    if n:
+        low, high = wilson_interval(correct, n)
+        ci = (100.0 * low, 100.0 * high)
     return {"questions": n, "accuracy": 100.0 * correct / n if n else None, "accuracy_ci": ci}
 
 
-def seed_spreads(rows: Sequence[Row]) -> list[Row]:
+class SpreadRow(TypedDict):
+    """A row of the across-seeds table (`seed_spreads`)."""
+
+    dataset: str
+    method: str
+    critic: str | None
+    mode: str
+    gamma: float | None
+    seeds: str
+    questions: int
+    """The fewest questions any of the seeds' rows holds."""
+    accuracies: str
+    mean: float
+    stdev: float
+    spread: float
+    total_tokens: float
+
+
+SpreadKey = Literal[
+    "dataset",
+    "method",
+    "critic",
+    "mode",
+    "gamma",
+    "seeds",
+    "questions",
+    "accuracies",
+    "mean",
+    "stdev",
+    "spread",
+    "total_tokens",
+]
+"""The keys of an across-seeds row (`SPREAD_COLUMNS`)."""
+
+
+class _Seeded(NamedTuple):
+    """What the across-seeds row reads from one seed's row."""
+
+    seed: int
+    accuracy: float
+    total_tokens: float
+    questions: int
+
+
+def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
     """One row per cell run with two seeds or more: its accuracy's mean, spread and range across them."""
-    groups: dict[tuple[Any, ...], list[Row]] = {}
+    groups: dict[tuple[Any, ...], list[_Seeded]] = {}
     for row in rows:
-        if isinstance(row["seed"], int) and row["accuracy"] is not None:
+        seed, accuracy, tokens = row["seed"], row["accuracy"], row["total_tokens"]
+        if isinstance(seed, int) and accuracy is not None and tokens is not None:  # tokens: set with accuracy
             key = (row["dataset"], row["method"], row["critic"], row["mode"], row["gamma"])
-            groups.setdefault(key, []).append(row)
-    spreads = []
+            groups.setdefault(key, []).append(_Seeded(seed, accuracy, tokens, row["questions"]))
+    spreads: list[SpreadRow] = []
     for (dataset, method, critic, mode, gamma), cell in groups.items():
         if len(cell) < 2:
             continue
-        cell = sorted(cell, key=lambda r: r["seed"])
+        cell = sorted(cell, key=lambda r: r.seed)
         spread = SeedSpread(
-            seeds=tuple(r["seed"] for r in cell),
-            accuracies=tuple(r["accuracy"] for r in cell),
-            tokens=sum(r["total_tokens"] * r["questions"] for r in cell) / sum(r["questions"] for r in cell),
+            seeds=tuple(r.seed for r in cell),
+            accuracies=tuple(r.accuracy for r in cell),
+            tokens=sum(r.total_tokens * r.questions for r in cell) / sum(r.questions for r in cell),
         )
         spreads.append(
             {
@@ -269,7 +388,7 @@ def seed_spreads(rows: Sequence[Row]) -> list[Row]:
                 "mode": mode,
                 "gamma": gamma,
                 "seeds": ", ".join(map(str, spread.seeds)),
-                "questions": min(r["questions"] for r in cell),
+                "questions": min(r.questions for r in cell),
                 "accuracies": " / ".join(f"{a:.1f}" for a in spread.accuracies),
                 "mean": spread.mean,
                 "stdev": spread.stdev,
@@ -280,7 +399,7 @@ def seed_spreads(rows: Sequence[Row]) -> list[Row]:
     return spreads
 
 
-SPREAD_COLUMNS = (
+SPREAD_COLUMNS: tuple[tuple[SpreadKey, str], ...] = (
     ("dataset", "dataset"),
     ("method", "method"),
     ("critic", "critic"),
@@ -296,7 +415,7 @@ SPREAD_COLUMNS = (
 )
 
 
-def spread_table(spreads: Sequence[Row]) -> str:
+def spread_table(spreads: Sequence[SpreadRow]) -> str:
     """The across-seeds rows as a Markdown table."""
     lines = ["| " + " | ".join(t for _, t in SPREAD_COLUMNS) + " |", "|" + "---|" * len(SPREAD_COLUMNS)]
     for row in spreads:
@@ -356,37 +475,37 @@ def _pair_with_baselines(cells: Sequence[_Cell]) -> None:
         )
 
 
-def markdown_table(rows: Sequence[Row]) -> str:
+def markdown_table(rows: Sequence[ReportRow]) -> str:
     """The rows as a Markdown table."""
     lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(format_cell(key, row[key], row) for key, _ in COLUMNS) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def report_markdown(rows: Sequence[Row]) -> str:
+def report_markdown(rows: Sequence[ReportRow]) -> str:
     """The report as Markdown: the table of rows, then the across-seeds table when a cell has seeds."""
     spreads = seed_spreads(rows)
     extra = f"\n**Across seeds**\n\n{spread_table(spreads)}" if spreads else ""
     return markdown_table(rows) + extra
 
 
-def format_cell(key: str, value: Any, row: Row | None = None) -> str:
+def format_cell(key: str, value: Any, row: ReportRow | None = None) -> str:
     """A table cell: ratios and rates with two decimals, other numbers with one.
 
     With its `row`, the accuracy carries its interval and `n` says when the row is partial.
     """
-    row = row or {}
-    if key == "questions" and row.get("expected", 0) > (value or 0):
-        return f"partial ({value} of {row['expected']})"
+    expected = row.get("expected", 0) if row else 0
+    if key == "questions" and expected > (value or 0):
+        return f"partial ({value} of {expected})"
     if value is None:
         return "—"
     if isinstance(value, Paired):
         return f"{value.won}/{value.lost} (p={value.p_value:.2g})"
     if isinstance(value, LineGap):
-        on = f" on {value.questions}" if value.questions < row.get("questions", 0) else ""
+        on = f" on {value.questions}" if row and value.questions < row.get("questions", 0) else ""
         return f"{value.points:+.1f} pts{on}".replace("-", "−")
-    if key == "accuracy" and row.get("accuracy_ci"):
-        low, high = row["accuracy_ci"]
+    if key == "accuracy" and row and (ci := row.get("accuracy_ci")):
+        low, high = ci
         return f"{value:.1f} [{low:.1f}, {high:.1f}]"
     if key in ("not_first", "fallback"):
         return f"{100 * value:.0f}%"
