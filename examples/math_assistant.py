@@ -14,7 +14,16 @@ from mur_graph import MURConfig, create_mur_graph, load_embedded_model
 QUESTION = "What is 17 + 25? Step0: <<17+25>>"
 
 question = sys.argv[1] if len(sys.argv) > 1 else QUESTION
-config = MURConfig(calculator=True, candidates=2, max_steps=2, max_step_tokens=24, fallback_tokens=24, seed=1)
+# The paper's `Step<k>:` format, which the question's example call is written in.
+config = MURConfig(
+    calculator=True,
+    candidates=2,
+    max_steps=2,
+    max_step_tokens=24,
+    fallback_tokens=24,
+    seed=1,
+    step_format="prompted",
+)
 graph = create_mur_graph(load_embedded_model(), config=config)
 result = graph.invoke({"question": question})
 

@@ -11,7 +11,17 @@ question = sys.argv[1] if len(sys.argv) > 1 else "What is 17 + 25?"
 policy = load_embedded_model()
 graph = create_mur_graph(
     policy,
-    config=MURConfig(gamma=0.8, candidates=2, max_steps=4, max_step_tokens=48, fallback_tokens=64, seed=0),
+    # The paper's `Step<k>:` format, which this example was made in; the default, `natural`, is the
+    # model's own paragraphs (mur_graph.MURConfig.step_format).
+    config=MURConfig(
+        gamma=0.8,
+        candidates=2,
+        max_steps=4,
+        max_step_tokens=48,
+        fallback_tokens=64,
+        seed=0,
+        step_format="prompted",
+    ),
 )
 result = graph.invoke({"question": question})
 

@@ -30,7 +30,11 @@ STEP_FORMAT_NAMES: tuple[str, ...] = get_args(StepFormatName)
 
 @dataclass(frozen=True)
 class MURConfig:
-    """Settings of one MUR run. Defaults are the paper's guided-search setting (spec §4).
+    """Settings of one MUR run. Defaults are the paper's guided-search setting (spec §4), but one.
+
+    The step format is `natural` (the model's own paragraphs), not the paper's `Step{k}:` headers
+    (`step_format="prompted"`), which cost accuracy (docs/settings.md); `paper_config()` is the
+    paper's setting exactly.
 
     Invalid values raise `ValueError` at construction, with the valid range in the message.
     Pass one to `create_mur_graph(config=...)` as the default, or per run as
@@ -68,9 +72,10 @@ class MURConfig:
     """Base seed; each model call gets a seed derived from it, so a run is reproducible."""
     bias_correction: bool = False
     """Compare against M_{t-1}/(1-α^t) instead of the paper's raw, zero-started momentum."""
-    step_format: StepFormatName = "prompted"
-    """`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines;
-    `natural`: the paragraphs the model writes unprompted (its chat template, the plain system prompt)."""
+    step_format: StepFormatName = "natural"
+    """`natural` (the default): the paragraphs the model writes unprompted (its chat template, the
+    plain system prompt); `prompted`: `Step{k}:` headers (the paper's format, `paper_config()`);
+    `blank_line`: steps separated by blank lines."""
     reuse_draft: bool = False
     """Keep the draft that tripped the gate as candidate 0 (the paper throws it away)."""
     calculator: bool = False

@@ -16,7 +16,13 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
+from mur_graph.config import MURConfig
 from mur_graph.ledger import add_ledgers, empty_ledger
+
+
+def prompted(**settings: Any) -> MURConfig:
+    """`MURConfig(**settings)` in the `prompted` step format (`Step<k>:`), which scripted models answer in."""
+    return MURConfig(step_format="prompted", **settings)
 
 
 @dataclass(frozen=True)

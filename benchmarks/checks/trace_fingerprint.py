@@ -22,11 +22,18 @@ from pathlib import Path
 from typing import Any
 
 QUESTION = "What is 12 * 7 - 5?"
-SMALL = ["--max-steps", "3", "--max-step-tokens", "24", "--fallback-tokens", "16", "--candidates", "3"]
+# The configurations were made in the paper's step format, the default until issue 26 (a later
+# `--step-format` wins).
+SMALL = [
+    *("--step-format", "prompted"),
+    *("--max-steps", "3", "--max-step-tokens", "24", "--fallback-tokens", "16", "--candidates", "3"),
+]
 SMOLLM2 = ["--model", "smollm2", *SMALL]
 QWEN = [
     "--model",
     "qwen2.5-coder-1.5b",
+    "--step-format",
+    "prompted",
     "--max-steps",
     "3",
     "--max-step-tokens",

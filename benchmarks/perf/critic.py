@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--n must be in 1..{len(CANDIDATES)}")
 
     chat = load_embedded_model()
-    config = MURConfig()
+    config = MURConfig(step_format="prompted")  # its figures' format (the default until issue 26)
     fmt = step_format(config.step_format)
     arms = {"sequential": 1, "concurrent": args.n}
     scores: dict[str, list[list[float | None]]] = {arm: [] for arm in arms}

@@ -49,7 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-steps", type=int, default=20)
     args = parser.parse_args(argv)
 
-    config = MURConfig(mode="cot", max_steps=args.max_steps, max_step_tokens=16, fallback_tokens=16, seed=0)
+    config = MURConfig(
+        mode="cot",
+        max_steps=args.max_steps,
+        max_step_tokens=16,
+        fallback_tokens=16,
+        seed=0,
+        step_format="prompted",  # its figures' format, the default until issue 26
+    )
     first = scripted(args.max_steps)
     state = create_mur_graph(first, config=config).invoke({"question": QUESTION})
     calls = list(first.calls)

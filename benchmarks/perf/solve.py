@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         fallback_tokens=args.step_tokens,
         critic_tokens=4,
         seed=0,
+        step_format="prompted",  # the format its figures were measured in (the default until issue 26)
     )
     graphs = {
         "reuse": create_mur_graph(reuse, config=config),

@@ -31,7 +31,7 @@ from tests.vllm.server import MODEL, VllmServer
 OUT = Path(__file__).resolve().parents[1] / "results" / "vllm"
 CONFIG = MURConfig(
     mode="per_step", candidates=4, max_steps=3, max_step_tokens=24,  # the generative critic (default)
-    fallback_tokens=16, seed=0,
+    fallback_tokens=16, seed=0, step_format="prompted",  # its figures' format, the default until issue 26
 )  # fmt: skip
 
 

@@ -110,9 +110,10 @@ def add_settings_options(parser: argparse.ArgumentParser, *, mode: bool = True, 
     parser.add_argument(
         "--step-format",
         choices=STEP_FORMAT_NAMES,
-        default="prompted",
-        help="prompted (Step<k>: headers), blank_line (for models that ignore the format) or natural "
-        "(the paragraphs the model writes under its own chat template and the plain system prompt)",
+        default="natural",
+        help="natural (the default: the paragraphs the model writes under its own chat template and "
+        "the plain system prompt), prompted (the paper's Step<k>: headers) or blank_line (steps "
+        "separated by blank lines)",
     )
     parser.add_argument(
         "--reuse-draft", action="store_true", help="keep the draft as candidate 0 when scaling"

@@ -17,6 +17,7 @@ from mur_graph.eval.stats import Paired, paired
 ARM_SUFFIXES = tuple(f"__{v.prefix}" for v in reversed(VARIANTS) if v.arm)
 """The name parts that mark an arm rather than a cell (`__calc`, `__bc`: the variants marked `arm`),
 in the reverse of the order `results_name` appends them."""
+_ARM_PARTS = frozenset(suffix.removeprefix("__") for suffix in ARM_SUFFIXES)
 
 
 class AmbiguousCellError(ValueError):
@@ -30,11 +31,13 @@ def correctness(path: Path) -> dict[str, bool]:
 
 
 def cell_of(name: str) -> str:
-    """The cell a results file name holds, without its arm's suffixes."""
-    stem = name.removesuffix(".jsonl")
-    for suffix in ARM_SUFFIXES:
-        stem = stem.removesuffix(suffix)
-    return stem + ".jsonl"
+    """The cell a results file name holds, without its arm's parts.
+
+    They go wherever they stand, as later variants and the seed follow them:
+    `m__guided_search__mur__g0.8__calc__fnatural__s1` is the cell `m__guided_search__mur__g0.8__fnatural__s1`.
+    """
+    dataset, *rest = name.removesuffix(".jsonl").split("__")
+    return "__".join([dataset, *(part for part in rest if part not in _ARM_PARTS)]) + ".jsonl"
 
 
 def cells(folder: Path) -> dict[str, Path]:

@@ -25,6 +25,20 @@ SETTINGS_THAT_MAY_DIFFER = ("seed", "critic_concurrency")
 """Settings a resumed run may change without mixing incomparable results."""
 _DEFAULTS = settings_record(MURConfig(), DEFAULT_METHOD, method_setting_defaults(DEFAULT_METHOD))
 
+WRITTEN_WITH: Mapping[str, Any] = {"step_format": "prompted"}
+"""The value a record lacking a setting was written with, where that is not today's default.
+
+Records from before `step_format` existed were written with the paper's `Step<k>:` headers
+(`prompted`, the default until issue #26 made it `natural`): they read as `prompted`, so they
+resume only a `prompted` run and keep their names."""
+_UNRECORDED = {**_DEFAULTS, **WRITTEN_WITH}
+"""What a record lacking a setting holds: `_DEFAULTS`, except where `WRITTEN_WITH` says otherwise."""
+
+UNNAMED: Mapping[str, Any] = {**_DEFAULTS, "step_format": "prompted"}
+"""The values a file name leaves out: the defaults, except the step format's, fixed at `prompted`
+(the default the committed files were named under) so that no name changes with the default:
+a `natural` run stays `__fnatural`, a `prompted` run has no suffix (never `__fprompted`)."""
+
 Settings = Mapping[str, Any] | MURConfig
 """A run's recorded settings (`graph.settings_record(config)`, a record's `settings`), or a bare
 `MURConfig`: its settings with the default method."""
@@ -44,9 +58,9 @@ def results_name(dataset: str, settings: Settings) -> str:
     The variants end the name (`variant_parts`), then a seed other than 0 (`__s1`), so every arm
     of a comparison, and every seed, can share one folder.
     """
-    full = {**_DEFAULTS, **_recorded(settings)}
+    full = {**_UNRECORDED, **_recorded(settings)}
     parts = [dataset, full["method"] or DEFAULT_METHOD]
-    if full["critic_kind"] != _DEFAULTS["critic_kind"]:
+    if full["critic_kind"] != UNNAMED["critic_kind"]:
         parts.append(full["critic_kind"])
     parts.append(full["mode"])
     if full["mode"] == "mur":
@@ -72,7 +86,7 @@ class Variant:
 
 
 def _differs(name: str) -> Callable[[Mapping[str, Any]], str | None]:
-    return lambda s: None if s[name] == _DEFAULTS[name] else f"{s[name]:g}"
+    return lambda s: None if s[name] == UNNAMED[name] else f"{s[name]:g}"
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -95,7 +109,7 @@ VARIANTS: tuple[Variant, ...] = (
         "pt",
         lambda s: (
             str(s["plain_tokens"])
-            if s["mode"] == "plain" and s["plain_tokens"] != _DEFAULTS["plain_tokens"]
+            if s["mode"] == "plain" and s["plain_tokens"] != UNNAMED["plain_tokens"]
             else None
         ),
         lambda v: f" ≤{v} tokens",
@@ -103,7 +117,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         "f",
         lambda s: (
-            None if s["step_format"] == _DEFAULTS["step_format"] or s["mode"] == "plain" else s["step_format"]
+            None if s["step_format"] == UNNAMED["step_format"] or s["mode"] == "plain" else s["step_format"]
         ),
         lambda v: f" {v} format",
     ),
@@ -116,10 +130,11 @@ def variant_parts(settings: Mapping[str, Any]) -> tuple[str, ...]:
 
     `bc` bias-corrected momentum, `calc` the calculator, `T0` a temperature other than 0.6, `dT0`
     a draft temperature of its own, `rd` the draft reused as candidate 0, `pt512` a `plain`
-    mode token limit other than 1024, `fnatural` a step format other than `prompted` (`VARIANTS`).
-    A setting that older records lack reads as its default.
+    mode token limit other than 1024, `fnatural` a step format other than `prompted` (`VARIANTS`;
+    `prompted` is the unnamed one whatever the default, `UNNAMED`).
+    A setting that older records lack reads as the value they were written with (`WRITTEN_WITH`).
     """
-    full = {**_DEFAULTS, **settings}
+    full = {**_UNRECORDED, **settings}
     return tuple(v.prefix + value for v in VARIANTS if (value := v.value(full)) is not None)
 
 
@@ -245,16 +260,21 @@ class ResultsFile:
 
 
 def _comparable(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings that must match, a setting older records lack read as its default.
+    """The settings that must match; a setting older records lack reads as what they were written with.
+
+    That is its default, or `WRITTEN_WITH`'s value (`step_format`: `prompted`). `plain` mode's
+    step format does not count: it has none, so a plain run resumes whatever format it recorded.
 
     The record's method's own settings (φ's `clusters`, the critic's `critique_tokens`) count,
     at their defaults where a record lacks them; another method's own settings do not: older
     records hold every method's (`critique_tokens` at its demo limit 64 with a local model, say),
     newer ones only their method's.
     """
-    own = method_setting_defaults(str({**_DEFAULTS, **settings}["method"]))
+    own = method_setting_defaults(str({**_UNRECORDED, **settings}["method"]))
     others = set(method_setting_names()) - set(own)
-    full = {**_DEFAULTS, **own, **settings}
+    full = {**_UNRECORDED, **own, **settings}
+    if full["mode"] == "plain":  # one call under the model's own template: no step format (nor in its name)
+        others.add("step_format")
     return {k: v for k, v in full.items() if k not in SETTINGS_THAT_MAY_DIFFER and k not in others}
 
 

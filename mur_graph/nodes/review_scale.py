@@ -62,7 +62,8 @@ class ReviewDecision(TypedDict):
 def parse_review(value: object, fmt: StepFormat | None = None) -> ReviewDecision:
     """Validate a resume value: `"scale"`, `"accept"`, or a dict with `action` (and `text` for edit).
 
-    An edited step loses a leading header of `fmt` (default: the `prompted` format's `StepK:`).
+    An edited step loses a leading header of `fmt` (default: `MURConfig`'s default step format's;
+    the `prompted` format's is `StepK:`).
 
     Raises:
         ValueError: anything else, with the accepted forms in the message.
@@ -92,7 +93,7 @@ def parse_review(value: object, fmt: StepFormat | None = None) -> ReviewDecision
             raise ValueError(msg)
         return ReviewDecision(action=action, text=None)
     # The step's header is added back when the step is committed.
-    body = (fmt or step_format("prompted")).strip_header(text) if isinstance(text, str) else ""
+    body = (fmt or step_format(MURConfig().step_format)).strip_header(text) if isinstance(text, str) else ""
     if not body:
         msg = f'action "edit" needs the new step as a non-empty "text" string: {usage}'
         raise ValueError(msg)

@@ -378,12 +378,16 @@ def paper_config(method: str | None = None, **changes: Any) -> MURConfig:
     """The paper's settings for `method` (spec §4), with `changes` applied.
 
     γ is the one `register_scaling_method(..., paper_gamma=...)` gave the method (0.9 for the
-    critic and φ-decoding), else 0.8. The method itself is chosen when the graph is built:
-    `create_mur_graph(policy, method=method, config=paper_config(method))`.
+    critic and φ-decoding), else 0.8. The step format is the paper's `prompted` (`Step{k}:`
+    headers), not `MURConfig`'s default `natural`, unless `changes` names `step_format` (the CLI
+    always does: its `--step-format` default is `natural`). The method itself is chosen when the
+    graph is built: `create_mur_graph(policy, method=method, config=paper_config(method))`.
 
     Raises:
         ValueError: an invalid setting in `changes`.
     """
     gamma = None if method is None else paper_gamma(method)
-    settings: dict[str, Any] = {} if gamma is None else {"gamma": gamma}
+    settings: dict[str, Any] = {"step_format": "prompted"}
+    if gamma is not None:
+        settings["gamma"] = gamma
     return MURConfig(**(settings | changes))

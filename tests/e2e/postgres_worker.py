@@ -25,7 +25,7 @@ from mur_graph.postgres import postgres_checkpointer
 from tests.fakes import ScriptedChatModel
 from tests.unit.test_graph_scripted import mur_script
 
-CONFIG = MURConfig(candidates=2, gamma=0.8, alpha=0.9)
+CONFIG = MURConfig(candidates=2, gamma=0.8, alpha=0.9, step_format="prompted")  # the script's Step<k>: format
 SCRIPTS = {
     "review-start": mur_script()[:3],  # steps 0 and 1, and step 2's draft, which trips the gate
     "review-resume": mur_script()[3:],  # step 2's candidates and their verdicts

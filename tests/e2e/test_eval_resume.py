@@ -15,6 +15,7 @@ pytestmark = pytest.mark.real_model
 
 MATH_500 = Path(__file__).resolve().parents[3] / "shared" / "mur_data" / "math_500_test.json"
 TINY = ["--max-steps", "1", "--max-step-tokens", "8", "--fallback-tokens", "4", "--seed", "0"]
+TINY += ["--step-format", "prompted"]  # the format the names and report rows below leave out
 
 
 def eval_command(dataset, out, *extra, command="eval"):

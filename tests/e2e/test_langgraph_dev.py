@@ -36,8 +36,10 @@ SERVED = {
     "candidates": 2,
     "fallback_tokens": 8,
     "critic_tokens": 4,
+    "step_format": "prompted",
 }
-"""The served defaults for these tests (short: each model call is a few tokens)."""
+"""The served defaults for these tests (short: each model call is a few tokens; the `Step<k>:`
+format the steps below are checked in)."""
 RESULT_KEYS = {"answer", "summary", "ledger", "trace"}
 REVIEW = {"mode": "per_step", "max_steps": 1}
 """per_step sends every step to review, so step 0 pauses whatever the model writes."""

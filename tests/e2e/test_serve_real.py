@@ -21,6 +21,7 @@ pytestmark = pytest.mark.real_model
 
 QUESTION = [{"role": "user", "content": "What is 17 + 25?"}]
 LIMITS = ["--max-steps", "2", "--max-step-tokens", "16", "--candidates", "2", "--fallback-tokens", "8"]
+LIMITS += ["--step-format", "prompted"]  # the format the streamed steps are checked in
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from mur_graph import MURConfig, create_mur_graph, create_mur_tool
 from mur_graph.agents import MURTool, summarize_run, summary_text
 from mur_graph.ledger import empty_ledger
 from tests.agent_fakes import ScriptedAgentModel
-from tests.fakes import ScriptedChatModel, say
+from tests.fakes import ScriptedChatModel, prompted, say
 from tests.unit.test_graph_scripted import mur_script
 
 QUESTION = "What is 17 + 25?"
@@ -27,7 +27,7 @@ def call_tool(question=QUESTION, call_id="call-1", name="mur_reasoner"):
 
 def agent_and_models(*replies, tool_name="mur_reasoner"):
     policy = ScriptedChatModel(script=mur_script())
-    tool = create_mur_tool(policy, config=MURConfig(candidates=2), name=tool_name)
+    tool = create_mur_tool(policy, config=prompted(candidates=2), name=tool_name)
     agent_model = ScriptedAgentModel(replies=list(replies))
     return create_agent(agent_model, [tool]), agent_model, policy
 

@@ -6,7 +6,7 @@ from langchain_core.messages import AIMessage
 from mur_graph import MURConfig, create_mur_graph, paper_config
 from mur_graph.prompts import CALCULATOR_INSTRUCTION
 from mur_graph.tools.stepping import MAX_ERROR_IN_STEP, pending_call
-from tests.fakes import ScriptedChatModel, say, verdict
+from tests.fakes import ScriptedChatModel, prompted, say, verdict
 
 QUESTION = "Natalia sold 48 clips in April and half as many in May. How many in May?"
 
@@ -31,7 +31,7 @@ def test_a_draft_that_calls_the_calculator_continues_the_same_step_with_the_resu
         [say(" Half of 48 is <<48/2", -0.5, -0.5, -0.5)],  # stopped at ">>"
         [say(" clips. The answer is 24.", -0.1, -0.1)],  # the continuation
     ]
-    model, state = run(script, MURConfig(calculator=True, mode="cot", max_step_tokens=32))
+    model, state = run(script, prompted(calculator=True, mode="cot", max_step_tokens=32))
     (step,) = state["steps"]
     assert step["text"] == "Step0: Half of 48 is <<48/2=24>> clips. The answer is 24."
     assert step["tool_calls"] == step["draft_tool_calls"] == [call("48/2", "24")]
@@ -50,7 +50,7 @@ def test_a_draft_that_calls_the_calculator_continues_the_same_step_with_the_resu
 
 def test_a_result_the_model_wrote_itself_is_replaced_by_the_calculators():
     script = [[say("Half of 48 is <<48/2=25", -0.5, -0.5)], [say(" so the answer is 24.", -0.2)]]
-    _, state = run(script, MURConfig(calculator=True, mode="cot"))
+    _, state = run(script, prompted(calculator=True, mode="cot"))
     assert state["steps"][0]["text"] == "Step0: Half of 48 is <<48/2=24>> so the answer is 24."
     assert state["steps"][0]["tool_calls"] == [call("48/2", "24")]
     assert state["ledger"]["policy_step"] == 3  # its own "=25" tokens still count
@@ -58,7 +58,7 @@ def test_a_result_the_model_wrote_itself_is_replaced_by_the_calculators():
 
 def test_a_refused_call_writes_its_error_into_the_step_and_the_step_goes_on():
     script = [[say("Try <<__import__('os')", -0.3)], [say(" never mind. The answer is 24.", -0.3)]]
-    _, state = run(script, MURConfig(calculator=True, mode="cot"))
+    _, state = run(script, prompted(calculator=True, mode="cot"))
     (record,) = state["steps"][0]["tool_calls"]
     assert record["output"] is None
     assert record["error"] == "character '_' is not allowed: underscores are not allowed (no dunder names)"
@@ -75,7 +75,7 @@ def test_the_call_limit_ends_the_step_without_running_the_extra_call():
         [say(", then <<2+2", -0.4)],  # the second call: over the limit of 1
         [say("The answer is 6.", -0.1)],  # the fallback completion (no answer in the step)
     ]
-    _, state = run(script, MURConfig(calculator=True, calculator_calls=1, mode="cot", max_steps=1))
+    _, state = run(script, prompted(calculator=True, calculator_calls=1, mode="cot", max_steps=1))
     step = state["steps"][0]
     assert step["text"] == "Step0: First <<1+1=2>>, then <<2+2>>"
     assert step["tool_calls"] == [
@@ -92,7 +92,7 @@ def test_the_step_token_limit_covers_all_segments():
         [say("So <<6*7", -0.1, -0.1, -0.1)],  # the draft used all 3 tokens: no continuation
         [say("The answer is 42.", -0.1)],  # the fallback completion
     ]
-    model, state = run(script, MURConfig(calculator=True, mode="cot", max_step_tokens=3, max_steps=1))
+    model, state = run(script, prompted(calculator=True, mode="cot", max_step_tokens=3, max_steps=1))
     assert state["steps"][0]["text"] == "Step0: So <<6*7=42>>"
     assert state["ledger"]["policy_step"] == 3 and state["ledger"]["fallback"] == 1
     assert model.calls[1].messages[-1] == AIMessage("Step0: So <<6*7=42>>\nStep1:")
@@ -106,7 +106,7 @@ def test_a_candidate_with_a_call_is_continued_and_scored_on_its_own_tokens():
         [verdict(0.9)],
         [verdict(0.1)],
     ]
-    config = MURConfig(calculator=True, mode="per_step", candidates=2, max_steps=1)
+    config = prompted(calculator=True, mode="per_step", candidates=2, max_steps=1)
     model, state = run(script, config)
     step = state["steps"][0]
     first, second = step["candidates"]
@@ -129,7 +129,7 @@ def test_each_call_is_streamed_as_a_tool_call_event():
 
 def test_without_the_calculator_nothing_changes():
     model = ScriptedChatModel(script=[[say("Half of 48 is <<48/2 so the answer is 24.", -0.5)]])
-    state = create_mur_graph(model, config=MURConfig(mode="cot")).invoke({"question": QUESTION})
+    state = create_mur_graph(model, config=prompted(mode="cot")).invoke({"question": QUESTION})
     assert model.calls[0].stop == ["Step1:", "Step 1:"]
     assert CALCULATOR_INSTRUCTION not in model.calls[0].messages[0].text
     assert "tool_calls" not in state["steps"][0] and "draft_tool_calls" not in state["steps"][0]

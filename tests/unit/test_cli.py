@@ -90,7 +90,9 @@ def test_a_cot_cell_is_the_same_whatever_the_critic_kind():
     from mur_graph.config import settings_record
     from mur_graph.eval.results import results_name
 
-    args = build_parser().parse_args(["solve", "q", "--critic-kind", "confidence", "--calculator"])
+    args = build_parser().parse_args(
+        ["solve", "q", "--critic-kind", "confidence", "--calculator", "--step-format", "prompted"]
+    )
     cot, mur = config_from_args(args, mode="cot"), config_from_args(args, mode="mur")
     own_cot = method_settings_from_args(args, mode="cot")
     own_mur = method_settings_from_args(args, mode="mur")

@@ -84,3 +84,10 @@ def test_the_arm_variants_of_the_results_table_are_what_a_cell_leaves_out():
     assert cell_of(results_name("m", arms)) == results_name("m", MURConfig())
     reused = MURConfig(reuse_draft=True)  # not an arm: a cell of its own
     assert cell_of(results_name("m", reused)) == results_name("m", reused)
+    # an arm's parts go wherever they stand: a step format and a seed follow them
+    for step_format in ("prompted", "natural"):
+        arm = MURConfig(calculator=True, step_format=step_format, seed=1)
+        assert cell_of(results_name("m", arm)) == results_name("m", arm.replace(calculator=False))
+    assert cell_of("m__guided_search__mur__g0.8__bc__calc__fnatural__s1.jsonl") == (
+        "m__guided_search__mur__g0.8__fnatural__s1.jsonl"
+    )

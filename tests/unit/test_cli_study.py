@@ -9,17 +9,20 @@ from mur_graph.cli import study as cli_study
 from mur_graph.eval.results import read_records
 from tests.unit.test_eval_runner import Arithmetic
 
+PROMPTED = ["--step-format", "prompted"]
+"""The step format whose turns `Arithmetic` reads (and the one the names below leave out)."""
+
 
 class Study:
     """`mur-graph study ARGS` with a fake model; `parse_args` and `cell_configs` as the command sees them."""
 
     @staticmethod
     def main(argv):
-        return main(["study", *argv])
+        return main(["study", *PROMPTED, *argv])
 
     @staticmethod
     def parse_args(argv):
-        return build_parser().parse_args(["study", *argv])
+        return build_parser().parse_args(["study", *PROMPTED, *argv])
 
     cell_configs = staticmethod(cli_study.cell_configs)
 

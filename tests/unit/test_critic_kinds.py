@@ -17,7 +17,7 @@ from mur_graph.scaling import (
 )
 from mur_graph.scaling.critics import Scores, claims, verdict_concurrency, vote_scores
 from mur_graph.scoring import yes_probability
-from tests.fakes import KeyedChatModel, ScriptedChatModel, say, verdict
+from tests.fakes import KeyedChatModel, ScriptedChatModel, prompted, say, verdict
 
 C0, C1, C2 = "The answer is 41.", "The answer is 42.", "Hence the answer is: 42"
 VOTE = {"critic_kind": "vote"}
@@ -97,7 +97,7 @@ def test_vote_without_agreement_falls_back_to_the_lowest_uncertainty():
     script = policy_script()
     script[3] = [say("the answer is 3", -0.6), say("the answer is 4", -0.1), say("the answer is 5", -0.3)]
     policy = ScriptedChatModel(script=script)
-    graph = create_mur_graph(policy, critic=critic(), config=MURConfig(candidates=3), method_settings=VOTE)
+    graph = create_mur_graph(policy, critic=critic(), config=prompted(candidates=3), method_settings=VOTE)
     step = graph.invoke({"question": "What is 17 + 25?"})["steps"][2]
     assert [c["score"] for c in step["candidates"]] == [0.0, 0.0, 0.0]
     assert (step["selected"], step["selection"], step["text"]) == (
@@ -186,11 +186,16 @@ def test_a_custom_kind_can_be_registered_and_is_named_in_results_files(monkeypat
     assert "last" in critic_kinds() and get_critic_kind("last") is last
     with pytest.raises(ValueError, match="already registered"):
         register_critic_kind(last)
-    state = run(MURConfig(candidates=3), critic(), "last")
+    state = run(prompted(candidates=3), critic(), "last")
     assert state["steps"][2]["selected"] == 2 and state["answer"] == "42"
-    assert results_name("math_500", guided("last")) == "math_500__guided_search__last__mur__g0.8.jsonl"
-    assert results_name("math_500", guided("vote")) == "math_500__guided_search__vote__mur__g0.8.jsonl"
-    assert results_name("math_500", MURConfig()) == "math_500__guided_search__mur__g0.8.jsonl"
+    named = {"step_format": "prompted"}  # the format names leave out
+    assert (
+        results_name("math_500", guided("last", **named)) == "math_500__guided_search__last__mur__g0.8.jsonl"
+    )
+    assert (
+        results_name("math_500", guided("vote", **named)) == "math_500__guided_search__vote__mur__g0.8.jsonl"
+    )
+    assert results_name("math_500", prompted()) == "math_500__guided_search__mur__g0.8.jsonl"
 
 
 def test_results_written_before_critic_kinds_resume_as_generative(tmp_path):

@@ -5,8 +5,14 @@ import json
 import pytest
 
 from mur_graph.cli import eval as commands
-from mur_graph.cli import main
+from mur_graph.cli import main as cli_main
 from tests.unit.test_eval_runner import Arithmetic
+
+
+def main(argv):
+    """`mur-graph ARGV`; a run in the `prompted` step format, whose turns `Arithmetic` reads."""
+    runs = {"eval", "sweep", "calibrate"}
+    return cli_main([*argv, "--step-format", "prompted"] if argv[0] in runs else argv)
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ from mur_graph.eval.report import markdown_table, summarise
 from mur_graph.eval.results import ResultsBusyError, ResultsFile, latest_by_id, read_records, results_name
 from mur_graph.eval.runner import run_eval, session_key
 from mur_graph.models import active_routing_session
+from tests.fakes import prompted
 
-COT = MURConfig(mode="cot", max_steps=2, fallback_tokens=4)
+COT = prompted(mode="cot", max_steps=2, fallback_tokens=4)  # Arithmetic reads the prompted format's turns
 
 
 class Arithmetic(BaseChatModel):
@@ -162,13 +163,13 @@ def test_one_writer_at_a_time(tmp_path):
 
 
 def test_results_names_identify_the_cell():
-    assert results_name("math_500", MURConfig()) == "math_500__guided_search__mur__g0.8.jsonl"
+    assert results_name("math_500", prompted()) == "math_500__guided_search__mur__g0.8.jsonl"
     assert (
-        results_name("gpqa", MURConfig(mode="cot", bias_correction=True))
+        results_name("gpqa", prompted(mode="cot", bias_correction=True))
         == "gpqa__guided_search__cot__bc.jsonl"
     )
     both = settings_record(
-        MURConfig(bias_correction=True, calculator=True), "guided_search", {"critic_kind": "confidence"}
+        prompted(bias_correction=True, calculator=True), "guided_search", {"critic_kind": "confidence"}
     )
     assert results_name("m", both) == "m__guided_search__confidence__mur__g0.8__bc__calc.jsonl"
 

@@ -7,7 +7,7 @@ import pytest
 from mur_graph import MissingLogprobsError, MURConfig, create_mur_graph
 from mur_graph.answers import answer_is_closed
 from mur_graph.models.contract import InvalidLogprobsError
-from tests.fakes import ScriptedChatModel, cut, say
+from tests.fakes import ScriptedChatModel, cut, prompted, say
 
 
 def run(script, config):
@@ -53,7 +53,7 @@ def test_empty_steps_are_kept_with_zero_uncertainty_and_max_steps_bounds_the_run
 
 def test_a_step_cut_at_its_token_limit_is_kept_and_flagged():
     script = [[cut("and so on and so", -0.2, -0.2, -0.2, -0.2)], [say("the answer is 42", -0.1)]]
-    model, state = run(script, MURConfig(mode="cot", max_step_tokens=4))
+    model, state = run(script, prompted(mode="cot", max_step_tokens=4))
     first, second = state["steps"]
     assert first["draft_finish_reason"] == "length" and first["text"] == "Step0: and so on and so"
     assert second["draft_finish_reason"] == "stop"

@@ -7,7 +7,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from mur_graph import MissingLogprobsError, MURConfig, create_mur_graph
 from mur_graph.ledger import empty_ledger
-from tests.fakes import ScriptedChatModel, say, sum_ledgers, unreadable_verdict, verdict
+from tests.fakes import ScriptedChatModel, prompted, say, sum_ledgers, unreadable_verdict, verdict
 
 LN_1_25 = math.log(1 / 0.8)  # the margin ln(1/γ) for γ = 0.8
 
@@ -38,7 +38,7 @@ def run(script, config, **graph_kwargs):
 
 
 def test_mur_run_follows_the_momentum_and_gate_exactly():
-    _, state = run(mur_script(), MURConfig(candidates=2, gamma=0.8, alpha=0.9))
+    _, state = run(mur_script(), prompted(candidates=2, gamma=0.8, alpha=0.9))
     s0, s1, s2 = state["steps"]
 
     assert (s0["uncertainty"], s0["momentum_before"], s0["gate_fired"], s0["scaled"]) == (
@@ -86,9 +86,7 @@ def test_ledger_books_every_token_and_equals_the_sum_of_step_records():
 
 
 def test_prompts_stops_and_sampling_settings_reach_the_model():
-    model, _ = run(
-        mur_script(), MURConfig(candidates=2, max_step_tokens=77, temperature=0.6, critic_tokens=5)
-    )
+    model, _ = run(mur_script(), prompted(candidates=2, max_step_tokens=77, temperature=0.6, critic_tokens=5))
     draft0, draft1, draft2, candidates, critic0, _critic1 = model.calls
     assert isinstance(draft0.messages[-1], AIMessage) and draft0.messages[-1].text == "Step0:"
     assert isinstance(draft0.messages[0], HumanMessage) and "Q: What is 17 + 25?" in draft0.messages[0].text
@@ -114,7 +112,7 @@ def test_per_step_scales_every_step_and_falls_back_to_logprobs_when_verdicts_are
         [unreadable_verdict()],
         [unreadable_verdict()],
     ]
-    _, state = run(script, MURConfig(mode="per_step", candidates=2))
+    _, state = run(script, prompted(mode="per_step", candidates=2))
     s0, s1 = state["steps"]
     assert s0["scaled"] and not s0["gate_fired"]
     assert (s0["selected"], s0["selection"], s0["text"]) == (0, "critic", "Step0: b")
@@ -131,7 +129,7 @@ def test_cot_never_scales_and_the_fallback_completes_an_unfinished_solution():
         [say("y", -9.0, -9.0)],  # m=9: the mur gate fires, cot keeps it anyway
         [say("the answer is 9", -0.1, -0.1, -0.1)],  # fallback after max_steps=2
     ]
-    model, state = run(script, MURConfig(mode="cot", max_steps=2, fallback_tokens=33))
+    model, state = run(script, prompted(mode="cot", max_steps=2, fallback_tokens=33))
     assert [s["scaled"] for s in state["steps"]] == [False, False]
     assert state["steps"][1]["gate_fired"]
     assert state["stop_reason"] == "max_steps"
@@ -238,14 +236,14 @@ def test_graph_shows_the_documented_nodes():
 
 def test_decisions_are_streamed_as_custom_events():
     model = ScriptedChatModel(script=mur_script())
-    graph = create_mur_graph(model, config=MURConfig(candidates=2))
+    graph = create_mur_graph(model, config=prompted(candidates=2))
     events = [
         data
         for _, mode, data in graph.stream(
             {"question": "What is 17 + 25?"}, stream_mode=["custom"], subgraphs=True
         )
     ]
-    _, state = run(mur_script(), MURConfig(candidates=2))
+    _, state = run(mur_script(), prompted(candidates=2))
     s0, s1, s2 = state["steps"]
 
     def gate(step, uncertainty, momentum, fired):

@@ -10,15 +10,16 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from mur_graph import MURConfig, create_mur_graph, paper_config
+from mur_graph import create_mur_graph, paper_config
 from mur_graph.ledger import empty_ledger
 from mur_graph.nodes.review_scale import parse_review
-from tests.fakes import ScriptedChatModel, say, verdict
+from mur_graph.prompts import step_format
+from tests.fakes import ScriptedChatModel, prompted, say, verdict
 from tests.unit.test_graph_scripted import mur_script
 
 QUESTION = "What is 17 + 25?"
 THREAD = {"configurable": {"thread_id": "review-1"}}
-CONFIG = MURConfig(candidates=2, gamma=0.8, alpha=0.9)
+CONFIG = prompted(candidates=2, gamma=0.8, alpha=0.9)
 USAGE = (
     'resume with Command(resume={"action": "scale"}), {"action": "accept"} '
     'or {"action": "edit", "text": "<the step>"}'
@@ -201,7 +202,7 @@ def test_a_run_that_failed_mid_scaling_resumes_from_the_last_checkpoint(saver):
     ],
 )
 def test_review_decisions_accepted(value, decision):
-    assert parse_review(value) == decision
+    assert parse_review(value, step_format("prompted")) == decision
 
 
 @pytest.mark.parametrize(
@@ -217,7 +218,7 @@ def test_review_decisions_accepted(value, decision):
 )
 def test_review_decisions_refused_with_the_accepted_forms(value, error):
     with pytest.raises(ValueError, match="resume with Command") as refused:
-        parse_review(value)
+        parse_review(value, step_format("prompted"))
     assert str(refused.value).startswith(error)
 
 
@@ -279,10 +280,10 @@ def test_async_runs_pause_and_resume_on_an_async_sqlite_saver(tmp_path):
 
 def test_an_edited_step_loses_its_header_only_in_a_headed_format():
     from mur_graph.nodes.review_scale import parse_review
-    from mur_graph.prompts import step_format
 
     edit = {"action": "edit", "text": " Step 3: x = 2 "}
-    assert parse_review(edit)["text"] == "x = 2"
     assert parse_review(edit, step_format("prompted"))["text"] == "x = 2"
     assert parse_review(edit, step_format("blank_line"))["text"] == "Step 3: x = 2"
+    assert parse_review(edit, step_format("natural"))["text"] == "Step 3: x = 2"
+    assert parse_review(edit)["text"] == "Step 3: x = 2"  # the default format, natural, has no header
     assert step_format("prompted").strip_header("Step1:Step2: y") == "Step2: y"  # only the leading one

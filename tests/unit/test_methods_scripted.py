@@ -13,7 +13,7 @@ from mur_graph.scaling.candidates import ScalingState
 from mur_graph.scaling.critic_refine import judged_correct
 from mur_graph.scaling.phi_foresight import cluster_labels, selection_probabilities, softmax
 from mur_graph.state import Kept, ScalingOutput
-from tests.fakes import Say, ScriptedChatModel, say, unreadable_verdict, verdict
+from tests.fakes import Say, ScriptedChatModel, prompted, say, unreadable_verdict, verdict
 
 
 def ledger(**kinds):
@@ -197,7 +197,7 @@ def test_reuse_draft_keeps_the_draft_as_candidate_zero():
         [verdict(0.3)],  # the fresh one
         [say("the answer is 5", -0.1)],
     ]
-    state, policy, _ = solve(script, MURConfig(mode="per_step", candidates=2, reuse_draft=True, max_steps=1))
+    state, policy, _ = solve(script, prompted(mode="per_step", candidates=2, reuse_draft=True, max_steps=1))
     step = state["steps"][0]
     assert policy.calls[1].kwargs["n"] == 1
     assert [c["is_draft"] for c in step["candidates"]] == [True, False]
@@ -230,7 +230,7 @@ def test_bias_correction_compares_with_the_corrected_momentum():
 def test_aliases_and_the_papers_gamma_per_method():
     assert paper_config("critic").gamma == paper_config("phi").gamma == 0.9
     assert paper_config().gamma == paper_config("guided_search").gamma == 0.8
-    assert paper_config("phi", gamma=0.5, seed=3) == MURConfig(gamma=0.5, seed=3)
+    assert paper_config("phi", gamma=0.5, seed=3) == prompted(gamma=0.5, seed=3)
     graph = create_mur_graph(ScriptedChatModel(script=[]), method="phi")
     assert "phi_foresight" in graph.get_graph().nodes
 
@@ -263,7 +263,7 @@ def test_a_custom_scaling_subgraph_can_be_registered_and_routed_to(monkeypatch):
     with pytest.raises(ValueError, match="already registered"):
         register_scaling_method("shout", build_shout)
     script = [[say("the answer is yes", -2.0)]]
-    state, _, _ = solve(script, MURConfig(mode="per_step"), method="shout")
+    state, _, _ = solve(script, prompted(mode="per_step"), method="shout")
     graph = create_mur_graph(ScriptedChatModel(script=[]), method="shout")
     assert "shout" in graph.get_graph().nodes
     assert state["steps"][0]["text"] == "Step0: THE ANSWER IS YES"

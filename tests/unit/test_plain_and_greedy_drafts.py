@@ -9,7 +9,7 @@ from mur_graph import MURConfig, create_mur_graph
 from mur_graph.config import settings_record
 from mur_graph.eval.results import results_name, variant_parts
 from mur_graph.prompts import PLAIN_SYSTEM
-from tests.fakes import ScriptedChatModel, cut, say, verdict
+from tests.fakes import ScriptedChatModel, cut, prompted, say, verdict
 
 
 def run(script, config, **method_settings):
@@ -90,12 +90,12 @@ def test_greedy_drafts_leave_a_critics_verdicts_at_their_own_temperature():
         (MURConfig(mode="plain"), "m__guided_search__plain.jsonl"),
         (MURConfig(mode="plain", temperature=0.0), "m__guided_search__plain__T0.jsonl"),
         (MURConfig(mode="plain", plain_tokens=512, seed=2), "m__guided_search__plain__pt512__s2.jsonl"),
-        (MURConfig(mode="cot", seed=0), "m__guided_search__cot.jsonl"),
-        (MURConfig(mode="cot", seed=3), "m__guided_search__cot__s3.jsonl"),
-        (MURConfig(mode="cot", draft_temperature=0.0, reuse_draft=True), "m__guided_search__cot__dT0.jsonl"),
+        (prompted(mode="cot", seed=0), "m__guided_search__cot.jsonl"),
+        (prompted(mode="cot", seed=3), "m__guided_search__cot__s3.jsonl"),
+        (prompted(mode="cot", draft_temperature=0.0, reuse_draft=True), "m__guided_search__cot__dT0.jsonl"),
         (
             settings_record(
-                MURConfig(draft_temperature=0.0, reuse_draft=True, seed=1),
+                prompted(draft_temperature=0.0, reuse_draft=True, seed=1),
                 "guided_search",
                 {"critic_kind": "confidence"},
             ),

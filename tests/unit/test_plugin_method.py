@@ -30,7 +30,7 @@ from mur_graph.state import Kept, ScalingOutput
 from mur_graph.step_call import StepCall
 from mur_graph.viz.html import render_page
 from mur_graph.viz.traces import Trace
-from tests.fakes import ScriptedChatModel, say
+from tests.fakes import ScriptedChatModel, prompted, say
 
 METHOD = "resample"
 RESAMPLE_CALL = 900
@@ -107,7 +107,7 @@ def test_a_plugin_method_runs_end_to_end_with_its_own_knob_token_kind_and_event(
             [say("Hmm.", -0.9, -0.9, -0.9, -0.9)],  # try 3: 4 tokens
         ]
     )
-    config = MURConfig(mode="per_step", max_steps=1)
+    config = prompted(mode="per_step", max_steps=1)
     graph = create_mur_graph(policy, method="resample", method_settings={"tries": 3}, config=config)
     items = list(
         graph.stream({"question": "What is 17 + 25?"}, stream_mode=["custom", "values"], subgraphs=True)

@@ -9,9 +9,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
-from mur_graph import MURConfig, create_mur_graph, paper_config
+from mur_graph import create_mur_graph, paper_config
 from mur_graph.ledger import empty_ledger
-from tests.fakes import ScriptedChatModel, say, verdict
+from tests.fakes import ScriptedChatModel, prompted, say, verdict
 from tests.unit.test_graph_scripted import mur_script
 
 SUM = "What is 17 + 25?"  # mur_script: 3 steps, the third scaled, answer 42
@@ -45,7 +45,7 @@ class PerQuestionModel(BaseChatModel):
 
 def graph_for(*questions):
     models = {q: ScriptedChatModel(script={SUM: mur_script(), SMALL: small_script()}[q]) for q in questions}
-    graph = create_mur_graph(PerQuestionModel(models=models), config=MURConfig(candidates=2))
+    graph = create_mur_graph(PerQuestionModel(models=models), config=prompted(candidates=2))
     return graph, models
 
 

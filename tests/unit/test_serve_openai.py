@@ -13,14 +13,13 @@ import httpx
 import pytest
 from openai import BadRequestError, NotFoundError, OpenAI
 
-from mur_graph import MURConfig
 from mur_graph.serve import create_app
-from tests.fakes import KeyedChatModel, ScriptedChatModel, SlowStreamingChatModel, cut, say, verdict
+from tests.fakes import KeyedChatModel, ScriptedChatModel, SlowStreamingChatModel, cut, prompted, say, verdict
 from tests.serving import served
 from tests.unit.test_graph_scripted import mur_script
 
 QUESTION = [{"role": "user", "content": "What is 17 + 25?"}]
-CONFIG = MURConfig(candidates=2, gamma=0.8, alpha=0.9)
+CONFIG = prompted(candidates=2, gamma=0.8, alpha=0.9)
 REASONING = (
     "Step0: Let s be the sum.\n"
     "Step1: 17 + 25 = 42.\n"
@@ -172,7 +171,7 @@ def test_two_concurrent_requests_both_complete():
     # Each call waits until the other request's call is in flight too (5 s at most).
     model = KeyedChatModel(replies={"Step0:": say("The answer is 42.", -0.1)}, meet=2)
     answers: list[str | None] = []
-    with served(create_app(model, config=MURConfig(mode="cot"))) as base:
+    with served(create_app(model, config=prompted(mode="cot"))) as base:
         client = OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0, timeout=30)
 
         def ask() -> None:
@@ -191,7 +190,7 @@ def test_two_concurrent_requests_both_complete():
 
 def test_a_client_that_leaves_mid_stream_stops_its_run_within_the_step():
     model = SlowStreamingChatModel(tokens=200, delay=0.02)  # one step would take 4 s
-    with served(create_app(model, config=MURConfig(mode="cot", max_step_tokens=200))) as base:
+    with served(create_app(model, config=prompted(mode="cot", max_step_tokens=200))) as base:
         client = OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0)
         stream = client.chat.completions.create(model="mur-cot", messages=QUESTION, stream=True)
         seen = ""
