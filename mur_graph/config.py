@@ -14,11 +14,13 @@ user gets without mur-graph)."""
 
 MODES: tuple[str, ...] = get_args(Mode)
 
-EMBEDDED_DEMO_LIMITS = {"max_steps": 8, "max_step_tokens": 64, "fallback_tokens": 128}
+EMBEDDED_DEMO_LIMITS = {"max_steps": 12, "max_step_tokens": 128, "fallback_tokens": 256}
 """Limits used with the local models (the default or a registered name) on CPU unless given: the
 paper's (20 steps, 2048 tokens per step, 8096 for the fallback) would take many minutes at 10-15
-tokens/s. The CLI and the `langgraph dev` factories apply them; a scaling method's own settings
-have theirs where it is registered (`register_scaling_method(..., local_limits=...)`)."""
+tokens/s. A natural-format step is a paragraph of the model's own solution: 64-token steps cut
+them (the 1.5B answered "What is 17 + 25?" with 37 at 8 × 64, 42 at 12 × 128). The CLI and the
+`langgraph dev` factories apply them; a scaling method's own settings have theirs where it is
+registered (`register_scaling_method(..., local_limits=...)`)."""
 
 StepFormatName = Literal["prompted", "blank_line", "natural"]
 """`prompted`: `Step{k}:` headers (the paper); `blank_line`: steps separated by blank lines;
