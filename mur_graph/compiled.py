@@ -48,7 +48,8 @@ class MURGraph(CompiledStateGraph[MURState, MURConfig, MURInput, MURState]):
     LangGraph 1.0.0's default of 25) is raised, because `max_steps` bounds the loop already.
     A dict context (LangGraph's server) that names another scaling method than the built one is
     refused (ValueError) before the run starts; one naming the built method runs without it. A
-    context whose critic kind no one registered is refused there too.
+    dict context naming a method's own setting (`critic_kind`) is refused there too: those are
+    fixed when the graph is built.
     Everything else is LangGraph's `CompiledStateGraph`.
     """
 

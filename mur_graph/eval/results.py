@@ -34,10 +34,10 @@ resume only a `prompted` run and keep their names."""
 _UNRECORDED = {**_DEFAULTS, **WRITTEN_WITH}
 """What a record lacking a setting holds: `_DEFAULTS`, except where `WRITTEN_WITH` says otherwise."""
 
-UNNAMED: Mapping[str, Any] = {**_DEFAULTS, "step_format": "prompted"}
-"""The values a file name leaves out: the defaults, except the step format's, fixed at `prompted`
-(the default the committed files were named under) so that no name changes with the default:
-a `natural` run stays `__fnatural`, a `prompted` run has no suffix (never `__fprompted`)."""
+UNNAMED: Mapping[str, Any] = _UNRECORDED
+"""The values a file name leaves out: what a record lacking the setting holds, so the step format
+stays `prompted` (the default the committed files were named under) and no name changes with the
+default: a `natural` run stays `__fnatural`, a `prompted` run has no suffix (never `__fprompted`)."""
 
 Settings = Mapping[str, Any] | MURConfig
 """A run's recorded settings (`graph.settings_record(config)`, a record's `settings`), or a bare
