@@ -11,21 +11,13 @@ question = sys.argv[1] if len(sys.argv) > 1 else "What is 17 + 25?"
 policy = load_embedded_model()
 graph = create_mur_graph(
     policy,
-    # The paper's `Step<k>:` format, which this example was made in; the default, `natural`, is the
-    # model's own paragraphs (mur_graph.MURConfig.step_format).
-    config=MURConfig(
-        gamma=0.8,
-        candidates=2,
-        max_steps=4,
-        max_step_tokens=48,
-        fallback_tokens=64,
-        seed=0,
-        step_format="prompted",
-    ),
+    # The default step format, `natural`: a step is a paragraph the model writes in its own chat
+    # template; step_format="prompted" gives the paper's `Step<k>:` headers (docs/settings.md).
+    config=MURConfig(gamma=0.8, candidates=2, max_steps=4, max_step_tokens=48, fallback_tokens=64, seed=0),
 )
 result = graph.invoke({"question": question})
 
 for step in result["steps"]:
     decision = f"scaled, kept candidate {step['selected']}" if step["scaled"] else "kept"
-    print(f"m_t={step['uncertainty']:.3f} threshold={step['threshold']:.3f} {decision}: {step['text']}")
+    print(f"m_t={step['uncertainty']:.3f} threshold={step['threshold']:.3f} {decision}: {step['text']!r}")
 print("answer:", result["answer"], "| tokens:", result["ledger"])

@@ -26,8 +26,10 @@ def run_example(name: str, *args: str) -> list[str]:
 
 def test_solve_example_prints_steps_and_the_ledger():
     lines = run_example("solve.py", "What is 2 + 3?")
-    assert lines[0].startswith("m_t=") and "Step0:" in lines[0]
-    assert lines[-1].startswith("answer:") and "'policy_step'" in lines[-1]
+    steps, last = lines[:-1], lines[-1]
+    assert 1 <= len(steps) <= 4 and all(line.startswith("m_t=") and " threshold=" in line for line in steps)
+    assert "Step0:" not in lines[0]  # the default format: the model's own paragraphs, no headers
+    assert last.startswith("answer:") and "'policy_step'" in last
 
 
 def test_agent_example_standalone_says_its_agent_is_scripted_and_shows_murs_reply():
