@@ -105,8 +105,13 @@ def studio_config() -> MURConfig:
     `$MUR_GRAPH_SETTINGS` (a JSON object of `MURConfig` fields) changes them for every run, which
     is the only way to set them for MCP's `tools/call` (it sends no run context).
     """
+    return _served_config(_settings_from_env())
+
+
+def _served_config(served: dict[str, Any]) -> MURConfig:
+    """The local-model limits (when the model is one) with the `MURConfig` fields `served` names."""
     limits: dict[str, Any] = dict(EMBEDDED_DEMO_LIMITS) if _local_model() else {}
-    return MURConfig(**limits).replace(**_config_part(_settings_from_env()))
+    return MURConfig(**limits).replace(**_config_part(served))
 
 
 def studio_method_settings() -> dict[str, dict[str, Any]]:
@@ -139,21 +144,29 @@ def _settings_from_env() -> dict[str, Any]:
     return settings
 
 
-def run_settings(context: object) -> MURConfig:
-    """Return a served run's settings: `studio_config()` with the `MURConfig` fields `context` names.
+def served_run_settings(context: object) -> tuple[MURConfig, GuidedSearchSettings]:
+    """Return a served run's settings: the served ones with those its `context` names.
 
-    The server passes a run without a context as `{}`; with `MURConfig` as the context schema
-    LangGraph would turn that into `MURConfig()`, the paper's 20 steps of 2048 tokens and an
-    8096-token fallback, which on a CPU model takes far longer than an MCP client waits.
+    `MURConfig`'s fields and guided search's own (`GuidedSearchSettings`), each from
+    `$MUR_GRAPH_SETTINGS` (read once) and then the context. The server passes a run without a
+    context as `{}`; with `MURConfig` as the context schema LangGraph would turn that into
+    `MURConfig()`, the paper's 20 steps of 2048 tokens and an 8096-token fallback, which on a CPU
+    model takes far longer than an MCP client waits.
     """
-    return studio_config().replace(**_config_part(_checked(context)))
+    served, given = _settings_from_env(), _checked(context)
+    config = _served_config(served).replace(**_config_part(given))
+    own = {k: v for k, v in (served | given).items() if k not in _CONFIG_NAMES}
+    return config, GuidedSearchSettings(**own)
+
+
+def run_settings(context: object) -> MURConfig:
+    """A served run's `MURConfig` (`served_run_settings`)."""
+    return served_run_settings(context)[0]
 
 
 def run_method_settings(context: object) -> GuidedSearchSettings:
-    """Return a served run's guided-search settings: the served ones with those `context` names."""
-    served = {k: v for k, v in _settings_from_env().items() if k not in _CONFIG_NAMES}
-    given = {k: v for k, v in _checked(context).items() if k not in _CONFIG_NAMES}
-    return GuidedSearchSettings(**(served | given))
+    """A served run's guided-search settings (`served_run_settings`)."""
+    return served_run_settings(context)[1]
 
 
 _CONFIG_NAMES = frozenset(field.name for field in dataclasses.fields(MURConfig))
@@ -207,7 +220,7 @@ def _serve(inner: InnerGraphs, name: str) -> CompiledStateGraph[Any, Any, Any, A
     async def solve(state: ServedState, *, runtime: Runtime[Any]) -> dict[str, Any]:
         # The run's config reaches the inner graph through LangGraph's context variable, so it
         # runs as a subgraph: streamed under `solve:`, checkpointed with the thread, resumable.
-        config, own = run_settings(runtime.context), run_method_settings(runtime.context)
+        config, own = served_run_settings(runtime.context)
         mur = served if own == served_settings else await asyncio.to_thread(inner, own)
         result = await mur.ainvoke({"question": state["question"]}, context=config)
         summary, artifact = tool_result(result)
