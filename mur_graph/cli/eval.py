@@ -99,6 +99,12 @@ def add_eval_commands(commands: Any) -> None:
         help="also tabulate how each cell's runs ended (cut steps, fallbacks, no answer) and how often "
         "each kind was right",
     )
+    report.add_argument(
+        "--gate",
+        action="store_true",
+        help="also tabulate each cell's step uncertainties and how often the gate fires, and would fire "
+        "at other γ, on its recorded steps",
+    )
     report.set_defaults(handler=_report)
 
     sweep = commands.add_parser("sweep", help="run MUR over several γ plus CoT and per-step; plot")
@@ -235,7 +241,14 @@ def _eval(args: argparse.Namespace, err: Console) -> int:
 def report_folder(folder: Path, err: Console) -> int:
     """`mur-graph report FOLDER`: print a results folder's table and write its report.md."""
     args = argparse.Namespace(
-        dirs=[folder], out=None, questions=None, common=False, plot=None, regrade=False, endings=False
+        dirs=[folder],
+        out=None,
+        questions=None,
+        common=False,
+        plot=None,
+        regrade=False,
+        endings=False,
+        gate=False,
     )
     return _report(args, err)
 
@@ -266,6 +279,14 @@ def _report(args: argparse.Namespace, err: Console) -> int:
             endings({cell_key_label(key): list(by_id.values()) for key, by_id in cells.items()})
         )
         Console(soft_wrap=True).out("\nHow the runs ended:\n" + table, highlight=False)
+    if args.gate:
+        from mur_graph.eval.gate_rates import gate_rates, gate_table
+
+        cells = cell_records(records, common=args.common)
+        table = gate_table(
+            gate_rates({cell_key_label(key): list(by_id.values()) for key, by_id in cells.items()})
+        )
+        Console(soft_wrap=True).out("\nThe gate on the recorded steps:\n" + table, highlight=False)
     # A selection of files is not the folder's report: only a lone folder gets DIR/report.md.
     whole_folder = len(args.dirs) == 1 and args.dirs[0].is_dir()
     out = args.out or (args.dirs[0] / "report.md" if whole_folder else None)
