@@ -38,7 +38,9 @@ def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> lis
     Each panel holds MUR's γ points, the CoT and per-step points and the straight line between
     those two (a MUR point above it buys more accuracy per token than mixing the two baselines),
     and the dataset's other baselines where the rows hold them: the plain model (diamonds) and
-    self-consistency (stars). Only seed 0's rows are drawn as points of the curve.
+    self-consistency (stars). Only seed 0's rows make the curve; the CoT, per-step and MUR rows of
+    other seeds are drawn as grey crosses labelled with their seed, so the seed noise shows beside
+    the curve.
     Returns the written files. matplotlib renders locally (Agg backend): no network.
     """
     import matplotlib
@@ -46,18 +48,15 @@ def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> lis
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in rows if not isinstance(r.get("seed"), int) or r["seed"] == 0]  # SC: a range
+    reseeded = [
+        r for r in rows if _other_seed(r) and r["accuracy"] is not None and r["total_tokens"] is not None
+    ]
+    rows = [r for r in rows if not _other_seed(r)]  # an SC row's seed is a range: it stays
     groups = panels(rows)
     others = [r for r in rows if _is_other_baseline(r) and r["accuracy"] is not None]
     fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.2), squeeze=False)
     for ax, (dataset, method, critic) in zip(axes[0], groups, strict=True):
-        cell = [
-            r
-            for r in rows
-            if (r["dataset"], r["method"]) == (dataset, method)
-            and (r["mode"] == "cot" or r.get("critic") == critic)
-            and r["accuracy"] is not None
-        ]
+        cell = [r for r in rows if _in_panel(r, dataset, method, critic) and r["accuracy"] is not None]
         mur = sorted((r for r in cell if r["mode"] == "mur"), key=lambda r: _mur_point(r)[2])
         if mur:
             ax.plot([r["total_tokens"] for r in mur], [r["accuracy"] for r in mur], "o-", label="MUR (γ)")
@@ -72,6 +71,20 @@ def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> lis
             marker = "D" if r["mode"] == "plain" else "*"
             label = f"{r['mode']} ({r['method']})" if r["mode"] != "plain" else f"plain{_temperature(r)}"
             ax.plot(r["total_tokens"], r["accuracy"], marker, markersize=8, label=label)
+        for mode, marker, label in SEED_MARKERS:
+            seeds = [
+                _seed_point(r)
+                for r in reseeded
+                if _in_panel(r, dataset, method, critic) and r["mode"] == mode
+            ]
+            if not seeds:
+                continue
+            xs, ys = [x for x, _, _ in seeds], [y for _, y, _ in seeds]
+            ax.plot(xs, ys, marker, color="gray", markerfacecolor="none", markersize=8, label=label)
+            for x, y, seed in seeds:
+                ax.annotate(
+                    f"s{seed}", (x, y), fontsize=7, color="gray", textcoords="offset points", xytext=(5, -9)
+                )
         if len(ends) == 2:
             (x0, y0), (x1, y1) = ends["cot"], ends["per_step"]
             ax.plot([x0, x1], [y0, y1], ":", color="gray", label="CoT–per-step line")
@@ -104,6 +117,39 @@ def _mur_point(row: ReportRow) -> tuple[float, float, float]:
         msg = f"not a MUR row with answered questions: a {row['mode']} row"
         raise ValueError(msg)
     return tokens, accuracy, gamma
+
+
+SEED_MARKERS = (
+    ("cot", "s", "CoT, other seeds"),
+    ("per_step", "^", "per-step, other seeds"),
+    ("mur", "o", "MUR, other seeds"),
+)
+"""How the rows of seeds other than 0 are drawn: hollow grey markers of their mode's shape."""
+
+
+def _seed_point(row: ReportRow) -> tuple[float, float, int]:
+    """A reseeded row's (mean total tokens, accuracy, seed).
+
+    Raises:
+        ValueError: one of them is missing (a row without answered questions, or of no one seed).
+    """
+    tokens, accuracy, seed = row["total_tokens"], row["accuracy"], row["seed"]
+    if tokens is None or accuracy is None or not isinstance(seed, int):
+        msg = f"not a reseeded row with answered questions: a {row['mode']} row, seed {seed!r}"
+        raise ValueError(msg)
+    return tokens, accuracy, seed
+
+
+def _in_panel(row: ReportRow, dataset: str, method: str, critic: str | None) -> bool:
+    """Whether `row` belongs in the panel of (dataset, method, critic): CoT rows in every critic's."""
+    same_run = (row["dataset"], row["method"]) == (dataset, method)
+    return same_run and (row["mode"] == "cot" or row.get("critic") == critic)
+
+
+def _other_seed(row: ReportRow) -> bool:
+    """A row of one seed other than 0 (an SC row's seed is a range such as "0–4", unseeded None)."""
+    seed = row.get("seed")
+    return isinstance(seed, int) and seed != 0
 
 
 def _is_other_baseline(row: ReportRow) -> bool:

@@ -127,14 +127,17 @@ def test_every_row_is_paired_with_the_plain_greedy_row():
 def test_plain_and_self_consistency_rows_are_drawn_in_the_panels_not_as_panels_of_their_own(tmp_path):
     records = [run(q, "cot", "1", True, seed=s) for q in ("q1", "q2") for s in range(3)]
     records += [run(q, "plain", "1", True, temperature=0.0) for q in ("q1", "q2")]
-    records += [run(q, "mur", "1", True, scaled=True) for q in ("q1", "q2")]
+    records += [run(q, "mur", "1", True, scaled=True, seed=s) for q in ("q1", "q2") for s in (0, 1)]
     rows = summarise(records)
     assert {r["mode"] for r in rows} >= {"plain", "cot SC@3", "mur"}
     assert panels(rows) == [("toy", "guided_search", "confidence")]
     written = plot_sweep(rows, tmp_path / "sweep")
     assert [p.suffix for p in written] == [".png", ".svg"]
-    assert "plain T=0" in (tmp_path / "sweep.svg").read_text()
-    assert "cot SC@3" in (tmp_path / "sweep.svg").read_text()
+    svg = (tmp_path / "sweep.svg").read_text()
+    assert "plain T=0" in svg and "cot SC@3" in svg
+    # seeds 1 and 2 of CoT and seed 1 of MUR: hollow points beside the curve, each named by its seed
+    assert "CoT, other seeds" in svg and "MUR, other seeds" in svg and "per-step, other seeds" not in svg
+    assert svg.count("<!-- s1 -->") == 2 and svg.count("<!-- s2 -->") == 1
 
 
 def test_unseeded_runs_are_a_seed_of_their_own_shown_as_a_dash_and_never_voted_over():
