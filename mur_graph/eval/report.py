@@ -54,6 +54,8 @@ class ReportRow(_CellColumns, total=False):
     vs_per_step: float | None
     paired_per_step: Paired | None
     paired_cot: Paired | None
+    cot_seed: int | str | None
+    """The seed of the CoT row `paired_cot` compares with (its own when that CoT cell exists)."""
     paired_plain: Paired | None
     line_gap: LineGap | None
 
@@ -334,6 +336,8 @@ class SpreadRow(TypedDict):
     stdev: float
     spread: float
     total_tokens: float
+    vs_cot: str | None
+    """Each seed's row against the CoT of its own seed, won/lost summed over the seeds (of N pairs)."""
 
 
 SpreadKey = Literal[
@@ -349,6 +353,7 @@ SpreadKey = Literal[
     "stdev",
     "spread",
     "total_tokens",
+    "vs_cot",
 ]
 """The keys of an across-seeds row (`SPREAD_COLUMNS`)."""
 
@@ -360,6 +365,7 @@ class _Seeded(NamedTuple):
     accuracy: float
     total_tokens: float
     questions: int
+    vs_cot: Paired | None
 
 
 def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
@@ -369,7 +375,9 @@ def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
         seed, accuracy, tokens = row["seed"], row["accuracy"], row["total_tokens"]
         if isinstance(seed, int) and accuracy is not None and tokens is not None:  # tokens: set with accuracy
             key = (row["dataset"], row["method"], row["critic"], row["mode"], row["gamma"])
-            groups.setdefault(key, []).append(_Seeded(seed, accuracy, tokens, row["questions"]))
+            own_cot = row["paired_cot"] if row.get("cot_seed") == seed else None  # not seed 0's stand-in
+            seeded = _Seeded(seed, accuracy, tokens, row["questions"], own_cot)
+            groups.setdefault(key, []).append(seeded)
     spreads: list[SpreadRow] = []
     for (dataset, method, critic, mode, gamma), cell in groups.items():
         if len(cell) < 2:
@@ -394,9 +402,22 @@ def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
                 "stdev": spread.stdev,
                 "spread": spread.spread,
                 "total_tokens": spread.tokens,
+                "vs_cot": _pooled(r.vs_cot for r in cell),
             }
         )
     return spreads
+
+
+def _pooled(pairs: Iterable[Paired | None]) -> str | None:
+    """Per-seed paired counts summed, as `won/lost of N`; None when no seed has one.
+
+    No p-value: the same questions recur in every seed, so the summed pairs are not independent.
+    """
+    found = [p for p in pairs if p is not None]
+    if not found:
+        return None
+    won, lost, questions = (sum(getattr(p, name) for p in found) for name in ("won", "lost", "questions"))
+    return f"{won}/{lost} of {questions}"
 
 
 SPREAD_COLUMNS: tuple[tuple[SpreadKey, str], ...] = (
@@ -412,6 +433,7 @@ SPREAD_COLUMNS: tuple[tuple[SpreadKey, str], ...] = (
     ("stdev", "sd (pts)"),
     ("spread", "max − min (pts)"),
     ("total_tokens", "total tok/q"),
+    ("vs_cot", "vs CoT of its seed, won/lost summed"),
 )
 
 
@@ -464,6 +486,7 @@ def _pair_with_baselines(cells: Sequence[_Cell]) -> None:
         )
         baseline = next((cot[key] for key in keys if key in cot), None)
         row["paired_cot"] = paired(cell.correct, baseline.correct) if baseline and mode != "cot" else None
+        row["cot_seed"] = baseline.row["seed"] if row["paired_cot"] is not None and baseline else None
         greedy = plain.get(dataset)
         row["paired_plain"] = (
             paired(cell.correct, greedy.correct) if greedy is not None and greedy is not cell else None

@@ -101,6 +101,29 @@ def test_a_seeds_mur_row_is_paired_with_the_cot_row_of_its_own_seed():
     ]
     (mur,) = [r for r in summarise(records) if r["mode"] == "mur"]
     assert (mur["paired_cot"].won, mur["paired_cot"].lost) == (2, 0)  # seed 1's CoT, not seed 0's (1, 0)
+    assert mur["cot_seed"] == 1
+
+
+def test_across_seeds_sums_each_seeds_pairs_with_the_cot_of_its_own_seed_only():
+    cot = {0: ("1", "2"), 1: ("2", "2")}  # CoT seeds 0 and 1: q1, q2 answers (the reference is "1")
+    records = [
+        run(q, "cot", a, a == "1", seed=s)
+        for s, answers in cot.items()
+        for q, a in zip(("q1", "q2"), answers, strict=True)
+    ]
+    mur = {0: ("2", "1"), 1: ("1", "1"), 2: ("1", "2")}  # seed 2 has no CoT of its own
+    records += [
+        run(q, "mur", a, a == "1", seed=s)
+        for s, answers in mur.items()
+        for q, a in zip(("q1", "q2"), answers, strict=True)
+    ]
+    rows = summarise(records)
+    seed2 = next(r for r in rows if r["mode"] == "mur" and r["seed"] == 2)
+    assert seed2["cot_seed"] == 0  # paired with seed 0's CoT as a stand-in ...
+    spreads = {r["mode"]: r for r in seed_spreads(rows)}
+    # ... which the sum leaves out: seed 0 won q2 and lost q1, seed 1 won both
+    assert spreads["mur"]["vs_cot"] == "3/1 of 4" and spreads["cot"]["vs_cot"] is None
+    assert "| 3/1 of 4 |" in report_markdown(rows)
 
 
 def test_every_row_is_paired_with_the_plain_greedy_row():
