@@ -27,7 +27,7 @@ class GateRow(TypedDict):
 
     cell: str
     questions: int
-    steps: float | None
+    steps: float
     """Mean steps per run."""
     gated: int
     """Steps the gate rules on (t ≥ 1), over all runs."""

@@ -39,8 +39,8 @@ def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> lis
     those two (a MUR point above it buys more accuracy per token than mixing the two baselines),
     and the dataset's other baselines where the rows hold them: the plain model (diamonds) and
     self-consistency (stars). Only seed 0's rows make the curve; the CoT, per-step and MUR rows of
-    other seeds are drawn as grey crosses labelled with their seed, so the seed noise shows beside
-    the curve.
+    other seeds are drawn as hollow grey markers of their mode's shape, named by their seed, so the
+    seed noise shows beside the curve.
     Returns the written files. matplotlib renders locally (Agg backend): no network.
     """
     import matplotlib
