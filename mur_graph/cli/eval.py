@@ -240,17 +240,9 @@ def _eval(args: argparse.Namespace, err: Console) -> int:
 
 def report_folder(folder: Path, err: Console) -> int:
     """`mur-graph report FOLDER`: print a results folder's table and write its report.md."""
-    args = argparse.Namespace(
-        dirs=[folder],
-        out=None,
-        questions=None,
-        common=False,
-        plot=None,
-        regrade=False,
-        endings=False,
-        gate=False,
-    )
-    return _report(args, err)
+    from mur_graph.cli.app import build_parser  # the command's own defaults, whatever flags it gains
+
+    return _report(build_parser().parse_args(["report", "--", str(folder)]), err)
 
 
 def _report(args: argparse.Namespace, err: Console) -> int:
