@@ -68,44 +68,7 @@ def add_eval_commands(commands: Any) -> None:
     run.set_defaults(handler=_eval)
 
     report = commands.add_parser("report", help="tabulate results like the paper")
-    report.add_argument("dirs", nargs="+", type=Path, help="folders (or files) of results")
-    report.add_argument(
-        "--out",
-        type=Path,
-        help="Markdown file to write (default: DIR/report.md when given one folder; files: none)",
-    )
-    report.add_argument(
-        "--questions", type=int, help="questions a full row holds (default: the most any row holds)"
-    )
-    report.add_argument(
-        "--common",
-        action="store_true",
-        help="only the questions every row holds (compare a run stopped part way on equal terms)",
-    )
-    report.add_argument(
-        "--plot",
-        type=Path,
-        metavar="STEM",
-        help="also draw accuracy vs tokens (the γ curve) to STEM.png and STEM.svg",
-    )
-    report.add_argument(
-        "--regrade",
-        action="store_true",
-        help="extract and grade every answer again from its stored solution (records made by older code)",
-    )
-    report.add_argument(
-        "--endings",
-        action="store_true",
-        help="also tabulate how each cell's runs ended (cut steps, fallbacks, no answer) and how often "
-        "each kind was right",
-    )
-    report.add_argument(
-        "--gate",
-        action="store_true",
-        help="also tabulate each cell's step uncertainties and how often the gate fires, and would fire "
-        "at other γ, on its recorded steps",
-    )
-    report.set_defaults(handler=_report)
+    _add_report_arguments(report)
 
     sweep = commands.add_parser("sweep", help="run MUR over several γ plus CoT and per-step; plot")
     _add_data_options(sweep)
@@ -238,11 +201,53 @@ def _eval(args: argparse.Namespace, err: Console) -> int:
     return 0
 
 
+def _add_report_arguments(report: argparse.ArgumentParser) -> None:
+    """The `report` command's arguments (also parsed by `report_folder`, for their defaults)."""
+    report.add_argument("dirs", nargs="+", type=Path, help="folders (or files) of results")
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="Markdown file to write (default: DIR/report.md when given one folder; files: none)",
+    )
+    report.add_argument(
+        "--questions", type=int, help="questions a full row holds (default: the most any row holds)"
+    )
+    report.add_argument(
+        "--common",
+        action="store_true",
+        help="only the questions every row holds (compare a run stopped part way on equal terms)",
+    )
+    report.add_argument(
+        "--plot",
+        type=Path,
+        metavar="STEM",
+        help="also draw accuracy vs tokens (the γ curve) to STEM.png and STEM.svg",
+    )
+    report.add_argument(
+        "--regrade",
+        action="store_true",
+        help="extract and grade every answer again from its stored solution (records made by older code)",
+    )
+    report.add_argument(
+        "--endings",
+        action="store_true",
+        help="also tabulate how each cell's runs ended (cut steps, fallbacks, no answer) and how often "
+        "each kind was right",
+    )
+    report.add_argument(
+        "--gate",
+        action="store_true",
+        help="also tabulate each cell's step uncertainties and how often the gate fires, and would fire "
+        "at other γ, on its recorded steps",
+    )
+    report.set_defaults(handler=_report)
+
+
 def report_folder(folder: Path, err: Console) -> int:
     """`mur-graph report FOLDER`: print a results folder's table and write its report.md."""
-    from mur_graph.cli.app import build_parser  # the command's own defaults, whatever flags it gains
-
-    return _report(build_parser().parse_args(["report", "--", str(folder)]), err)
+    parser = argparse.ArgumentParser(prog="mur-graph report")
+    _add_report_arguments(parser)  # the command's own defaults, whatever flags it gains
+    return _report(parser.parse_args(["--", str(folder)]), err)
 
 
 def _report(args: argparse.Namespace, err: Console) -> int:
