@@ -268,22 +268,19 @@ def _report(args: argparse.Namespace, err: Console) -> int:
         msg = f"no results in {', '.join(map(str, args.dirs))}; run mur-graph eval --out DIR first"
         raise UsageError(msg)
     _print_rows(Console(), rows)
-    if args.endings:
+    if args.endings or args.gate:
         from mur_graph.eval.endings import endings, endings_table
-
-        cells = cell_records(records, common=args.common)
-        table = endings_table(
-            endings({cell_key_label(key): list(by_id.values()) for key, by_id in cells.items()})
-        )
-        Console(soft_wrap=True).out("\nHow the runs ended:\n" + table, highlight=False)
-    if args.gate:
         from mur_graph.eval.gate_rates import gate_rates, gate_table
 
         cells = cell_records(records, common=args.common)
-        table = gate_table(
-            gate_rates({cell_key_label(key): list(by_id.values()) for key, by_id in cells.items()})
-        )
-        Console(soft_wrap=True).out("\nThe gate on the recorded steps:\n" + table, highlight=False)
+        labelled = {cell_key_label(key): list(by_id.values()) for key, by_id in cells.items()}
+        if args.endings:
+            Console(soft_wrap=True).out(
+                "\nHow the runs ended:\n" + endings_table(endings(labelled)), highlight=False
+            )
+        if args.gate:
+            table = gate_table(gate_rates(labelled))
+            Console(soft_wrap=True).out("\nThe gate on the recorded steps:\n" + table, highlight=False)
     # A selection of files is not the folder's report: only a lone folder gets DIR/report.md.
     whole_folder = len(args.dirs) == 1 and args.dirs[0].is_dir()
     out = args.out or (args.dirs[0] / "report.md" if whole_folder else None)
