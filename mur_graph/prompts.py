@@ -57,6 +57,14 @@ class StepFormat:
             return [f"Step{index + 1}:", f"Step {index + 1}:"]
         return ["\n\n"]
 
+    def body(self, text: str) -> str:
+        """A step as the model wrote it, as kept: stripped when headed, verbatim when unheaded.
+
+        Unheaded steps keep their leading indentation (a paragraph opening with "   Therefore"), so
+        the kept steps, joined, are the model's own text and the next prompt continues it exactly.
+        """
+        return text.strip() if self.headed else text
+
     def strip_header(self, text: str) -> str:
         """`text` without a leading step header (`Step3:`, `Step 3:`), stripped; unheaded: stripped.
 
@@ -65,20 +73,54 @@ class StepFormat:
         return _HEADER.sub("", text, count=1).strip() if self.headed else text.strip()
 
     def format(self, index: int, body: str) -> str:
-        """A kept step as it appears in later prompts (`Step{index}: body`, or the body)."""
-        body = body.strip()
-        return f"{self.header(index)} {body}".rstrip() if self.headed else body
+        """A kept step as it appears in later prompts (`Step{index}: body`, or the body verbatim)."""
+        return f"{self.header(index)} {body.strip()}".rstrip() if self.headed else body
 
-    def prefix(self, kept_steps: Sequence[str], index: int) -> str:
-        """The assistant text the model continues to write step `index`."""
+    def paragraphs(self, texts: Sequence[str], cut: Sequence[bool]) -> tuple[list[str], bool]:
+        """The kept steps as later prompts join them, and whether the last one is left open.
+
+        `cut[i]`: step i stopped at its token limit, not at the end of its step. Unheaded, such a
+        step ended mid-paragraph: it and the step after it are one paragraph (no blank line is
+        written between them), and a cut last step leaves its paragraph open for the next step to
+        continue. Headed, every step stays its own (the next header follows a cut step).
+        """
+        if self.headed:
+            return list(texts), False
+        units: list[str] = []
+        open_end = False
+        for text, was_cut in zip(texts, cut, strict=True):
+            if open_end:
+                units[-1] += text
+            else:
+                units.append(text)
+            open_end = was_cut
+        return units, open_end
+
+    def extend(self, units: Sequence[str], text: str, *, open_end: bool) -> list[str]:
+        """`units` (from `paragraphs`) with `text` after them: glued onto an open last paragraph."""
+        if open_end and units and not self.headed:
+            return [*units[:-1], units[-1] + text]
+        return [*units, text]
+
+    def prefix(self, kept_steps: Sequence[str], index: int, *, open_end: bool = False) -> str:
+        """The assistant text the model continues to write step `index`.
+
+        `open_end` (unheaded): the last kept step was cut mid-paragraph; step `index` continues it.
+        """
         if self.headed:
             return "\n".join([*kept_steps, self.header(index)])
-        return "".join(f"{step}\n\n" for step in kept_steps)
+        if not kept_steps:
+            return ""
+        return "\n\n".join(kept_steps) + ("" if open_end else "\n\n")
 
     @property
     def separator(self) -> str:
         """What joins kept steps in a solution: a newline, or a blank line."""
         return "\n" if self.headed else "\n\n"
+
+    def separator_after(self, *, cut: bool) -> str:
+        """What follows a kept step in the solution: nothing after an unheaded step cut mid-paragraph."""
+        return "" if cut and not self.headed else self.separator
 
     def solution(self, steps: Sequence[str]) -> str:
         """Kept steps joined into one solution text."""
@@ -143,13 +185,21 @@ def _continue(prefix: str) -> list[BaseMessage]:
 
 
 def policy_messages(
-    question: str, kept_steps: Sequence[str], index: int, fmt: StepFormat, *, calculator: bool = False
+    question: str,
+    kept_steps: Sequence[str],
+    index: int,
+    fmt: StepFormat,
+    *,
+    calculator: bool = False,
+    open_end: bool = False,
 ) -> list[BaseMessage]:
     """Messages that ask the policy for step `index` after `kept_steps`.
 
-    With `calculator`, the instruction also tells the model how to call the calculator.
+    With `calculator`, the instruction also tells the model how to call the calculator;
+    `open_end`: the last kept step was cut mid-paragraph and step `index` continues it.
     """
-    return [*_question_turns(question, fmt, calculator=calculator), *_continue(fmt.prefix(kept_steps, index))]
+    prefix = fmt.prefix(kept_steps, index, open_end=open_end)
+    return [*_question_turns(question, fmt, calculator=calculator), *_continue(prefix)]
 
 
 def plain_messages(question: str) -> list[BaseMessage]:
@@ -158,15 +208,22 @@ def plain_messages(question: str) -> list[BaseMessage]:
 
 
 def continuation_messages(
-    question: str, kept_steps: Sequence[str], candidate: str, fmt: StepFormat, *, calculator: bool = False
+    question: str,
+    kept_steps: Sequence[str],
+    candidate: str,
+    fmt: StepFormat,
+    *,
+    calculator: bool = False,
+    open_end: bool = False,
 ) -> list[BaseMessage]:
     """Messages that ask for the step after `candidate` (φ-decoding's one-step foresight).
 
     The context is prefix + kept steps + the candidate as step t + the header of step t+1; the
     reference code repeats the trajectory and glues the candidate to its header (spec §2.3).
+    `open_end`: the candidate continues the last kept paragraph.
     """
     index = len(kept_steps)
-    steps = [*kept_steps, fmt.format(index, candidate)]
+    steps = fmt.extend(kept_steps, fmt.format(index, candidate), open_end=open_end)
     return policy_messages(question, steps, index + 1, fmt, calculator=calculator)
 
 
@@ -216,10 +273,14 @@ def revision_messages(
     fmt: StepFormat,
     *,
     calculator: bool = False,
+    open_end: bool = False,
 ) -> list[BaseMessage]:
-    """Messages asking the policy to revise step t once, with the critique in the prompt (spec §5.2)."""
+    """Messages asking the policy to revise step t once, with the critique in the prompt (spec §5.2).
+
+    `open_end`: the draft continues the last kept paragraph.
+    """
     index = len(kept_steps)
-    attempt = fmt.solution([*kept_steps, fmt.format(index, draft)])
+    attempt = fmt.solution(fmt.extend(kept_steps, fmt.format(index, draft), open_end=open_end))
     feedback = f"Your previous solution is incorrect.\n{analysis.strip()}\nPlease revise your solution."
     opening = f"Refined {fmt.header(index)}" if fmt.headed else ""
     question_turns = _question_turns(question, fmt, calculator=calculator)

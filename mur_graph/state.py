@@ -69,6 +69,8 @@ class Candidate(TypedDict):
     score: float | None
     """The method's score: the critic's P(Yes) (guided search) or the selection probability (φ);
     None when it could not be read."""
+    finish_reason: NotRequired[str | None]
+    """Why its text ended: `stop` or `length` (cut at max_step_tokens); absent: not recorded."""
     tool_calls: NotRequired[list[CalculatorCall]]
 
 
@@ -102,6 +104,9 @@ class Kept(TypedDict):
     selection: str | None
     """How the step was chosen, e.g. `critic`, `logprob_fallback`, `phi`, `revised`, `judged_correct`."""
     critique: NotRequired[Critique | None]
+    finish_reason: NotRequired[str | None]
+    """Why the kept text ended: `length` when cut at max_step_tokens (the step record's `cut`);
+    absent or None for a text that was not generated here (a human's, a custom method's)."""
     tool_calls: NotRequired[list[CalculatorCall]]
     """The kept step's tool calls."""
 
@@ -142,6 +147,9 @@ class StepRecord(TypedDict):
     has_answer: bool
     draft_finish_reason: NotRequired[str | None]
     """Why the draft ended: `stop` (step header or end of turn) or `length` (cut at max_step_tokens)."""
+    cut: NotRequired[bool]
+    """The kept text stopped at max_step_tokens, not at its step's end. In an unheaded format the
+    next step continues its paragraph, with no blank line between (`StepFormat.paragraphs`)."""
     tool_calls: NotRequired[list[CalculatorCall]]
     """The kept step's calculator calls (present when `MURConfig.calculator` is on)."""
     draft_tool_calls: NotRequired[list[CalculatorCall]]

@@ -31,7 +31,10 @@ class StepCall:
 
     question: str
     kept: list[str]
-    """The texts of the steps committed so far (headers included)."""
+    """The committed steps as later prompts show them (headers included): one per step, but in an
+    unheaded format a step cut at its token limit is one paragraph with the step after it."""
+    open_end: bool
+    """The last kept paragraph was cut mid-way (unheaded formats): step t continues it."""
     index: int
     """t: the draft's index, or the next step's when there is no draft (generate_step, finalize)."""
     config: MURConfig
@@ -47,14 +50,19 @@ class StepCall:
             TypeError: the run's context is not a MURConfig.
         """
         config = resolve_config(runtime.context, default)
-        kept = [step["text"] for step in state.get("steps", [])]
+        fmt = step_format(config.step_format)
+        records = state.get("steps", [])
+        kept, open_end = fmt.paragraphs(
+            [step["text"] for step in records], [step.get("cut", False) for step in records]
+        )
         draft = state.get("draft")
         return cls(
             question=state["question"],
             kept=kept,
-            index=draft["index"] if draft else len(kept),
+            open_end=open_end,
+            index=draft["index"] if draft else len(records),
             config=config,
-            fmt=step_format(config.step_format),
+            fmt=fmt,
             writer=runtime.stream_writer,
         )
 
@@ -79,7 +87,12 @@ class StepCall:
         if self.plain:
             return plain_messages(self.question)
         return policy_messages(
-            self.question, self.kept, self.index, self.fmt, calculator=self.config.calculator
+            self.question,
+            self.kept,
+            self.index,
+            self.fmt,
+            calculator=self.config.calculator,
+            open_end=self.open_end,
         )
 
     def sample_step(

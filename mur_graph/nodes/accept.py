@@ -20,6 +20,7 @@ def accept(state: MURState) -> KeptUpdate:
         candidates=[],
         selected=None,
         selection=None,
+        finish_reason=draft["finish_reason"],
     )
     carry_tool_calls(draft, kept)
     return {"kept": kept}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from mur_graph.answers import has_answer
+from mur_graph.answers import answer_is_closed, has_answer
 from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.ledger import add_ledgers, ledger_totals
@@ -56,13 +56,14 @@ def make_commit_step(
             tokens=tokens,
             has_answer=has_answer(kept["text"]),
             draft_finish_reason=draft["finish_reason"],
+            cut=kept.get("finish_reason") == "length",
         )
         if config.calculator:
             record["tool_calls"] = kept.get("tool_calls", [])
             record["draft_tool_calls"] = draft.get("tool_calls", [])
         spent = ledger_totals(add_ledgers(state.get("ledger"), tokens))["total"]
         stop: StopReason | None = None
-        if record["has_answer"]:
+        if _answered(step, kept["text"], cut=record["cut"]):
             stop = "answer"
         elif step.plain:  # one call is the whole run: no further step, no fallback
             stop = "single_call"
@@ -82,3 +83,15 @@ def make_commit_step(
         }
 
     return commit_step
+
+
+def _answered(step: StepCall, text: str, *, cut: bool) -> bool:
+    r"""Whether the run has its answer once `text` is kept as step t.
+
+    Unheaded, a cut step's paragraph goes on in the next step: the answer is read from the whole
+    paragraph, and an answer still open at the cut (`\boxed{4`) waits for the step that ends it.
+    """
+    if step.fmt.headed or step.plain:
+        return has_answer(text)
+    paragraph = (step.kept[-1] if step.open_end else "") + text
+    return has_answer(paragraph) and not (cut and not answer_is_closed(paragraph))

@@ -35,18 +35,22 @@ def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
             step.announce("fallback")
             completion = step.sample(
                 policy,
-                policy_messages(step.question, kept, step.index, fmt),
+                policy_messages(step.question, kept, step.index, fmt, open_end=step.open_end),
                 call=FALLBACK_CALL,
                 max_tokens=limit,
             )
             fallback = Fallback(
-                text=completion.text.strip(),
+                text=fmt.body(completion.text),
                 n_tokens=completion.n_tokens,
                 finish_reason=completion.finish_reason,
             )
             tokens = {"fallback": completion.n_tokens}
-        tail = [fmt.format(len(kept), fallback["text"])] if fallback else []
-        solution = fmt.solution([*kept, *tail])
+        units = (
+            fmt.extend(kept, fmt.format(step.index, fallback["text"]), open_end=step.open_end)
+            if fallback
+            else kept
+        )
+        solution = fmt.solution(units)
         answer = extract_answer(solution)
         # An answer at the very end of text cut by its token limit may itself be cut ("1" of "1100").
         truncated = answer is not None and _ended_on_limit(state, fallback) and not answer_is_closed(solution)

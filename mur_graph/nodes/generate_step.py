@@ -27,7 +27,7 @@ def make_generate_step(policy: BaseChatModel, default: MURConfig) -> Node[MURSta
         (draft,) = step.sample_step(policy, step.policy_prompt(), call=DRAFT_CALL, temperature=temperature)
         record = Draft(
             index=step.index,
-            text=draft.text.strip(),
+            text=step.fmt.body(draft.text),
             token_logprobs=list(draft.token_logprobs),
             n_tokens=draft.n_tokens,
             finish_reason=draft.finish_reason,

@@ -44,6 +44,7 @@ def draft_as_candidate(state: ScalingState) -> Candidate:
         n_tokens=draft["n_tokens"],
         is_draft=True,
         score=None,
+        finish_reason=draft["finish_reason"],
     )
     carry_tool_calls(draft, candidate)
     return candidate
@@ -63,19 +64,20 @@ def sample_candidates(
         return reused, 0
     step.announce("candidates")
     samples = step.sample_step(policy, step.policy_prompt(), call=CANDIDATES_CALL, n=wanted)
-    fresh = [_candidate(s, calculator=config.calculator) for s in samples]
+    fresh = [_candidate(s, step) for s in samples]
     return reused + fresh, sum(s.n_tokens for s in samples)
 
 
-def _candidate(sample: StepSample, *, calculator: bool) -> Candidate:
+def _candidate(sample: StepSample, step: StepCall) -> Candidate:
     candidate = Candidate(
-        text=sample.text.strip(),
+        text=step.fmt.body(sample.text),
         uncertainty=sample.uncertainty,
         n_tokens=sample.n_tokens,
         is_draft=False,
         score=None,
+        finish_reason=sample.finish_reason,
     )
-    if calculator:
+    if step.config.calculator:
         candidate["tool_calls"] = list(sample.tool_calls)
     return candidate
 
@@ -129,5 +131,7 @@ def keep_candidate(
         selected=selected,
         selection=selection,
     )
+    if "finish_reason" in winner:
+        kept["finish_reason"] = winner["finish_reason"]
     carry_tool_calls(winner, kept)
     return {"kept": kept}

@@ -135,6 +135,7 @@ def keep_draft(state: CriticRefineState) -> dict[str, Any]:
         selected=None,
         selection="judged_correct",
         critique=state.get("critique"),
+        finish_reason=state["draft"]["finish_reason"],
     )
     carry_tool_calls(state["draft"], kept)
     return {"kept": kept}
@@ -153,10 +154,11 @@ def _make_revise_step(policy: BaseChatModel, default: MURConfig) -> Node[CriticR
             analysis,
             step.fmt,
             calculator=step.config.calculator,
+            open_end=step.open_end,
         )
         (revised,) = step.sample_step(policy, prompt, call=REVISION_CALL)
         kept = Kept(
-            text=revised.text.strip(),
+            text=step.fmt.body(revised.text),
             uncertainty=revised.uncertainty,
             tokens={"critic": state.get("critic_tokens", 0), "revision": revised.n_tokens},
             method=METHOD,
@@ -165,6 +167,7 @@ def _make_revise_step(policy: BaseChatModel, default: MURConfig) -> Node[CriticR
             selected=None,
             selection="revised",
             critique=critique,
+            finish_reason=revised.finish_reason,
         )
         if step.config.calculator:
             kept["tool_calls"] = list(revised.tool_calls)

@@ -92,7 +92,12 @@ def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
             rollout = step.sample(
                 policy,
                 continuation_messages(
-                    step.question, step.kept, candidate["text"], fmt, calculator=config.calculator
+                    step.question,
+                    step.kept,
+                    candidate["text"],
+                    fmt,
+                    calculator=config.calculator,
+                    open_end=step.open_end,
                 ),
                 call=ROLLOUT_CALL,
                 more=(i,),

@@ -44,7 +44,7 @@ class Reasoning:
         self._raw = ""
         """The tokens streamed of the draft (or fallback) being generated."""
         self._live = ""
-        """What of them was shown: `_raw` stripped."""
+        """What of them was shown: `_raw` as the format keeps it, trailing spaces held back."""
         self._piece_open = False
         self._steps = 0
 
@@ -75,8 +75,9 @@ class Reasoning:
         if not self._piece_open or metadata.get("langgraph_node") not in LIVE_NODES:
             return ""
         self._raw += message.text
-        # Spaces at either end wait: the step's text is stripped, and a stop string may follow them.
-        shown = self._raw.strip()
+        # Trailing spaces wait (a stop string may follow them); leading ones too where the format
+        # strips its steps (headed), while an unheaded step keeps them (`StepFormat.body`).
+        shown = self.fmt.body(self._raw).rstrip()
         new, self._live = shown[len(self._live) :], shown
         return self._say(new)
 
@@ -109,8 +110,9 @@ class Reasoning:
 
     def _committed(self, record: Mapping[str, Any]) -> str:
         self._steps = record["index"] + 1
+        after = self.fmt.separator_after(cut=record.get("cut", False))
         if not record["scaled"]:
-            return self.fmt.separator
+            return after
         candidates = record.get("candidates") or []
         if candidates and record.get("selected") is not None:
             how = f"#{record['selected']} of {len(candidates)} candidates ({record['selection']})"
@@ -118,7 +120,7 @@ class Reasoning:
             how = str(record.get("selection"))
         if record["text"] == self.fmt.format(record["index"], record["draft"]):
             return f"{MARK} kept {how}: the draft's text{self.fmt.separator}"
-        return f"{MARK} kept {how}:\n{record['text']}{self.fmt.separator}"
+        return f"{MARK} kept {how}:\n{record['text']}{after}"
 
 
 def usage(ledger: Mapping[str, int], prompt_tokens: int) -> dict[str, Any]:

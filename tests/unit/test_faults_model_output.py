@@ -89,7 +89,9 @@ def test_an_answer_at_the_end_of_a_fallback_that_stopped_by_itself_is_kept():
 
 
 def test_an_answer_at_the_end_of_a_step_cut_at_its_limit_is_refused_and_flagged():
-    _, state = run([[cut("so the answer is 4", -0.1, -0.1)]], MURConfig(mode="cot", max_step_tokens=2))
+    # Headed: the next step opens with its header, so nothing finishes the answer (unheaded, the
+    # next step continues the paragraph: tests/unit/test_natural_steps.py).
+    _, state = run([[cut("so the answer is 4", -0.1, -0.1)]], prompted(mode="cot", max_step_tokens=2))
     assert state["stop_reason"] == "answer"
     assert state["answer"] is None and state["answer_truncated"]
 

@@ -264,6 +264,7 @@ def test_decisions_are_streamed_as_custom_events():
             "n_tokens": n_tokens,
             "is_draft": False,
             "score": pytest.approx(score),
+            "finish_reason": "stop",
         }
 
     assert events == [

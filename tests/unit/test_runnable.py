@@ -68,6 +68,7 @@ SMALL_STEP = {
     "tokens": {**empty_ledger(), "policy_step": 2},
     "has_answer": True,
     "draft_finish_reason": "stop",
+    "cut": False,
 }
 SMALL_OUTPUT = {
     "question": SMALL,
