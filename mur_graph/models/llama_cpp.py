@@ -48,6 +48,7 @@ from mur_graph.models.base import LocalChatModel, Settings, fit_context, to_chat
 from mur_graph.models.chat_template import render_chat_template
 from mur_graph.models.errors import MissingDependencyError
 from mur_graph.models.llama_cpp_adapter import LlamaContext
+from mur_graph.models.open_end import tokenize_open_end
 from mur_graph.models.prefix_cache import PrefixCacheStore, common_prefix
 from mur_graph.models.qwen import INSTALL_COMMAND as QWEN_INSTALL_COMMAND
 from mur_graph.models.retry import retrying
@@ -246,11 +247,15 @@ class ChatLlamaCpp(LocalChatModel):
         self._states.clear()
         self._truncate(0)
 
+    def _prompt_text(self, ids: Sequence[int]) -> str:
+        """The text of token ids, special tokens included."""
+        return b"".join(self._context.piece(token, special=True) for token in ids).decode("utf-8", "replace")
+
     def _encode_prompt(self, messages: Sequence[BaseMessage]) -> tuple[list[int], int, np.ndarray]:
         """Tokenise and encode the prompt; return (ids, tokens reused, logits of its last position)."""
         text = self.render_prompt(messages)
         # The rendered template already holds the special tokens (BOS included).
-        prompt = self._context.tokenize(text)
+        prompt = tokenize_open_end(self._context.tokenize, self._prompt_text, text)
         fit_context(len(prompt), 1, self.n_ctx)
 
         def usable(reused: int) -> int:

@@ -30,6 +30,7 @@ from pydantic import Field, PrivateAttr
 
 from mur_graph.models.base import LocalChatModel, fit_context, to_chat_dict, usage
 from mur_graph.models.errors import ContextLengthError, MissingDependencyError
+from mur_graph.models.open_end import tokenize_open_end
 from mur_graph.models.prefix_cache import PrefixCacheStore
 from mur_graph.models.retry import retrying
 from mur_graph.models.transformers_cache import (
@@ -216,6 +217,16 @@ class ChatTransformers(LocalChatModel):
             usage=usage(call.prompt_len, len(reply.ids), cached),
         )
 
+    def _tokenize(self, text: str) -> list[int]:
+        """Token ids of rendered template text (its special tokens parsed, none added)."""
+        return list(self.tokenizer(text, add_special_tokens=False).input_ids)
+
+    def _decode(self, ids: Sequence[int]) -> str:
+        """The text of token ids, special tokens included."""
+        return str(
+            self.tokenizer.decode(list(ids), skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        )
+
     def _prepare(
         self,
         messages: Sequence[BaseMessage],
@@ -225,11 +236,13 @@ class ChatTransformers(LocalChatModel):
         stream: bool = False,
     ) -> Call:
         """Inputs: this call's settings over the model's defaults, and the encoded prompt."""
+        import torch
+
         model = self.llm.pipeline.model
         prompt = self.render_prompt(messages)
         # The rendered template already holds the special tokens (BOS included).
-        prompt_ids = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids
-        prompt_ids = prompt_ids.to(model.device)  # [1, prompt_len]
+        ids = tokenize_open_end(self._tokenize, self._decode, prompt)
+        prompt_ids = torch.tensor([ids], dtype=torch.long, device=model.device)  # [1, prompt_len]
         settings = self._settings(stop, kwargs, stream=stream)
         context = getattr(model.config, "max_position_embeddings", None)
         max_tokens = fit_context(prompt_ids.shape[1], settings.max_tokens, context)
