@@ -329,8 +329,9 @@ class SpreadRow(TypedDict):
     mode: str
     gamma: float | None
     seeds: str
+    """The seeds the row averages, then any partial seed it leaves out."""
     questions: int
-    """The fewest questions any of the seeds' rows holds."""
+    """The fewest questions any of the averaged seeds' rows holds."""
     accuracies: str
     mean: float
     stdev: float
@@ -365,24 +366,32 @@ class _Seeded(NamedTuple):
     accuracy: float
     total_tokens: float
     questions: int
+    partial: bool
     vs_cot: Paired | None
 
 
 def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
-    """One row per cell run with two seeds or more: its accuracy's mean, spread and range across them."""
+    """One row per cell run with two complete seeds or more: its accuracy's mean, spread and range.
+
+    A partial seed (fewer questions than its dataset's full row) is left out and named in `seeds`:
+    its accuracy is over other questions, so a mean with it would mix question sets. `summarise`
+    with `common` keeps every row to the same questions, where no seed is partial.
+    """
     groups: dict[tuple[Any, ...], list[_Seeded]] = {}
     for row in rows:
         seed, accuracy, tokens = row["seed"], row["accuracy"], row["total_tokens"]
         if isinstance(seed, int) and accuracy is not None and tokens is not None:  # tokens: set with accuracy
             key = (row["dataset"], row["method"], row["critic"], row["mode"], row["gamma"])
             own_cot = row["paired_cot"] if row.get("cot_seed") == seed else None  # not seed 0's stand-in
-            seeded = _Seeded(seed, accuracy, tokens, row["questions"], own_cot)
+            partial = row["questions"] < row.get("expected", 0)
+            seeded = _Seeded(seed, accuracy, tokens, row["questions"], partial, own_cot)
             groups.setdefault(key, []).append(seeded)
     spreads: list[SpreadRow] = []
-    for (dataset, method, critic, mode, gamma), cell in groups.items():
+    for (dataset, method, critic, mode, gamma), seeded_rows in groups.items():
+        cell = sorted((r for r in seeded_rows if not r.partial), key=lambda r: r.seed)
         if len(cell) < 2:
             continue
-        cell = sorted(cell, key=lambda r: r.seed)
+        left_out = sorted(r.seed for r in seeded_rows if r.partial)
         spread = SeedSpread(
             seeds=tuple(r.seed for r in cell),
             accuracies=tuple(r.accuracy for r in cell),
@@ -395,7 +404,7 @@ def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
                 "critic": critic,
                 "mode": mode,
                 "gamma": gamma,
-                "seeds": ", ".join(map(str, spread.seeds)),
+                "seeds": ", ".join(map(str, spread.seeds)) + _left_out(left_out),
                 "questions": min(r.questions for r in cell),
                 "accuracies": " / ".join(f"{a:.1f}" for a in spread.accuracies),
                 "mean": spread.mean,
@@ -406,6 +415,13 @@ def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
             }
         )
     return spreads
+
+
+def _left_out(seeds: Sequence[int]) -> str:
+    """The partial seeds an across-seeds row leaves out, as a note after its seeds; "" for none."""
+    if not seeds:
+        return ""
+    return f" ({', '.join(map(str, seeds))} partial, left out)"
 
 
 def _pooled(pairs: Iterable[Paired | None]) -> str | None:

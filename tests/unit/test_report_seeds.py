@@ -200,3 +200,25 @@ def test_report_endings_prints_how_each_cells_runs_ended(tmp_path, capsys):
     path.write_text("".join(json.dumps(run(q, "cot", "1", True)) + "\n" for q in ("q1", "q2")))
     assert main(["report", str(path), "--endings"]) == 0
     assert "| toy guided_search cot seed 0 | 2 | 100.0 |" in capsys.readouterr().out
+
+
+def test_a_partial_seed_is_left_out_of_the_spread_across_seeds_and_named():
+    answers = {0: ("1", "1", "2"), 1: ("1", "2", "2"), 2: ("2", "2", "2"), 3: ("1",)}  # seed 3 partial
+    records = [
+        run(q, "cot", a, a == "1", seed=s)
+        for s, seed_answers in answers.items()
+        for q, a in zip(("q1", "q2", "q3"), seed_answers, strict=False)
+    ]
+    (spread,) = seed_spreads(summarise(records))
+    # seed 3's 100 % is over q1 alone; the mean is over seeds 0-2's 66.7 / 33.3 / 0
+    assert spread["seeds"] == "0, 1, 2 (3 partial, left out)"
+    assert spread["mean"] == pytest.approx(100 / 3) and spread["questions"] == 3
+    # with common questions (q1 only) no seed is partial: all four count
+    (common,) = seed_spreads(summarise(records, common=True))
+    assert (common["seeds"], common["accuracies"]) == ("0, 1, 2, 3", "100.0 / 100.0 / 0.0 / 100.0")
+
+
+def test_no_across_seeds_row_while_fewer_than_two_seeds_are_complete():
+    records = [run("q1", "cot", "1", True, seed=0), run("q2", "cot", "1", True, seed=0)]
+    records.append(run("q1", "cot", "1", True, seed=1))
+    assert seed_spreads(summarise(records)) == []
