@@ -215,32 +215,39 @@ def continuation_messages(
     *,
     calculator: bool = False,
     open_end: bool = False,
+    cut: bool = False,
 ) -> list[BaseMessage]:
     """Messages that ask for the step after `candidate` (φ-decoding's one-step foresight).
 
     The context is prefix + kept steps + the candidate as step t + the header of step t+1; the
     reference code repeats the trajectory and glues the candidate to its header (spec §2.3).
-    `open_end`: the candidate continues the last kept paragraph.
+    `open_end`: the candidate continues the last kept paragraph; `cut`: the candidate itself
+    stopped at its token limit, so the rollout continues its paragraph (unheaded formats).
     """
     index = len(kept_steps)
     steps = fmt.extend(kept_steps, fmt.format(index, candidate), open_end=open_end)
-    return policy_messages(question, steps, index + 1, fmt, calculator=calculator)
+    return policy_messages(question, steps, index + 1, fmt, calculator=calculator, open_end=cut)
 
 
-def _paragraphs(kept_steps: Sequence[str], candidate: str, fmt: StepFormat) -> tuple[str, int]:
-    paragraphs = [*kept_steps, fmt.format(len(kept_steps), candidate)]
+def _paragraphs(
+    kept_steps: Sequence[str], candidate: str, fmt: StepFormat, *, open_end: bool
+) -> tuple[str, int]:
+    """GenPRM's blocks with `candidate` last, and its 0-based number: glued onto an open paragraph."""
+    paragraphs = fmt.extend(kept_steps, fmt.format(len(kept_steps), candidate), open_end=open_end)
     blocks = "\n\n".join(f"<paragraph_{i}>\n{text}\n</paragraph_{i}>" for i, text in enumerate(paragraphs))
     return blocks, len(paragraphs) - 1
 
 
 def critic_messages(
-    question: str, kept_steps: Sequence[str], candidate: str, fmt: StepFormat
+    question: str, kept_steps: Sequence[str], candidate: str, fmt: StepFormat, *, open_end: bool = False
 ) -> list[BaseMessage]:
     """Messages asking whether `candidate`, the step after `kept_steps`, is correct (Yes or No).
 
-    The solution is laid out as GenPRM's `<paragraph_i>` blocks, 0-based (spec §5.3).
+    The solution is laid out as GenPRM's `<paragraph_i>` blocks, 0-based (spec §5.3). `open_end`:
+    the candidate continues the last kept paragraph (cut at its token limit), and the critic is
+    asked about that paragraph as the model wrote it, not about a fragment starting mid-sentence.
     """
-    blocks, last = _paragraphs(kept_steps, candidate, fmt)
+    blocks, last = _paragraphs(kept_steps, candidate, fmt, open_end=open_end)
     user = (
         f"[Math Problem]\n{question}\n\n[Solution]\n{blocks}\n\n"
         f"Is paragraph {last} correct? Answer with one word: Yes or No."
@@ -249,10 +256,13 @@ def critic_messages(
 
 
 def critique_messages(
-    question: str, kept_steps: Sequence[str], draft: str, fmt: StepFormat
+    question: str, kept_steps: Sequence[str], draft: str, fmt: StepFormat, *, open_end: bool = False
 ) -> list[BaseMessage]:
-    """Messages asking the critic to analyse `draft`; the reply is prefilled as GenPRM's (spec §2.2)."""
-    blocks, last = _paragraphs(kept_steps, draft, fmt)
+    """Messages asking the critic to analyse `draft`; the reply is prefilled as GenPRM's (spec §2.2).
+
+    `open_end`: the draft continues the last kept paragraph (see `critic_messages`).
+    """
+    blocks, last = _paragraphs(kept_steps, draft, fmt, open_end=open_end)
     user = f"[Math Problem]\n{question}\n\n[Solution]\n{blocks}"
     opening = f"<analyze>\nLet's analyze the paragraph {last} step by step: "
     return [SystemMessage(CRITIQUE_SYSTEM), HumanMessage(user), AIMessage(opening)]

@@ -87,7 +87,9 @@ def _make_critique_draft(
         step = StepCall.of(state, runtime, default)
         config = step.config
         step.announce("critique")
-        conversation = critique_messages(step.question, step.kept, state["draft"]["text"], step.fmt)
+        conversation = critique_messages(
+            step.question, step.kept, state["draft"]["text"], step.fmt, open_end=step.open_end
+        )
         analysis = step.sample(
             critic,
             conversation,

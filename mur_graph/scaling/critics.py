@@ -45,6 +45,8 @@ class ScoreRequest:
     step: int
     config: MURConfig
     critic: BaseChatModel
+    open_end: bool = False
+    """The last kept paragraph was cut mid-way and the candidates continue it (unheaded formats)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,10 @@ def generative_scores(request: ScoreRequest) -> Scores:
     fmt = step_format(config.step_format)
     verdicts = sample_each(
         request.critic,
-        [critic_messages(request.question, request.kept, c["text"], fmt) for c in request.candidates],
+        [
+            critic_messages(request.question, request.kept, c["text"], fmt, open_end=request.open_end)
+            for c in request.candidates
+        ],
         # Greedy: the score is read from the distribution at the verdict slot, so sampling would
         # only add noise to the tokens before it.
         seeds=[

@@ -78,7 +78,9 @@ def _make_score_candidates(
         candidates = state.get("candidates", [])
         if kind.asks_critic:
             step.announce("critic")
-        request = ScoreRequest(step.question, step.kept, candidates, step.index, step.config, critic)
+        request = ScoreRequest(
+            step.question, step.kept, candidates, step.index, step.config, critic, open_end=step.open_end
+        )
         result = kind.score(request)
         if len(result.scores) != len(candidates):
             msg = (

@@ -12,6 +12,7 @@ booked.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NotRequired, cast
@@ -98,6 +99,7 @@ def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
                     fmt,
                     calculator=config.calculator,
                     open_end=step.open_end,
+                    cut=candidate.get("finish_reason") == "length",
                 ),
                 call=ROLLOUT_CALL,
                 more=(i,),
@@ -126,11 +128,14 @@ def cluster_labels(texts: Sequence[str], clusters: int, seed: int | None) -> lis
     """K-means labels of TF-IDF vectors of `texts`, or None when they cannot be clustered.
 
     None when there are fewer texts than clusters, or the texts share no vocabulary to vectorise.
+    Identical rollouts (common when the model is sure) share a label; scikit-learn's warning that
+    it found fewer distinct points than clusters says just that, and is silenced.
     """
     if len(texts) < clusters or clusters < 2:
         return None
     try:
         from sklearn.cluster import KMeans
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.feature_extraction.text import TfidfVectorizer
     except ImportError as exc:
         msg = "φ-decoding clusters rollouts with scikit-learn; install it with: pip install 'mur-graph[phi]'"
@@ -142,7 +147,10 @@ def cluster_labels(texts: Sequence[str], clusters: int, seed: int | None) -> lis
     if vectors.shape[0] < clusters:
         return None
     model = KMeans(n_clusters=clusters, n_init="auto", random_state=seed)
-    return [int(label) for label in model.fit_predict(vectors)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = model.fit_predict(vectors)
+    return [int(label) for label in labels]
 
 
 def selection_probabilities(

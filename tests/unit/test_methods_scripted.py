@@ -1,6 +1,7 @@
 """LLM-as-a-critic, φ-decoding, draft reuse, step formats and custom methods, on scripted models."""
 
 import math
+import warnings
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -134,6 +135,13 @@ def test_rollouts_are_clustered_by_their_words():
     assert labels is not None and labels[0] == labels[1] != labels[2]
     assert cluster_labels(["only one"], 2, seed=0) is None
     assert cluster_labels(["...", "!!"], 2, seed=0) is None  # no vocabulary
+
+
+def test_identical_rollouts_share_a_cluster_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's ConvergenceWarning would fail the test
+        labels = cluster_labels(["x = 42", "x = 42", "x = 42"], 2, seed=0)
+    assert labels is not None and len(set(labels)) == 1
 
 
 def phi_script():

@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage
 from mur_graph import MURConfig, create_mur_graph
 from mur_graph.prompts import step_format
 from mur_graph.serve.reasoning import Reasoning
-from tests.fakes import ScriptedChatModel, cut, prompted, say
+from tests.fakes import ScriptedChatModel, cut, prompted, say, verdict
 
 QUESTION = "What is 17 + 25?"
 
@@ -145,3 +145,69 @@ def test_a_cut_step_whose_answer_is_closed_ends_the_run():
     _, state = run([[cut("So \\(\\boxed{42}\\), and so", -0.1)]], MURConfig(mode="cot"))
 
     assert (state["stop_reason"], state["answer"]) == ("answer", "42")
+
+
+def test_a_rollout_after_a_cut_candidate_continues_its_paragraph():
+    script = [
+        [say("Let s be the sum.", -0.1)],  # step 0 (per_step scales it too)
+        [say("Let s be the sum.", -0.1), say("Let s = 17 + 25.", -0.2)],
+        [say("So s = 42.", -0.1)],  # rollouts
+        [say("So s = 42.", -0.1)],
+        [say("So s =", -0.1)],  # step 1's draft
+        [cut("So s = 17 +", -0.2), say("So s = 42.", -0.3)],  # candidate 0 stopped at its limit
+        [say(" 25 = 42.", -0.1)],  # its rollout continues the paragraph
+        [say("The answer is \\boxed{42}.", -0.1)],  # candidate 1's starts a new one
+        [say("The answer is \\boxed{42}.", -0.1)],  # the fallback after max_steps
+    ]
+    model = ScriptedChatModel(script=script)
+    config = MURConfig(mode="per_step", candidates=2, max_steps=2, seed=3)
+    create_mur_graph(model, method="phi", config=config).invoke({"question": QUESTION})
+
+    assert model.remaining == 0
+    kept = continued(model.calls[4])  # step 1's prompt: step 0's winner and a blank line
+    assert continued(model.calls[6]) == kept + "So s = 17 +"
+    assert continued(model.calls[7]) == kept + "So s = 42.\n\n"
+
+
+def blocks(call) -> str:
+    """The `[Solution]` a critic call shows."""
+    return call.messages[1].text.split("[Solution]\n", 1)[1]
+
+
+def test_the_critic_judges_a_candidate_that_continues_a_cut_paragraph_as_that_paragraph():
+    policy = ScriptedChatModel(
+        script=[
+            [say("Let s be the sum.", -0.1)],
+            [say("Let s be the sum.", -0.1)],  # N = 1: step 0 kept as it is
+            [cut("So s = 17 +", -0.1)],
+            [cut("So s = 17 +", -0.1)],  # step 1, cut at its limit
+            [say(" 25 = 42, so \\boxed{42}.", -0.1)],
+            [say(" 25 = 42, so \\boxed{42}.", -0.1)],  # step 2 finishes the paragraph
+        ]
+    )
+    critic = ScriptedChatModel(script=[[verdict(0.9)]] * 3)
+    config = MURConfig(mode="per_step", candidates=1)
+    state = create_mur_graph(policy, critic=critic, config=config).invoke({"question": QUESTION})
+
+    assert critic.remaining == 0 and state["answer"] == "42"
+    last = critic.calls[2].messages[1].text
+    assert blocks(critic.calls[2]).startswith(
+        "<paragraph_0>\nLet s be the sum.\n</paragraph_0>\n\n"
+        "<paragraph_1>\nSo s = 17 + 25 = 42, so \\boxed{42}.\n</paragraph_1>\n\n"
+    )
+    assert last.endswith("Is paragraph 1 correct? Answer with one word: Yes or No.")
+
+
+def test_a_critique_of_a_draft_that_continues_a_cut_paragraph_reads_the_whole_paragraph():
+    policy = ScriptedChatModel(script=[[cut("So s = 17 +", -0.1)], [say(" 25 = 42, so \\boxed{42}.", -0.1)]])
+    critic = ScriptedChatModel(
+        script=[[say("Fine.", -0.1)], [verdict(0.9)], [say("Right.", -0.1)], [verdict(0.9)]]
+    )
+    config = MURConfig(mode="per_step")
+    state = create_mur_graph(policy, method="critic", critic=critic, config=config).invoke(
+        {"question": QUESTION}
+    )
+
+    assert critic.remaining == 0 and state["answer"] == "42"
+    assert blocks(critic.calls[2]) == "<paragraph_0>\nSo s = 17 + 25 = 42, so \\boxed{42}.\n</paragraph_0>"
+    assert critic.calls[2].messages[-1].text.endswith("the paragraph 0 step by step: ")
