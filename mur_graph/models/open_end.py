@@ -13,8 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from mur_graph.models.prefix_cache import common_prefix
+
 PROBE = "x"
 """A word tokenised after the text and dropped again: one token on its own, a word start anywhere."""
+SHARED_CONTEXT = 4
+"""Tokens before the first difference decoded with both tails, so whatever a decoder does at the
+start of a text (a stripped leading space, a character split across tokens) is the same for both."""
 
 
 def tokenize_open_end(
@@ -23,7 +28,9 @@ def tokenize_open_end(
     """Token ids of `text`, its trailing whitespace cut as it would be before a word.
 
     `text` ending in whitespace is tokenised with `PROBE` after it and the probe's token dropped,
-    when the tokens left decode to `text` exactly; otherwise, and for any other text, as it is.
+    when the tokens left are the same text: where they differ from `text`'s own tokens (its end),
+    both decode alike and to `text`'s end. Otherwise, and for any other text, as it is. Only the
+    tails are decoded: a whole prompt of 2,800 tokens took SmolLM2's llama.cpp decoder 30 ms.
     """
     plain = tokenize(text)
     if not text or not text[-1].isspace():
@@ -33,4 +40,8 @@ def tokenize_open_end(
     if len(probe) != 1 or probed[-1:] != probe:
         return plain
     head = probed[:-1]
-    return head if head != plain and decode(head) == text else plain
+    if head == plain:
+        return plain
+    start = max(0, common_prefix(head, plain) - SHARED_CONTEXT)
+    tail = decode(head[start:])
+    return head if tail == decode(plain[start:]) and text.endswith(tail) else plain

@@ -64,3 +64,26 @@ def test_ids_that_do_not_decode_back_to_the_text_are_not_used():
         return toy.decode(ids).replace("\n", " ")
 
     assert toy.pieces(tokenize_open_end(toy.tokenize, lossy, "So 42.\n\n")) == ["So", " ", "42.", "\n\n"]
+
+
+def test_only_the_tails_after_the_shared_tokens_are_decoded():
+    toy = Toy(GPT2_LIKE)
+    decoded: list[int] = []
+
+    def counting(ids) -> str:
+        decoded.append(len(ids))
+        return toy.decode(ids)
+
+    text = "word " * 500 + "So 42.\n\n"
+    assert toy.pieces(tokenize_open_end(toy.tokenize, counting, text))[-3:] == ["42.", "\n", "\n"]
+    assert decoded == [4 + 2, 4 + 1]  # four shared tokens (" ", "So", " ", "42."), then "\n" "\n" / "\n\n"
+
+
+def test_tails_that_decode_alike_but_not_to_the_texts_end_are_not_used():
+    toy = Toy(GPT2_LIKE)
+
+    def drops_newlines(ids) -> str:  # "\n\n" and "\n" "\n" both decode to ""
+        return toy.decode(ids).replace("\n", "")
+
+    text = "a b c d e f So 42.\n\n"
+    assert toy.pieces(tokenize_open_end(toy.tokenize, drops_newlines, text))[-1] == "\n\n"
