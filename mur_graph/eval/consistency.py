@@ -1,7 +1,8 @@
 """Repeated runs of one cell under different seeds: self-consistency rows and the spread across seeds.
 
-Self-consistency (SC@k) answers each question with the majority answer of k runs of a baseline
-cell (CoT or plain) — the k smallest seeds — and charges the tokens of all k. Answers are grouped
+Self-consistency (SC@k) answers each question with the majority answer of k runs of a cell
+(CoT or plain; MUR's too, to see whether its gains and voting's add up) — the k smallest seeds —
+and charges the tokens of all k. Answers are grouped
 by mathematical equality (`grading.math_equal`, math-verify), a run without an answer does not
 vote, and a tie goes to the group whose runs were surer: the lower mean m_t (mean of the runs'
 step uncertainties). The weighted variant adds exp(−m̄) per run instead of 1, so a confident run

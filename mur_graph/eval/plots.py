@@ -67,7 +67,7 @@ def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> lis
             for r in (r for r in cell if r["mode"] == mode):
                 ax.plot(r["total_tokens"], r["accuracy"], marker, markersize=9, label=label)
                 ends[mode] = (r["total_tokens"], r["accuracy"])
-        for r in (r for r in others if r["dataset"] == dataset):
+        for r in (r for r in others if r["dataset"] == dataset and r.get("critic") in (None, critic)):
             marker = "D" if r["mode"] == "plain" else "*"
             label = f"{r['mode']} ({r['method']})" if r["mode"] != "plain" else f"plain{_temperature(r)}"
             ax.plot(r["total_tokens"], r["accuracy"], marker, markersize=8, label=label)

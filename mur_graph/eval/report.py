@@ -261,19 +261,23 @@ def cell_row(
 
 
 CONSISTENCY = (3, 5)
-"""The k of the self-consistency rows (SC@k), made wherever a baseline cell has k seeds."""
+"""The k of the self-consistency rows (SC@k), made wherever a cell has k seeds."""
 
 
 def _consistency_rows(
     cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]], expected: dict[str, int]
 ) -> list[_Cell]:
-    """SC@k rows (plain majority and confidence-weighted) of every CoT or plain cell run with ≥ k seeds."""
+    """SC@k rows (plain majority and confidence-weighted) of every cell run with ≥ k seeds.
+
+    A MUR or per-step cell's votes are its whole runs' answers, as CoT's: whether MUR's gains and
+    voting's add up.
+    """
     groups: dict[tuple[Any, ...], dict[int, dict[str, dict[str, Any]]]] = {}
-    for (dataset, method, _, mode, _, variant, seed), by_id in cells.items():
-        if mode in BASELINE_MODES and seed is not None:  # unseeded runs are not repeatable draws
-            groups.setdefault((dataset, method, mode, variant), {})[seed] = by_id
+    for (dataset, method, critic, mode, gamma, variant, seed), by_id in cells.items():
+        if seed is not None:  # unseeded runs are not repeatable draws
+            groups.setdefault((dataset, method, critic, mode, gamma, variant), {})[seed] = by_id
     rows = []
-    for (dataset, method, mode, variant), by_seed in sorted(groups.items(), key=str):
+    for (dataset, method, critic, mode, gamma, variant), by_seed in sorted(groups.items(), key=str):
         for k in CONSISTENCY:
             for weighted in (False, True):
                 votes = consistency_votes(by_seed, k, weighted=weighted)
@@ -282,6 +286,7 @@ def _consistency_rows(
                 label = f"{mode} SC@{k}" + (" weighted" if weighted else "")
                 seeds = sorted(by_seed)[:k]
                 row = _vote_row(votes, dataset=dataset, mode=label)
+                row |= {"critic": critic, "gamma": gamma}
                 row |= {"method": method + variant_label(variant), "variant": variant}
                 row |= {"seed": f"{seeds[0]}–{seeds[-1]}", "expected": expected[dataset], "failed": 0}
                 correct = {qid: v.correct for qid, v in votes.items()}
@@ -303,7 +308,7 @@ def _vote_row(votes: dict[str, Vote], *, dataset: str, mode: str) -> ReportRow:
         "critic_tokens": _mean(v.critic_tokens for v in outcomes),
         "total_tokens": _mean(v.tokens for v in outcomes),
         "wall_s": _mean(v.seconds for v in outcomes),
-        "scale_rate": None,  # nothing is scaled
+        "scale_rate": None,  # the k runs' own rows give theirs
         "not_first": None,
         "score_spread": None,
         "fallback": None,

@@ -222,3 +222,20 @@ def test_no_across_seeds_row_while_fewer_than_two_seeds_are_complete():
     records = [run("q1", "cot", "1", True, seed=0), run("q2", "cot", "1", True, seed=0)]
     records.append(run("q1", "cot", "1", True, seed=1))
     assert seed_spreads(summarise(records)) == []
+
+
+def test_a_mur_cell_with_three_seeds_gets_its_own_self_consistency_row():
+    mur = {0: ("1", "2"), 1: ("1", "1"), 2: ("2", "1")}  # q1, q2 answers per seed (the reference is "1")
+    records = [
+        run(q, "mur", a, a == "1", seed=s, total=50, scaled=True)
+        for s, answers in mur.items()
+        for q, a in zip(("q1", "q2"), answers, strict=True)
+    ]
+    records += [run("q1", "cot", "2", False), run("q2", "cot", "2", False)]
+    rows = summarise(records)
+    (sc3,) = [r for r in rows if r["mode"] == "mur SC@3"]
+    # q1 votes 1,1,2 and q2 votes 2,1,1: both right; three runs of 50 tokens each
+    assert (sc3["accuracy"], sc3["total_tokens"], sc3["seed"]) == (100.0, 150.0, "0–2")
+    assert (sc3["critic"], sc3["gamma"]) == ("confidence", 0.8)
+    assert (sc3["paired_cot"].won, sc3["paired_cot"].lost) == (2, 0)
+    assert sc3["line_gap"] is None and not [r for r in rows if r["mode"] == "mur SC@5"]
