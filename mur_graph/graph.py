@@ -17,7 +17,7 @@ from mur_graph.nodes import (
     make_generate_step,
     make_review_scale,
 )
-from mur_graph.routing import momentum_condition, review_condition, route_after_commit
+from mur_graph.routing import momentum_condition, review_condition, route_after_commit, route_after_draft
 from mur_graph.scaling import MethodChoice, build_scaling_subgraph, choose_method
 from mur_graph.state import MURInput, MURState
 
@@ -55,7 +55,11 @@ def build_mur_graph(
     builder.add_node("commit_step", make_commit_step(config))
     builder.add_node("finalize", make_finalize(policy, config))
     builder.add_edge(START, "generate_step")
-    builder.add_edge("generate_step", "assess_uncertainty")
+    builder.add_conditional_edges(
+        "generate_step",
+        route_after_draft,
+        {"assess_uncertainty": "assess_uncertainty", "context_full": "finalize"},
+    )
     scale_target = "review_scale" if interrupt_on_scale else node
     builder.add_conditional_edges(
         "assess_uncertainty", momentum_condition, {"scale": scale_target, "accept": "accept"}

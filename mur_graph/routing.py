@@ -16,6 +16,11 @@ def momentum_condition(state: MURState) -> Literal["scale", "accept"]:
     return "scale" if gate is not None and gate["scale"] else "accept"
 
 
+def route_after_draft(state: MURState) -> Literal["assess_uncertainty", "context_full"]:
+    """Assess the draft, or `context_full` (to finalize) when step t's prompt no longer fitted."""
+    return "context_full" if state.get("stop_reason") == "context_full" else "assess_uncertainty"
+
+
 def route_after_commit(state: MURState) -> Literal["generate_step", "finalize"]:
     """Loop to the next step until a stop reason (answer, max steps, budget) is set."""
     return "finalize" if state.get("stop_reason") else "generate_step"

@@ -12,8 +12,9 @@ from typing_extensions import TypedDict
 
 from mur_graph.ledger import Ledger, add_ledgers
 
-StopReason = Literal["answer", "max_steps", "token_budget", "single_call"]
-"""Why reasoning stopped; `single_call`: `plain` mode's one call ended without a stated answer."""
+StopReason = Literal["answer", "max_steps", "token_budget", "single_call", "context_full"]
+"""Why reasoning stopped; `single_call`: `plain` mode's one call ended without a stated answer;
+`context_full`: the next step's prompt no longer fits the model's context window."""
 
 
 class CalculatorCall(TypedDict):
@@ -116,6 +117,11 @@ FALLBACK_SELECTION: Final = "logprob_fallback"
 decide (no readable critic verdict, no two candidates agreeing, every φ rollout empty)."""
 
 
+CONTEXT_FULL_SELECTION: Final = "context_full"
+"""`selection` of a step whose draft was kept because the method's next prompt (a critique, a
+revision) no longer fitted the model's context."""
+
+
 def carry_tool_calls(source: Draft | Candidate, target: Kept | Candidate) -> None:
     """Copy `source`'s calculator calls to `target`, if any (the key exists only with the calculator on)."""
     if "tool_calls" in source:
@@ -168,6 +174,13 @@ class DraftUpdate(TypedDict):
     """What `generate_step` writes: the draft of step t."""
 
     draft: Draft
+
+
+class ContextFullUpdate(TypedDict):
+    """What `generate_step` writes when step t's prompt no longer fits the model's context."""
+
+    draft: None
+    stop_reason: Literal["context_full"]
 
 
 class GateUpdate(TypedDict):

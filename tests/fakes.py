@@ -18,6 +18,7 @@ from pydantic import PrivateAttr
 
 from mur_graph.config import MURConfig
 from mur_graph.ledger import add_ledgers, empty_ledger
+from mur_graph.models.errors import ContextLengthError
 
 
 def prompted(**settings: Any) -> MURConfig:
@@ -48,6 +49,14 @@ def say(text: str, *logprobs: float) -> Say:
 def cut(text: str, *logprobs: float) -> Say:
     """A sample that hit its token limit (finish reason `length`)."""
     return Say(text, tuple(logprobs), finish="length")
+
+
+def context_full() -> Say:
+    """A call whose prompt no longer fits the model's context: the model raises ContextLengthError."""
+    return Say("", (), finish=CONTEXT_FULL)
+
+
+CONTEXT_FULL = "context_full"
 
 
 def verdict(p_yes: float, *, tokens: int = 2) -> Say:
@@ -109,6 +118,9 @@ class ScriptedChatModel(BaseChatModel):
             raise AssertionError(msg)
         samples = self.script[self._next]
         self._next += 1
+        if any(s.finish == CONTEXT_FULL for s in samples):
+            msg = "the prompt is 4097 tokens, but the model's context holds 4096"
+            raise ContextLengthError(msg)
         n = kwargs.get("n", 1)
         if len(samples) != n:
             msg = f"call {self._next} asked for n={n} samples, the script has {len(samples)}"

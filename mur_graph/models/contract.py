@@ -20,7 +20,7 @@ from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables.config import ContextThreadPoolExecutor, ensure_config
 
 from mur_graph.models.call_cache import active_call_cache, replay_or_call
-from mur_graph.models.errors import InvalidLogprobsError, MissingLogprobsError
+from mur_graph.models.errors import ContextLengthError, InvalidLogprobsError, MissingLogprobsError
 from mur_graph.models.openai_server import is_server, request_kwargs, server_error
 from mur_graph.uncertainty import is_logprob
 
@@ -166,13 +166,15 @@ def sample_each(
     max_tokens: int,
     temperature: float,
     top_logprobs: int = 0,
-) -> list[Completion]:
+    unfitting_as_none: bool = False,
+) -> list[Completion | None]:
     """Sample one completion of each prompt, up to `concurrency` calls in flight; keep prompt order.
 
     The calls run in LangChain's context-copying thread pool (what `Runnable.batch` uses), so a
     server gets `concurrency` requests at once and traces keep every call; the result of each
     prompt is what `sample()` returns for it alone, with its own seed. `concurrency=1` asks one
-    after another.
+    after another. With `unfitting_as_none`, a prompt the model's context cannot hold gives None
+    (nothing was generated for it) instead of raising `ContextLengthError`.
 
     Raises:
         ValueError: `seeds` and `prompts` differ in length, or `concurrency` < 1.
@@ -185,16 +187,21 @@ def sample_each(
         msg = f"invalid concurrency {concurrency}: must be an integer >= 1"
         raise ValueError(msg)
 
-    def one(i: int) -> Completion:
-        (generation,) = sample(
-            model,
-            prompts[i],
-            n=1,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            seed=seeds[i],
-            top_logprobs=top_logprobs,
-        )
+    def one(i: int) -> Completion | None:
+        try:
+            (generation,) = sample(
+                model,
+                prompts[i],
+                n=1,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                seed=seeds[i],
+                top_logprobs=top_logprobs,
+            )
+        except ContextLengthError:
+            if not unfitting_as_none:
+                raise
+            return None
         return generation
 
     if concurrency == 1 or len(prompts) <= 1:

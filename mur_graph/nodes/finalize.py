@@ -9,6 +9,7 @@ from mur_graph.answers import answer_is_closed, extract_answer
 from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.ledger import add_ledgers, ledger_totals
+from mur_graph.models.errors import ContextLengthError
 from mur_graph.node_types import Node
 from mur_graph.prompts import policy_messages
 from mur_graph.seeds import FALLBACK_CALL
@@ -33,18 +34,22 @@ def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
                 config.fallback_tokens if budget_left is None else min(config.fallback_tokens, budget_left)
             )
             step.announce("fallback")
-            completion = step.sample(
-                policy,
-                policy_messages(step.question, kept, step.index, fmt, open_end=step.open_end),
-                call=FALLBACK_CALL,
-                max_tokens=limit,
-            )
-            fallback = Fallback(
-                text=fmt.body(completion.text),
-                n_tokens=completion.n_tokens,
-                finish_reason=completion.finish_reason,
-            )
-            tokens = {"fallback": completion.n_tokens}
+            try:
+                completion = step.sample(
+                    policy,
+                    policy_messages(step.question, kept, step.index, fmt, open_end=step.open_end),
+                    call=FALLBACK_CALL,
+                    max_tokens=limit,
+                )
+            except ContextLengthError:  # the kept steps filled the context: no room to go on
+                completion = None
+            if completion is not None:
+                fallback = Fallback(
+                    text=fmt.body(completion.text),
+                    n_tokens=completion.n_tokens,
+                    finish_reason=completion.finish_reason,
+                )
+                tokens = {"fallback": completion.n_tokens}
         units = (
             fmt.extend(kept, fmt.format(step.index, fallback["text"]), open_end=step.open_end)
             if fallback

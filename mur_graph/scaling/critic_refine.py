@@ -5,6 +5,8 @@ Subgraph: critique_draft → (revise_step | keep_draft). The critic writes an an
 `\boxed{`: P(Yes) from its log-probs, or the verdict text when the log-probs carry no Yes/No. A
 step judged wrong — or whose verdict is unreadable, as in the reference code — is revised once by
 the policy with the critique in its prompt; the revision is kept without a second check.
+Near the end of the model's context: a critique whose prompt does not fit leaves the step
+unjudged (so it is revised), and a revision that does not fit keeps the draft (`context_full`).
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from langgraph.runtime import Runtime
 
 from mur_graph.config import MURConfig, check_positive_int
 from mur_graph.events import emit
+from mur_graph.models.errors import ContextLengthError
 from mur_graph.node_types import Node
 from mur_graph.prompts import critique_messages, judgement_messages, revision_messages
 from mur_graph.scaling.candidates import ScalingState
 from mur_graph.scoring import verdict_word, yes_probability
 from mur_graph.seeds import CRITIQUE_CALL, JUDGEMENT_CALL, REVISION_CALL
-from mur_graph.state import Critique, Kept, ScalingOutput, carry_tool_calls
+from mur_graph.state import CONTEXT_FULL_SELECTION, Critique, Kept, ScalingOutput, carry_tool_calls
 from mur_graph.step_call import StepCall
+from mur_graph.tools.stepping import StepSample
 
 METHOD = "critic_refine"
 VERDICT_TOP_LOGPROBS = 10
@@ -90,31 +94,39 @@ def _make_critique_draft(
         conversation = critique_messages(
             step.question, step.kept, state["draft"]["text"], step.fmt, open_end=step.open_end
         )
-        analysis = step.sample(
-            critic,
-            conversation,
-            call=CRITIQUE_CALL,
-            stop=["</analyze>"],
-            max_tokens=settings.critique_tokens,
-        )
-        verdict = step.sample(
-            critic,
-            judgement_messages(conversation, analysis.text),
-            call=JUDGEMENT_CALL,
-            stop=["}"],
-            max_tokens=config.critic_tokens,
-            temperature=0.0,
-            top_logprobs=VERDICT_TOP_LOGPROBS,
-        )
-        p_yes = yes_probability(verdict.top_logprobs)
+        try:
+            analysis = step.sample(
+                critic,
+                conversation,
+                call=CRITIQUE_CALL,
+                stop=["</analyze>"],
+                max_tokens=settings.critique_tokens,
+            )
+        except ContextLengthError:  # no room to critique: unjudged, as an unreadable verdict
+            return {"critique": None, "critic_tokens": 0}
+        try:
+            verdict: StepSample | None = step.sample(
+                critic,
+                judgement_messages(conversation, analysis.text),
+                call=JUDGEMENT_CALL,
+                stop=["}"],
+                max_tokens=config.critic_tokens,
+                temperature=0.0,
+                top_logprobs=VERDICT_TOP_LOGPROBS,
+            )
+        except ContextLengthError:
+            verdict = None
+        p_yes = yes_probability(verdict.top_logprobs) if verdict else None
+        verdict_text = verdict.text if verdict else ""
         critique = Critique(
             analysis=analysis.text.strip(),
-            verdict=verdict.text.strip(),
+            verdict=verdict_text.strip(),
             p_yes=p_yes,
-            correct=judged_correct(p_yes, verdict.text),
+            correct=judged_correct(p_yes, verdict_text),
         )
         emit(runtime.stream_writer, "critique", step=step.index, **critique)
-        return {"critique": critique, "critic_tokens": analysis.n_tokens + verdict.n_tokens}
+        spent = analysis.n_tokens + (verdict.n_tokens if verdict else 0)
+        return {"critique": critique, "critic_tokens": spent}
 
     return critique_draft
 
@@ -127,6 +139,11 @@ def verdict_condition(state: CriticRefineState) -> Literal["keep_draft", "revise
 
 def keep_draft(state: CriticRefineState) -> dict[str, Any]:
     """Keep the draft the critic judged correct; only the critic's tokens were spent."""
+    return {"kept": _draft_kept(state, "judged_correct")}
+
+
+def _draft_kept(state: CriticRefineState, selection: str) -> Kept:
+    """The draft as the kept step, `selection` saying why; the critic's tokens booked."""
     kept = Kept(
         text=state["draft"]["text"],
         uncertainty=state["gate"]["uncertainty"],
@@ -135,12 +152,12 @@ def keep_draft(state: CriticRefineState) -> dict[str, Any]:
         keeps_draft=True,
         candidates=[],
         selected=None,
-        selection="judged_correct",
+        selection=selection,
         critique=state.get("critique"),
         finish_reason=state["draft"]["finish_reason"],
     )
     carry_tool_calls(state["draft"], kept)
-    return {"kept": kept}
+    return kept
 
 
 def _make_revise_step(policy: BaseChatModel, default: MURConfig) -> Node[CriticRefineState]:
@@ -158,7 +175,10 @@ def _make_revise_step(policy: BaseChatModel, default: MURConfig) -> Node[CriticR
             calculator=step.config.calculator,
             open_end=step.open_end,
         )
-        (revised,) = step.sample_step(policy, prompt, call=REVISION_CALL)
+        try:
+            (revised,) = step.sample_step(policy, prompt, call=REVISION_CALL)
+        except ContextLengthError:  # no room to revise: the draft stays
+            return {"kept": _draft_kept(state, CONTEXT_FULL_SELECTION)}
         kept = Kept(
             text=step.fmt.body(revised.text),
             uncertainty=revised.uncertainty,

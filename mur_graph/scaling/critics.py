@@ -70,7 +70,11 @@ class CriticKind:
 
 
 def generative_scores(request: ScoreRequest) -> Scores:
-    """The critic's P(Yes) per candidate; greedy verdicts, `verdict_concurrency` at a time."""
+    """The critic's P(Yes) per candidate; greedy verdicts, `verdict_concurrency` at a time.
+
+    A candidate whose verdict prompt the critic's context cannot hold gets no score (None), as an
+    unreadable verdict: near the end of a long solution the run goes on rather than failing.
+    """
     config = request.config
     fmt = step_format(config.step_format)
     verdicts = sample_each(
@@ -88,8 +92,12 @@ def generative_scores(request: ScoreRequest) -> Scores:
         max_tokens=config.critic_tokens,
         temperature=0.0,
         top_logprobs=CRITIC_TOP_LOGPROBS,
+        unfitting_as_none=True,
     )
-    return Scores([yes_probability(v.top_logprobs) for v in verdicts], sum(v.n_tokens for v in verdicts))
+    return Scores(
+        [None if v is None else yes_probability(v.top_logprobs) for v in verdicts],
+        sum(v.n_tokens for v in verdicts if v is not None),
+    )
 
 
 def verdict_concurrency(config: MURConfig, critic: BaseChatModel, n: int) -> int:

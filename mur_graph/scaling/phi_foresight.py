@@ -6,7 +6,7 @@ one-step rollout; its foresight score is the rollout's mean log-prob. Rollouts a
 softmax(size of its rollout's cluster) and softmax(foresight), and one candidate is *sampled*
 from it with a seeded generator. Fixed against the reference code: the rollout context holds the
 trajectory once, empty rollouts are dropped without misaligning indices, and rollout tokens are
-booked.
+booked. A rollout whose prompt the context cannot hold counts as empty.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from mur_graph.config import MURConfig, check_positive_int
+from mur_graph.models.errors import ContextLengthError
 from mur_graph.node_types import Node
 from mur_graph.prompts import continuation_messages
 from mur_graph.scaling.candidates import (
@@ -90,22 +91,28 @@ def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
         rollouts: list[str] = []
         tokens = 0
         for i, candidate in enumerate(state.get("candidates", [])):
-            rollout = step.sample(
-                policy,
-                continuation_messages(
-                    step.question,
-                    step.kept,
-                    candidate["text"],
-                    fmt,
-                    calculator=config.calculator,
-                    open_end=step.open_end,
-                    cut=candidate.get("finish_reason") == "length",
-                ),
-                call=ROLLOUT_CALL,
-                more=(i,),
-                stop=fmt.stops(step.index + 1),
-                max_tokens=config.max_step_tokens,
+            prompt = continuation_messages(
+                step.question,
+                step.kept,
+                candidate["text"],
+                fmt,
+                calculator=config.calculator,
+                open_end=step.open_end,
+                cut=candidate.get("finish_reason") == "length",
             )
+            try:
+                rollout = step.sample(
+                    policy,
+                    prompt,
+                    call=ROLLOUT_CALL,
+                    more=(i,),
+                    stop=fmt.stops(step.index + 1),
+                    max_tokens=config.max_step_tokens,
+                )
+            except ContextLengthError:  # no room after this candidate: dropped, as an empty rollout
+                candidates.append({**candidate, "foresight": None})
+                rollouts.append("")
+                continue
             tokens += rollout.n_tokens
             text = rollout.text.strip()
             foresight = -rollout.uncertainty if text else None

@@ -54,7 +54,8 @@ def content(state: Mapping[str, Any]) -> str:
 
 def finish_reason(state: Mapping[str, Any]) -> str:
     """`stop` when the run found an answer, `length` when a limit ended it without one."""
-    if state.get("answer") is None and state.get("stop_reason") in ("max_steps", "token_budget"):
+    limits = ("max_steps", "token_budget", "context_full")
+    if state.get("answer") is None and state.get("stop_reason") in limits:
         return "length"
     steps = state.get("steps") or []
     if (

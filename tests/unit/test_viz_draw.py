@@ -37,7 +37,8 @@ def test_dot_puts_the_subgraph_in_a_cluster_and_dashes_conditional_edges():
     assert 'subgraph cluster_0 {\n    label="guided_search";' in dot
     assert '"guided_search:score_candidates" [label="score_candidates"];' in dot
     assert '"assess_uncertainty" -> "guided_search:sample_candidates" [style=dashed, label=" scale "];' in dot
-    assert '"generate_step" -> "assess_uncertainty";' in dot
+    assert '"generate_step" -> "assess_uncertainty" [style=dashed];' in dot
+    assert '"generate_step" -> "finalize" [style=dashed, label=" context_full "];' in dot
 
 
 @needs_dot
