@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         question = f"(Problem {arm if rep[arm] >= 0 else ''}{rep[arm]}) {QUESTION}"
         rep[arm] += 1
         prompts = [critic_messages(question, KEPT, c, fmt) for c in CANDIDATES[: args.n]]
-        result = sample_each(
+        found = sample_each(
             chat,
             prompts,
             seeds=list(range(args.n)),
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             temperature=0.0,
             top_logprobs=CRITIC_TOP_LOGPROBS,
         )
+        result = [g for g in found if g is not None]  # every prompt fits: none is None
         scores[arm].append([yes_probability(g.top_logprobs) for g in result])
         tokens[arm].append(sum(g.n_tokens for g in result))
 
