@@ -2,12 +2,15 @@
 
 import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
+from mur_graph import create_mur_graph
 from mur_graph.cli import main
 from mur_graph.viz import draw as draw_module
 from mur_graph.viz.draw import GraphvizMissingError, draw, structure, to_dot
+from tests.fakes import ScriptedChatModel
 
 MAIN_NODES = ("generate_step", "assess_uncertainty", "accept", "commit_step", "finalize")
 SUBGRAPHS = {
@@ -93,3 +96,10 @@ def test_the_stand_in_model_refuses_to_generate():
     model = draw_module._StructureOnlyModel()
     with pytest.raises(RuntimeError, match="only stands in for drawing"):
         model.invoke("hello")
+
+
+def test_the_readmes_graph_is_what_draw_mermaid_prints():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    graph = create_mur_graph(ScriptedChatModel(script=[]))
+    assert block.strip() == graph.get_graph().draw_mermaid(with_styles=False).strip()
