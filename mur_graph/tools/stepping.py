@@ -24,6 +24,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 
 from mur_graph.events import StreamWriter, emit
 from mur_graph.models.contract import Completion, sample
+from mur_graph.models.errors import ContextLengthError
 from mur_graph.seeds import derive_seed
 from mur_graph.state import CalculatorCall
 from mur_graph.tools.calculator import calculate
@@ -102,15 +103,19 @@ def sample_step(
             if n_tokens >= max_tokens:
                 finish = "length"
                 break
-            (more,) = sample(
-                model,
-                continued(messages, text),
-                n=1,
-                stop=stops,
-                max_tokens=max_tokens - n_tokens,
-                temperature=temperature,
-                seed=derive_seed(seed, i, len(calls)),
-            )
+            try:
+                (more,) = sample(
+                    model,
+                    continued(messages, text),
+                    n=1,
+                    stop=stops,
+                    max_tokens=max_tokens - n_tokens,
+                    temperature=temperature,
+                    seed=derive_seed(seed, i, len(calls)),
+                )
+            except ContextLengthError:  # the result filled the context: the step ends, its tokens kept
+                finish = "length"
+                break
             text, finish = text + more.text, more.finish_reason
             logprobs.extend(more.token_logprobs)
             n_tokens += more.n_tokens

@@ -6,7 +6,7 @@ from langchain_core.messages import AIMessage
 from mur_graph import MURConfig, create_mur_graph, paper_config
 from mur_graph.prompts import CALCULATOR_INSTRUCTION
 from mur_graph.tools.stepping import MAX_ERROR_IN_STEP, pending_call
-from tests.fakes import ScriptedChatModel, prompted, say, verdict
+from tests.fakes import ScriptedChatModel, context_full, prompted, say, verdict
 
 QUESTION = "Natalia sold 48 clips in April and half as many in May. How many in May?"
 
@@ -189,3 +189,16 @@ def test_the_critics_revision_may_call_the_calculator_too():
     assert step["kept_uncertainty"] == pytest.approx(0.35)
     assert step["tokens"]["revision"] == 4 and step["tokens"]["draft_discarded"] == 3
     assert policy.calls[3].messages[-1] == AIMessage("Refined Step0: 17 + 25 = <<17+25=42>>")
+
+
+def test_a_result_that_fills_the_context_ends_the_step_with_its_tokens_counted():
+    script = [
+        [say(" Half of 48 is <<48/2", -0.5, -0.5, -0.5)],
+        [context_full()],  # no room after "=24>>"
+        [context_full()],  # nor for step 1: the run stops with the step kept
+    ]
+    _, state = run(script, prompted(calculator=True, mode="cot"))
+    (step,) = state["steps"]
+    assert step["text"] == "Step0: Half of 48 is <<48/2=24>>"
+    assert step["cut"] and step["tool_calls"] == [call("48/2", "24")]
+    assert state["ledger"]["policy_step"] == 3 and state["stop_reason"] == "context_full"
