@@ -54,7 +54,7 @@ def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> lis
     rows = [r for r in rows if not _other_seed(r)]  # an SC row's seed is a range: it stays
     groups = panels(rows)
     others = [r for r in rows if _is_other_baseline(r) and r["accuracy"] is not None]
-    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 5.0), squeeze=False)
     for ax, (dataset, method, critic) in zip(axes[0], groups, strict=True):
         cell = [r for r in rows if _in_panel(r, dataset, method, critic) and r["accuracy"] is not None]
         mur = sorted((r for r in cell if r["mode"] == "mur"), key=lambda r: _mur_point(r)[2])
@@ -67,15 +67,18 @@ def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> lis
             for r in (r for r in cell if r["mode"] == mode):
                 ax.plot(r["total_tokens"], r["accuracy"], marker, markersize=9, label=label)
                 ends[mode] = (r["total_tokens"], r["accuracy"])
-        for r in (r for r in others if r["dataset"] == dataset and r.get("critic") in (None, critic)):
+        in_view = [r for r in others if r["dataset"] == dataset and r.get("critic") in (None, critic)]
+        for r in _distinct_votes(in_view):
             marker = "D" if r["mode"] == "plain" else "*"
-            label = f"{r['mode']} ({r['method']})" if r["mode"] != "plain" else f"plain{_temperature(r)}"
+            label = f"plain{_temperature(r)}" if r["mode"] == "plain" else r["mode"]
+            label += f" ({r['method']})" if r["method"] != method and r["mode"] != "plain" else ""
             ax.plot(r["total_tokens"], r["accuracy"], marker, markersize=8, label=label)
         for mode, marker, label in SEED_MARKERS:
             seeds = [
                 _seed_point(r)
                 for r in reseeded
-                if _in_panel(r, dataset, method, critic) and r["mode"] == mode
+                if r["mode"] == mode
+                and (_in_panel(r, dataset, method, critic) or (mode == "plain" and r["dataset"] == dataset))
             ]
             if not seeds:
                 continue
@@ -92,7 +95,8 @@ def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> lis
         ax.set_ylabel("accuracy (%)")
         ax.set_title(f"{dataset} · {method}" + (f" · {critic} critic" if critic else ""))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        # below the axes, so that no point is hidden behind it
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
@@ -100,7 +104,7 @@ def plot_sweep(rows: Sequence[ReportRow], stem: Path, *, title: str = "") -> lis
     written = []
     for suffix in (".png", ".svg"):
         path = stem.parent / (stem.name + suffix)  # not with_suffix: "qwen2.5-run" has a dot
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
         written.append(path)
     plt.close(fig)
     return written
@@ -120,11 +124,29 @@ def _mur_point(row: ReportRow) -> tuple[float, float, float]:
 
 
 SEED_MARKERS = (
+    ("plain", "D", "plain, other seeds"),
     ("cot", "s", "CoT, other seeds"),
     ("per_step", "^", "per-step, other seeds"),
     ("mur", "o", "MUR, other seeds"),
 )
 """How the rows of seeds other than 0 are drawn: hollow grey markers of their mode's shape."""
+
+
+def _distinct_votes(rows: Sequence[ReportRow]) -> list[ReportRow]:
+    """`rows` less each weighted SC row on the very point of its plain majority (it would hide it).
+
+    The majority row's label then says the weighted vote landed there too.
+    """
+    points = {(r["mode"], r["method"]): (r["total_tokens"], r["accuracy"]) for r in rows}
+    kept = []
+    for r in rows:
+        plain_vote = (r["mode"].removesuffix(" weighted"), r["method"])
+        if r["mode"].endswith(" weighted") and points.get(plain_vote) == (r["total_tokens"], r["accuracy"]):
+            continue
+        if points.get((f"{r['mode']} weighted", r["method"])) == (r["total_tokens"], r["accuracy"]):
+            r = {**r, "mode": f"{r['mode']} (= weighted)"}
+        kept.append(r)
+    return kept
 
 
 def _seed_point(row: ReportRow) -> tuple[float, float, int]:

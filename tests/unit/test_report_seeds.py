@@ -239,3 +239,14 @@ def test_a_mur_cell_with_three_seeds_gets_its_own_self_consistency_row():
     assert (sc3["critic"], sc3["gamma"]) == ("confidence", 0.8)
     assert (sc3["paired_cot"].won, sc3["paired_cot"].lost) == (2, 0)
     assert sc3["line_gap"] is None and not [r for r in rows if r["mode"] == "mur SC@5"]
+
+
+def test_a_weighted_vote_on_its_majoritys_point_is_drawn_once_and_plain_seeds_beside_the_curve(tmp_path):
+    records = [run(q, "cot", "1", True, seed=s) for q in ("q1", "q2") for s in range(3)]
+    records += [run(q, "plain", "1", True, seed=s) for q in ("q1", "q2") for s in (0, 1)]
+    records += [run(q, "mur", "1", True, scaled=True) for q in ("q1", "q2")]
+    plot_sweep(summarise(records), tmp_path / "sweep")
+    svg = (tmp_path / "sweep.svg").read_text()
+
+    assert "cot SC@3 (= weighted)" in svg and "cot SC@3 weighted" not in svg
+    assert "plain, other seeds" in svg
