@@ -201,6 +201,16 @@ def test_a_prompt_over_max_model_len_is_refused_naming_the_limit(vllm_server):
         graph.invoke({"question": "Add these numbers: " + " + ".join(["12345"] * 2000)})
 
 
+def test_a_solve_that_fills_max_model_len_stops_there_with_its_steps(vllm_server):
+    # 944 prompt tokens of the 1024: step 0's request (+48) fits, the next one's does not
+    question = "Add these numbers: " + " + ".join(["12345"] * 130)
+    config = MURConfig(mode="cot", temperature=0.0, max_steps=40, max_step_tokens=48)
+    state = create_mur_graph(client(vllm_server), config=config).invoke({"question": question})
+
+    assert state["stop_reason"] == "context_full" and state["steps"]
+    assert state["ledger"]["policy_step"] == sum(s["tokens"]["policy_step"] for s in state["steps"]) > 0
+
+
 def test_a_critic_asking_more_logprobs_than_the_server_allows_names_the_flag(spare_vllm, capsys):
     if not spare_vllm.running:
         start(spare_vllm)
