@@ -20,6 +20,7 @@ from langgraph.runtime import Runtime
 from mur_graph.config import MURConfig, resolve_config
 from mur_graph.events import StreamWriter, emit
 from mur_graph.models.contract import sample
+from mur_graph.models.errors import ContextLengthError
 from mur_graph.prompts import StepFormat, plain_messages, policy_messages, step_format
 from mur_graph.seeds import derive_seed
 from mur_graph.tools.stepping import StepSample, as_step_sample, sample_step
@@ -152,3 +153,17 @@ class StepCall:
             top_logprobs=top_logprobs,
         )
         return as_step_sample(generation)
+
+    def sample_if_fits(
+        self, model: BaseChatModel, messages: Sequence[BaseMessage], **options: Any
+    ) -> StepSample | None:
+        """`sample`, or None when the model's context cannot hold `messages` (nothing was generated).
+
+        Near the end of a long solution a method's own calls (a rollout, a critique, the fallback)
+        degrade rather than fail the run; `sample_each(unfitting_as_none=True)` does the same for
+        a batch.
+        """
+        try:
+            return self.sample(model, messages, **options)
+        except ContextLengthError:
+            return None

@@ -9,7 +9,6 @@ from mur_graph.answers import answer_is_closed, extract_answer
 from mur_graph.config import MURConfig
 from mur_graph.events import emit
 from mur_graph.ledger import add_ledgers, ledger_totals
-from mur_graph.models.errors import ContextLengthError
 from mur_graph.node_types import Node
 from mur_graph.prompts import policy_messages
 from mur_graph.seeds import FALLBACK_CALL
@@ -34,16 +33,13 @@ def make_finalize(policy: BaseChatModel, default: MURConfig) -> Node[MURState]:
                 config.fallback_tokens if budget_left is None else min(config.fallback_tokens, budget_left)
             )
             step.announce("fallback")
-            try:
-                completion = step.sample(
-                    policy,
-                    policy_messages(step.question, kept, step.index, fmt, open_end=step.open_end),
-                    call=FALLBACK_CALL,
-                    max_tokens=limit,
-                )
-            except ContextLengthError:  # the kept steps filled the context: no room to go on
-                completion = None
-            if completion is not None:
+            completion = step.sample_if_fits(
+                policy,
+                policy_messages(step.question, kept, step.index, fmt, open_end=step.open_end),
+                call=FALLBACK_CALL,
+                max_tokens=limit,
+            )
+            if completion is not None:  # None: the kept steps filled the context, no room to go on
                 fallback = Fallback(
                     text=fmt.body(completion.text),
                     n_tokens=completion.n_tokens,

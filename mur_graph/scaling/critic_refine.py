@@ -29,7 +29,6 @@ from mur_graph.scoring import verdict_word, yes_probability
 from mur_graph.seeds import CRITIQUE_CALL, JUDGEMENT_CALL, REVISION_CALL
 from mur_graph.state import CONTEXT_FULL_SELECTION, Critique, Kept, ScalingOutput, carry_tool_calls
 from mur_graph.step_call import StepCall
-from mur_graph.tools.stepping import StepSample
 
 METHOD = "critic_refine"
 VERDICT_TOP_LOGPROBS = 10
@@ -94,28 +93,24 @@ def _make_critique_draft(
         conversation = critique_messages(
             step.question, step.kept, state["draft"]["text"], step.fmt, open_end=step.open_end
         )
-        try:
-            analysis = step.sample(
-                critic,
-                conversation,
-                call=CRITIQUE_CALL,
-                stop=["</analyze>"],
-                max_tokens=settings.critique_tokens,
-            )
-        except ContextLengthError:  # no room to critique: unjudged, as an unreadable verdict
+        analysis = step.sample_if_fits(
+            critic,
+            conversation,
+            call=CRITIQUE_CALL,
+            stop=["</analyze>"],
+            max_tokens=settings.critique_tokens,
+        )
+        if analysis is None:  # no room to critique: unjudged, as an unreadable verdict
             return {"critique": None, "critic_tokens": 0}
-        try:
-            verdict: StepSample | None = step.sample(
-                critic,
-                judgement_messages(conversation, analysis.text),
-                call=JUDGEMENT_CALL,
-                stop=["}"],
-                max_tokens=config.critic_tokens,
-                temperature=0.0,
-                top_logprobs=VERDICT_TOP_LOGPROBS,
-            )
-        except ContextLengthError:
-            verdict = None
+        verdict = step.sample_if_fits(
+            critic,
+            judgement_messages(conversation, analysis.text),
+            call=JUDGEMENT_CALL,
+            stop=["}"],
+            max_tokens=config.critic_tokens,
+            temperature=0.0,
+            top_logprobs=VERDICT_TOP_LOGPROBS,
+        )
         p_yes = yes_probability(verdict.top_logprobs) if verdict else None
         verdict_text = verdict.text if verdict else ""
         critique = Critique(

@@ -23,7 +23,6 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from mur_graph.config import MURConfig, check_positive_int
-from mur_graph.models.errors import ContextLengthError
 from mur_graph.node_types import Node
 from mur_graph.prompts import continuation_messages
 from mur_graph.scaling.candidates import (
@@ -100,16 +99,15 @@ def _make_roll_out(policy: BaseChatModel, default: MURConfig) -> Node[PhiState]:
                 open_end=step.open_end,
                 cut=candidate.get("finish_reason") == "length",
             )
-            try:
-                rollout = step.sample(
-                    policy,
-                    prompt,
-                    call=ROLLOUT_CALL,
-                    more=(i,),
-                    stop=fmt.stops(step.index + 1),
-                    max_tokens=config.max_step_tokens,
-                )
-            except ContextLengthError:  # no room after this candidate: dropped, as an empty rollout
+            rollout = step.sample_if_fits(
+                policy,
+                prompt,
+                call=ROLLOUT_CALL,
+                more=(i,),
+                stop=fmt.stops(step.index + 1),
+                max_tokens=config.max_step_tokens,
+            )
+            if rollout is None:  # no room after this candidate: dropped, as an empty rollout
                 candidates.append({**candidate, "foresight": None})
                 rollouts.append("")
                 continue
