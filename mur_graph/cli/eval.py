@@ -238,7 +238,7 @@ def _add_report_arguments(report: argparse.ArgumentParser) -> None:
         "--gate",
         action="store_true",
         help="also tabulate each cell's step uncertainties and how often the gate fires, and would fire "
-        "at other γ, on its recorded steps",
+        "at other γ, on its recorded steps, and how well it singles out the runs that end wrong",
     )
     report.set_defaults(handler=_report)
 
@@ -279,8 +279,15 @@ def _report(args: argparse.Namespace, err: Console) -> int:
                 "\nHow the runs ended:\n" + endings_table(endings(labelled)), highlight=False
             )
         if args.gate:
+            from mur_graph.eval.gate_signal import gate_signal, signal_table
+
             table = gate_table(gate_rates(labelled))
             Console(soft_wrap=True).out("\nThe gate on the recorded steps:\n" + table, highlight=False)
+            aim = signal_table(gate_signal(labelled))
+            Console(soft_wrap=True).out(
+                "\nDoes the gate point at the runs that end wrong? (AUROC 0.5: no aim)\n" + aim,
+                highlight=False,
+            )
     # A selection of files is not the folder's report: only a lone folder gets DIR/report.md.
     whole_folder = len(args.dirs) == 1 and args.dirs[0].is_dir()
     out = args.out or (args.dirs[0] / "report.md" if whole_folder else None)

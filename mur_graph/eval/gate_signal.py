@@ -1,0 +1,161 @@
+"""Does the γ gate point at the runs that end wrong? The gate's aim, read off recorded runs.
+
+MUR pays for scaling only where the gate fires, so its gain is bounded by how well a firing
+gate singles out the runs that are going wrong. On each answered, graded run this module takes
+the run's largest gate margin, max over its gated steps (t ≥ 1) of m_t − M_{t-1}: the gate fires
+somewhere in the run at γ exactly when that margin exceeds ln(1/γ). It reports, per cell, the
+share of wrong runs and of right runs on which the gate fires at least once at each γ, and the
+AUROC of the margin for telling wrong runs from right ones (0.5: no aim; 1: every wrong run above
+every right one), beside the AUROC of the run's mean step m_t (a whole-run confidence, the signal
+a confidence-weighted vote uses). On a CoT cell the gate is ruled on the trajectory MUR at that γ
+would follow until its first scaled step; on a MUR cell, on the trajectory its scaling shaped.
+Plain Python, no model call (`mur-graph report --gate`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypedDict
+
+from mur_graph.eval.gate_rates import GAMMAS
+from mur_graph.eval.stats import Z_95
+
+
+class SignalRow(TypedDict):
+    """One cell's graded runs: how often the gate fires on the wrong and the right ones."""
+
+    cell: str
+    right: int
+    wrong: int
+    fires_wrong: tuple[float | None, ...]
+    """Percent of the wrong runs on which the gate fires on at least one step, at each of `GAMMAS`."""
+    fires_right: tuple[float | None, ...]
+    """The same for the right runs."""
+    margin_auroc: tuple[float, float, float] | None
+    """AUROC of the largest gate margin for a wrong run, with its 95 % interval (None: no
+    gated step, or only right or only wrong runs)."""
+    mean_auroc: tuple[float, float, float] | None
+    """AUROC of the mean step m_t for a wrong run, with its 95 % interval."""
+
+
+def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float:
+    """P(a random positive scores above a random negative), ties counting one half.
+
+    The Mann–Whitney U statistic over n₁·n₂. -inf is a valid score (below every finite one).
+
+    Raises:
+        ValueError: either group is empty.
+    """
+    if not positives or not negatives:
+        msg = f"need both groups, got {len(positives)} positives and {len(negatives)} negatives"
+        raise ValueError(msg)
+    above = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return above / (len(positives) * len(negatives))
+
+
+def auroc_interval(area: float, positives: int, negatives: int, z: float = Z_95) -> tuple[float, float]:
+    """Hanley & McNeil's (1982) normal interval of an AUROC, clipped to [0, 1].
+
+    SE² = (A(1−A) + (n₁−1)(Q₁−A²) + (n₂−1)(Q₂−A²)) / (n₁n₂), Q₁ = A/(2−A), Q₂ = 2A²/(1+A).
+    """
+    q1, q2 = area / (2 - area), 2 * area * area / (1 + area)
+    variance = area * (1 - area) + (positives - 1) * (q1 - area * area) + (negatives - 1) * (q2 - area * area)
+    half = z * math.sqrt(max(variance, 0.0) / (positives * negatives))
+    return max(0.0, area - half), min(1.0, area + half)
+
+
+def run_margin(document: Mapping[str, Any]) -> float | None:
+    """A run's largest m_t − M_{t-1} over its gated steps (t ≥ 1); None when it recorded none."""
+    margins = [
+        step["uncertainty"] - step["momentum_before"]
+        for step in document.get("steps", [])
+        if step.get("index", 0) > 0
+        and step.get("uncertainty") is not None
+        and step.get("momentum_before") is not None
+    ]
+    return max(margins) if margins else None
+
+
+def run_mean_uncertainty(document: Mapping[str, Any]) -> float | None:
+    """The mean m_t of the steps a run kept; None when it recorded none."""
+    kept = [
+        step["kept_uncertainty"] if step.get("kept_uncertainty") is not None else step["uncertainty"]
+        for step in document.get("steps", [])
+        if step.get("uncertainty") is not None
+    ]
+    return sum(kept) / len(kept) if kept else None
+
+
+def gate_signal(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[SignalRow]:
+    """One row per cell (label → its records) with graded runs that recorded their steps' m_t."""
+    rows: list[SignalRow] = []
+    for label, records in cells.items():
+        graded = [r for r in records if r.get("status") == "ok" and r.get("correct") is not None]
+        wrong = [r["result"] for r in graded if not r["correct"]]
+        right = [r["result"] for r in graded if r["correct"]]
+        mean_wrong, mean_right = _present(wrong, run_mean_uncertainty), _present(right, run_mean_uncertainty)
+        if not mean_wrong and not mean_right:
+            continue  # records made before steps kept their m_t
+        gated = any(run_margin(d) is not None for d in wrong + right)
+        # A run with no gated step (one step; plain mode) never fires: its margin ranks lowest.
+        margin_wrong = [_margin_or_lowest(d) for d in wrong]
+        margin_right = [_margin_or_lowest(d) for d in right]
+        rows.append(
+            {
+                "cell": label,
+                "right": len(right),
+                "wrong": len(wrong),
+                "fires_wrong": tuple(_fired(margin_wrong, g) if gated else None for g in GAMMAS),
+                "fires_right": tuple(_fired(margin_right, g) if gated else None for g in GAMMAS),
+                "margin_auroc": _auroc(margin_wrong, margin_right) if gated else None,
+                "mean_auroc": _auroc(mean_wrong, mean_right),
+            }
+        )
+    return rows
+
+
+def _present(
+    documents: Sequence[Mapping[str, Any]], signal: Callable[[Mapping[str, Any]], float | None]
+) -> list[float]:
+    """`signal` of each document that has one."""
+    return [value for d in documents if (value := signal(d)) is not None]
+
+
+def _margin_or_lowest(document: Mapping[str, Any]) -> float:
+    margin = run_margin(document)
+    return -math.inf if margin is None else margin
+
+
+def _fired(margins: Sequence[float], gamma: float) -> float | None:
+    """Percent of runs whose gate fires at `gamma` somewhere (strictly above ln(1/γ))."""
+    if not margins:
+        return None
+    return 100.0 * sum(m > math.log(1.0 / gamma) for m in margins) / len(margins)
+
+
+def _auroc(wrong: Sequence[float], right: Sequence[float]) -> tuple[float, float, float] | None:
+    if not wrong or not right:
+        return None
+    area = auroc(wrong, right)
+    return (area, *auroc_interval(area, len(wrong), len(right)))
+
+
+def signal_table(rows: Sequence[SignalRow]) -> str:
+    """The rows as a Markdown table; each γ column reads 'wrong runs % / right runs %'."""
+    titles = ["cell", "runs (wrong)", "AUROC, gate margin", "AUROC, mean m_t"]
+    titles += [f"fires at γ {gamma:g}: wrong / right %" for gamma in GAMMAS]
+    lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
+    for row in rows:
+        cells = [row["cell"], f"{row['right'] + row['wrong']} ({row['wrong']})"]
+        cells += [_area(row["margin_auroc"]), _area(row["mean_auroc"])]
+        cells += [
+            "—" if w is None or r is None else f"{w:.0f} / {r:.0f}"
+            for w, r in zip(row["fires_wrong"], row["fires_right"], strict=True)
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _area(value: tuple[float, float, float] | None) -> str:
+    return "—" if value is None else f"{value[0]:.2f} [{value[1]:.2f}, {value[2]:.2f}]"
