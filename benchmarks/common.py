@@ -14,7 +14,11 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage, UsageMetadata
+    from langchain_core.outputs import ChatGeneration, LLMResult
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "performance"
@@ -36,6 +40,28 @@ def interleaved(arms: dict[str, Callable[[], Any]], reps: int) -> dict[str, list
 def median(values: Sequence[float]) -> float:
     """Median of measured values."""
     return statistics.median(values)
+
+
+def usage(message: BaseMessage) -> UsageMetadata:
+    """`message`'s token counts, which our chat models report on every reply."""
+    from langchain_core.messages import AIMessage
+
+    if not isinstance(message, AIMessage) or message.usage_metadata is None:
+        msg = f"{type(message).__name__} without usage_metadata: the chat model reported no token counts"
+        raise TypeError(msg)
+    return message.usage_metadata
+
+
+def chat_generations(result: LLMResult) -> list[ChatGeneration]:
+    """The generations of the first prompt of a chat model's `generate` call, all ChatGeneration."""
+    from langchain_core.outputs import ChatGeneration
+
+    found = result.generations[0]
+    chats = [g for g in found if isinstance(g, ChatGeneration)]
+    if len(chats) != len(found):
+        msg = f"a chat model returned {len(found) - len(chats)} generation(s) without a message"
+        raise TypeError(msg)
+    return chats
 
 
 def machine() -> str:

@@ -13,7 +13,8 @@ the example runs in seconds on a CPU; raise them for real use.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 from langchain.agents import create_agent
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -73,8 +74,13 @@ def main(
     agent = create_agent(agent_model, [tool], system_prompt="Use mur_reasoner for any math problem.")
 
     state: dict[str, Any] = {}
-    stream = agent.stream(
-        {"messages": [HumanMessage(question)]}, stream_mode=["custom", "values"], subgraphs=True
+    # With a list of stream modes and subgraphs=True, LangGraph yields (namespace, mode, data)
+    # tuples; its `stream` is typed as yielding `dict[str, Any] | Any`.
+    stream = cast(
+        "Iterator[tuple[tuple[str, ...], str, Any]]",
+        agent.stream(
+            {"messages": [HumanMessage(question)]}, stream_mode=["custom", "values"], subgraphs=True
+        ),
     )
     for namespace, mode, data in stream:
         if mode == "values" and not namespace:

@@ -14,8 +14,9 @@ import sys
 
 import numpy as np
 import torch
+from langchain_core.outputs import ChatGeneration
 
-from benchmarks.common import table, write
+from benchmarks.common import chat_generations, table, write
 from mur_graph.models import ChatLlamaCpp, ChatTransformers
 from mur_graph.models.embedded import find_embedded_gguf
 from mur_graph.models.qwen import ensure_qwen_gguf
@@ -23,6 +24,14 @@ from mur_graph.prompts import policy_messages, step_format
 
 QUESTIONS = ("What is 17 + 25?", "What is 6 * 7?", "Solve 2x + 3 = 11.")
 GGUFS = {"smollm2": find_embedded_gguf, "qwen2.5-coder-1.5b": ensure_qwen_gguf}
+
+
+def token_ids(generation: ChatGeneration) -> list[int]:
+    """The generated token ids, which both backends put in `generation_info`."""
+    if generation.generation_info is None:
+        msg = f"{type(generation).__name__} without generation_info: no token ids to compare"
+        raise TypeError(msg)
+    return generation.generation_info["token_ids"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     for question in QUESTIONS:
         messages = policy_messages(question, [], 0, fmt)
         a, b = (
-            m.generate([messages], max_tokens=args.tokens, temperature=0).generations[0][0]
+            chat_generations(m.generate([messages], max_tokens=args.tokens, temperature=0))[0]
             for m in (ours, theirs)
         )
-        ids_a, ids_b = a.generation_info["token_ids"], b.generation_info["token_ids"]
+        ids_a, ids_b = token_ids(a), token_ids(b)
         pairs = zip(ids_a, ids_b, strict=False)
         same = next((i for i, (x, y) in enumerate(pairs) if x != y), min(len(ids_a), len(ids_b)))
         lp_a, lp_b = (

@@ -14,7 +14,7 @@ import sys
 
 import torch
 
-from benchmarks.common import interleaved, median, table, write
+from benchmarks.common import chat_generations, interleaved, median, table, usage, write
 from mur_graph import ChatTransformers, load_embedded_model
 from mur_graph.prompts import policy_messages, step_format
 
@@ -43,15 +43,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def batched() -> None:
         result = chat.generate([messages], n=args.n, seed=0, **settings)
-        tokens["batched"].append(
-            sum(g.message.usage_metadata["output_tokens"] for g in result.generations[0])
-        )
+        tokens["batched"].append(sum(usage(g.message)["output_tokens"] for g in chat_generations(result)))
 
     def sequential() -> None:
         total = 0
         for i in range(args.n):
             reply = chat.invoke(messages, n=1, seed=i, **settings)
-            total += reply.usage_metadata["output_tokens"]
+            total += usage(reply)["output_tokens"]
         tokens["sequential"].append(total)
 
     chat.invoke(messages, max_tokens=2)  # warm-up

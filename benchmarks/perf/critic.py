@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 import torch
 
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         tokens[arm].append(sum(g.n_tokens for g in result))
 
     chat.invoke(QUESTION, max_tokens=2)  # warm-up
-    times = interleaved({arm: lambda arm=arm: verdicts(arm) for arm in arms}, args.reps)
+    times = interleaved({arm: partial(verdicts, arm) for arm in arms}, args.reps)
     medians = {name: median(values) for name, values in times.items()}
     speedups = {arm: medians["sequential"] / medians[arm] for arm in arms}
     # Same prompts in every arm, each starting from an empty prefix store: are the scores equal?

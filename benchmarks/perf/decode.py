@@ -22,11 +22,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.messages import HumanMessage
 
-from benchmarks.common import interleaved, median, table, write
+from benchmarks.common import interleaved, median, table, usage, write
 from mur_graph.models import ChatLlamaCpp, ChatTransformers
 from mur_graph.models.embedded import find_embedded_gguf
 from mur_graph.models.qwen import ensure_qwen_gguf
@@ -65,19 +66,21 @@ def torch_bytes_per_token(model: object) -> int:
     return sum(p.numel() * p.element_size() for k, p in params.items() if tied or k != id(embed))
 
 
-def build_arms(name: str, path: Path, arms: list[str], threads: int) -> dict[str, tuple[Callable, int]]:
+def build_arms(
+    name: str, path: Path, arms: list[str], threads: int
+) -> dict[str, tuple[Callable[[int], int], int]]:
     """Each arm as (call(max_tokens) -> generated tokens, weight bytes per token)."""
     import torch
 
     messages = [HumanMessage(PROMPT)]
-    built: dict[str, tuple[Callable, int]] = {}
+    built: dict[str, tuple[Callable[[int], int], int]] = {}
     gguf_bytes = gguf_bytes_per_token(path)
     ours = ChatLlamaCpp(model_path=str(path), n_threads=threads, prefix_cache=False)
     if "llama_cpp" in arms:
 
         def run_ours(tokens: int) -> int:
             reply = ours.invoke(messages, max_tokens=tokens, temperature=0)
-            return int(reply.usage_metadata["output_tokens"])
+            return int(usage(reply)["output_tokens"])
 
         built["llama_cpp"] = (run_ours, gguf_bytes)
     if "llama_cpp_logits_all" in arms:
@@ -89,6 +92,9 @@ def build_arms(name: str, path: Path, arms: list[str], threads: int) -> dict[str
         def run_high(tokens: int) -> int:
             high.reset()  # no prefix reuse, like the other arms
             out = high.create_completion(prompt, max_tokens=tokens, temperature=0, logprobs=1)
+            if not isinstance(out, dict):  # a stream only with stream=True
+                msg = f"create_completion returned {type(out).__name__}, not a completion"
+                raise TypeError(msg)
             return int(out["usage"]["completion_tokens"])
 
         built["llama_cpp_logits_all"] = (run_high, gguf_bytes)
@@ -102,7 +108,7 @@ def build_arms(name: str, path: Path, arms: list[str], threads: int) -> dict[str
 
         def run_chat(tokens: int, chat: ChatTransformers = chat) -> int:
             reply = chat.invoke(messages, max_tokens=tokens, temperature=0)
-            return int(reply.usage_metadata["output_tokens"])
+            return int(usage(reply)["output_tokens"])
 
         built[arm] = (run_chat, torch_bytes_per_token(chat.llm.pipeline.model))
     return built
@@ -126,12 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, list[int]] = {name: [] for name in built}
     calls: dict[str, Callable[[], None]] = {}
     for name, (call, _) in built.items():
-        calls[f"{name}:1"] = lambda call=call: call(1)
-        calls[f"{name}:T"] = lambda call=call, name=name: counts[name].append(call(args.tokens))
+
+        def one_token(call: Callable[[int], int] = call) -> None:
+            call(1)
+
+        def all_tokens(call: Callable[[int], int] = call, name: str = name) -> None:
+            counts[name].append(call(args.tokens))
+
+        calls[f"{name}:1"] = one_token
+        calls[f"{name}:T"] = all_tokens
     gbs_before = bandwidth_gbs()
     times = interleaved(calls, args.reps)
     gbs = median([gbs_before, bandwidth_gbs()])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, (_, weight_bytes) in built.items():
         generated = median(counts[name])
         seconds = median(times[f"{name}:T"]) - median(times[f"{name}:1"])

@@ -83,7 +83,8 @@ def build_model(tiny: bool, device: str) -> Qwen3ForCausalLM:
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     torch.manual_seed(0)
     with torch.device(device):
-        model = Qwen3ForCausalLM(config).to(dtype)
+        # transformers decorates `to` with functools.wraps, whose typing binds `dtype` to `self`
+        model = Qwen3ForCausalLM(config).to(dtype)  # type: ignore[arg-type]
     model.generation_config.eos_token_id = None  # random weights: decode a fixed number of tokens
     model.generation_config.pad_token_id = 0
     return model.eval()
@@ -95,7 +96,8 @@ def arm_settings(name: str, max_cache_len: int, compile_anywhere: bool) -> dict[
         return {}
     compile_config = CompileConfig(fullgraph=False, mode="reduce-overhead")
     if compile_anywhere:  # transformers compiles only on GPUs unless told otherwise
-        compile_config._compile_all_devices = True
+        # a private flag transformers declares as `_compile_all_devices = None`, with no annotation
+        compile_config._compile_all_devices = True  # type: ignore[assignment]
     return {
         "cache_implementation": "static",
         "max_cache_len": max_cache_len,
@@ -136,6 +138,7 @@ def bandwidth_bound(
     if gbs is None:
         return None
     c = model.config
+    assert c.num_key_value_heads is not None  # Qwen3Config sets it to num_attention_heads if not given
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     mean_len = args.prompt_tokens + args.new_tokens / 2
     kv_bytes = 2 * c.num_hidden_layers * c.num_key_value_heads * c.head_dim * mean_len * batch * 2

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,11 @@ def chunked(ids: list[int], keep: int, chunk: int) -> list[int]:
     return sorted({*range(chunk, len(ids), chunk), keep // chunk * chunk} - {0})
 
 
+def prefill_arm(context: Context, ids: list[int], size: int) -> Callable[[], np.ndarray]:
+    """A timed arm: encode `ids` from an empty cache in chunks of `size`."""
+    return lambda: encode_in(context, ids, chunked(ids, 0, size))
+
+
 def exactness(context: Context) -> list[dict[str, Any]]:
     rows = []
     everything = context.tokens(TEXT)
@@ -131,7 +137,7 @@ def exactness(context: Context) -> list[dict[str, Any]]:
 def prefill_speed(context: Context, reps: int) -> list[dict[str, Any]]:
     ids = context.tokens(TEXT)[:512]
     sizes = (512, 64, 32, 16, 8)
-    arms = {str(size): (lambda size=size: encode_in(context, ids, chunked(ids, 0, size))) for size in sizes}
+    arms = {str(size): prefill_arm(context, ids, size) for size in sizes}
     times = interleaved(arms, reps)
     fastest = len(ids) / median(times["512"])
     return [
@@ -183,9 +189,7 @@ def threads_compare(path: str, reps: int) -> int:
     ids = contexts[1].tokens(TEXT)[:512]
     logits = {t: encode_in(c, ids, chunked(ids, 0, PREFILL_CHUNK)) for t, c in contexts.items()}
     arms = {
-        f"{threads} thread(s), chunk {size}": (
-            lambda c=context, size=size: encode_in(c, ids, chunked(ids, 0, size))
-        )
+        f"{threads} thread(s), chunk {size}": prefill_arm(context, ids, size)
         for threads, context in contexts.items()
         for size in (512, PREFILL_CHUNK)
     }

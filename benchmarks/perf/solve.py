@@ -18,7 +18,9 @@ import argparse
 import sys
 from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatResult
 from pydantic import PrivateAttr
 
 from benchmarks.common import interleaved, median, table, write
@@ -36,18 +38,24 @@ class RecordingChat(ChatTransformers):
         default_factory=list
     )
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any) -> Any:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         keys = ("n", "max_tokens", "temperature", "seed", "top_logprobs")
         settings = {k: kwargs[k] for k in keys if k in kwargs}
         self._calls.append((list(messages), stop, settings))
-        return super()._generate(messages, stop=stop, **kwargs)
+        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
 
 
 def replay(
     model: ChatTransformers, calls: list[tuple[list[BaseMessage], list[str] | None, dict[str, Any]]]
 ) -> list[str]:
     """The bare loop: the recorded calls, one after another, through the same contract."""
-    texts = []
+    texts: list[str] = []
     for messages, stop, settings in calls:
         samples = sample(
             model,

@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     prompt_tokens = len(first.llama.tokenize(rendered, add_bos=False, special=True))
 
     def call(chat: ChatLlamaCpp, text: str, tokens: int) -> Callable[[], None]:
-        return lambda: chat.invoke([HumanMessage(text)], max_tokens=tokens, temperature=0) and None
+        def arm() -> None:
+            chat.invoke([HumanMessage(text)], max_tokens=tokens, temperature=0)
+
+        return arm
 
     arms: dict[str, Callable[[], None]] = {}
     for n, chat in chats.items():

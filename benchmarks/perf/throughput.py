@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import torch
 from langchain_core.messages import HumanMessage
 
-from benchmarks.common import interleaved, median, table, write
+from benchmarks.common import interleaved, median, table, usage, write
 from mur_graph import ChatTransformers, load_embedded_model
 
 PROMPT = "Count from 1 to 200, separated by commas."
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def ours() -> None:
         reply = chat.invoke(messages, max_tokens=args.tokens, temperature=0)
-        counts["chat_transformers"].append(reply.usage_metadata["output_tokens"])
+        counts["chat_transformers"].append(usage(reply)["output_tokens"])
 
     chat.invoke(messages, max_tokens=2)  # warm-up
     ours()
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         counts["raw_generate"].append(out.shape[1] - ids.shape[1])
 
     times = interleaved({"chat_transformers": ours, "raw_generate": raw}, args.reps)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "arm": name,
             "median_s": median(values),
