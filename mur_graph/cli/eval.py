@@ -279,7 +279,7 @@ def _report(args: argparse.Namespace, err: Console) -> int:
                 "\nHow the runs ended:\n" + endings_table(endings(labelled)), highlight=False
             )
         if args.gate:
-            from mur_graph.eval.gate_signal import gate_signal, signal_table
+            from mur_graph.eval.gate_signal import fired_effect, fired_table, gate_signal, signal_table
 
             table = gate_table(gate_rates(labelled))
             Console(soft_wrap=True).out("\nThe gate on the recorded steps:\n" + table, highlight=False)
@@ -287,6 +287,10 @@ def _report(args: argparse.Namespace, err: Console) -> int:
             Console(soft_wrap=True).out(
                 "\nDoes the gate point at the runs that end wrong? (AUROC 0.5: no aim)\n" + aim,
                 highlight=False,
+            )
+            fired = fired_table(fired_effect(cells))
+            Console(soft_wrap=True).out(
+                "\nWhere MUR's gate fired, against the CoT run of its seed:\n" + fired, highlight=False
             )
     # A selection of files is not the folder's report: only a lone folder gets DIR/report.md.
     whole_folder = len(args.dirs) == 1 and args.dirs[0].is_dir()

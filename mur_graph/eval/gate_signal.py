@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict
 
 from mur_graph.eval.gate_rates import GAMMAS
+from mur_graph.eval.report import cell_key_label
 from mur_graph.eval.stats import Z_95
 
 
@@ -91,7 +92,7 @@ def gate_signal(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Signal
     """One row per cell (label → its records) with graded runs that recorded their steps' m_t."""
     rows: list[SignalRow] = []
     for label, records in cells.items():
-        graded = [r for r in records if r.get("status") == "ok" and r.get("correct") is not None]
+        graded = [r for r in records if _graded(r)]
         wrong = [r["result"] for r in graded if not r["correct"]]
         right = [r["result"] for r in graded if r["correct"]]
         mean_wrong, mean_right = _present(wrong, run_mean_uncertainty), _present(right, run_mean_uncertainty)
@@ -159,3 +160,78 @@ def signal_table(rows: Sequence[SignalRow]) -> str:
 
 def _area(value: tuple[float, float, float] | None) -> str:
     return "—" if value is None else f"{value[0]:.2f} [{value[1]:.2f}, {value[2]:.2f}]"
+
+
+class FiredRow(TypedDict):
+    """A MUR cell against the CoT cell of its seed: what scaling did on the runs where it fired."""
+
+    cell: str
+    questions: int
+    """Questions both cells answered and graded."""
+    wrong_fired: int
+    """Questions the CoT run got wrong on which the MUR run scaled at least one step."""
+    fixed: int
+    """Of those, the ones the MUR run got right."""
+    right_fired: int
+    """Questions the CoT run got right on which the MUR run scaled."""
+    broken: int
+    """Of those, the ones the MUR run got wrong."""
+    differ_unfired: int
+    """Questions where the MUR run never scaled and still differs from the CoT run: 0 when the two
+    follow the same trajectory until the gate first fires (the same seed, sampling reproducible)."""
+
+
+def fired_effect(cells: Mapping[tuple[Any, ...], Mapping[str, Mapping[str, Any]]]) -> list[FiredRow]:
+    """Each MUR cell (report cell key → its records by question id) against its seed's CoT cell.
+
+    A MUR run follows its seed's CoT run step for step until its gate first fires, so every
+    question on which the two differ is one where MUR scaled: the won/lost of the report's
+    `vs CoT` column, split here by what the CoT run had and by how often the gate fired at all.
+    The CoT cell shares the MUR cell's dataset, method, seed and variant, less the parts that
+    only MUR has (`rd`, the draft reused as a candidate).
+    """
+    cot = {
+        (dataset, method, variant, seed): records
+        for (dataset, method, _critic, mode, _gamma, variant, seed), records in cells.items()
+        if mode == "cot"
+    }
+    rows: list[FiredRow] = []
+    for key, records in cells.items():
+        dataset, method, _critic, mode, _gamma, variant, seed = key
+        own = tuple(part for part in variant if part != "rd")
+        baseline = cot.get((dataset, method, own, seed))
+        if mode != "mur" or baseline is None:
+            continue
+        pairs = [
+            (bool(baseline[q]["correct"]), bool(run["correct"]), run["result"].get("n_scaled", 0) > 0)
+            for q, run in records.items()
+            if q in baseline and _graded(run) and _graded(baseline[q])
+        ]
+        rows.append(
+            {
+                "cell": cell_key_label(key),
+                "questions": len(pairs),
+                "wrong_fired": sum(fired for was, _, fired in pairs if not was),
+                "fixed": sum(fired and now for was, now, fired in pairs if not was),
+                "right_fired": sum(fired for was, _, fired in pairs if was),
+                "broken": sum(fired and not now for was, now, fired in pairs if was),
+                "differ_unfired": sum(not fired and was != now for was, now, fired in pairs),
+            }
+        )
+    return rows
+
+
+def fired_table(rows: Sequence[FiredRow]) -> str:
+    """The rows as a Markdown table."""
+    titles = ["cell", "n", "CoT wrong: fired / fixed", "CoT right: fired / broken", "differ, never fired"]
+    lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
+    for row in rows:
+        cells = [row["cell"], str(row["questions"])]
+        cells += [f"{row['wrong_fired']} / {row['fixed']}", f"{row['right_fired']} / {row['broken']}"]
+        cells.append(str(row["differ_unfired"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _graded(record: Mapping[str, Any]) -> bool:
+    return record.get("status") == "ok" and record.get("correct") is not None and bool(record.get("result"))

@@ -9,6 +9,8 @@ from mur_graph.eval.gate_rates import GAMMAS
 from mur_graph.eval.gate_signal import (
     auroc,
     auroc_interval,
+    fired_effect,
+    fired_table,
     gate_signal,
     run_margin,
     run_mean_uncertainty,
@@ -109,23 +111,80 @@ def test_failed_ungraded_and_unrecorded_runs_are_left_out_and_one_sided_cells_ha
     assert row["fires_wrong"] == (None,) * len(GAMMAS)
 
 
-def test_report_gate_prints_the_aim_table(tmp_path, capsys):
+def test_report_gate_prints_the_aim_and_the_fired_tables(tmp_path, capsys):
     from mur_graph.cli import main
 
-    settings = {"mode": "cot", "method": "guided_search", "seed": 0, "temperature": 0.6}
-    lines = []
-    for number, (correct, margin) in enumerate([(False, 0.3), (True, 0.0), (True, 0.1)]):
-        graded = run(correct, margin) | {
-            "id": f"q{number}",
-            "dataset": "toy",
-            "answer": "1",
-            "wall_time_s": 1.0,
-        }
-        graded["result"] |= {"n_scaled": 0, "totals": {"policy": 10, "critic": 0, "total": 10}}
-        lines.append(json.dumps(graded | {"settings": settings}))
-    path = tmp_path / "toy__guided_search__cot.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    assert main(["report", str(path), "--gate"]) == 0
+    cot = {"mode": "cot", "method": "guided_search", "seed": 0, "temperature": 0.6}
+    mur = cot | {"mode": "mur", "gamma": 0.8, "critic_kind": "confidence"}
+    paths = []
+    # MUR scales on q0 (CoT wrong) and fixes it; elsewhere it follows CoT
+    for settings, outcomes in (
+        (cot, [(False, 0), (True, 0), (True, 0)]),
+        (mur, [(True, 1), (True, 0), (True, 0)]),
+    ):
+        lines = []
+        for number, ((correct, scaled), margin) in enumerate(zip(outcomes, [0.3, 0.0, 0.1], strict=True)):
+            record = run(correct, margin) | {
+                "id": f"q{number}",
+                "dataset": "toy",
+                "answer": "1",
+                "wall_time_s": 1.0,
+            }
+            record["result"] |= {"n_scaled": scaled, "totals": {"policy": 10, "critic": 0, "total": 10}}
+            lines.append(json.dumps(record | {"settings": settings}))
+        paths.append(tmp_path / f"toy__guided_search__{settings['mode']}.jsonl")
+        paths[-1].write_text("\n".join(lines) + "\n")
+    assert main(["report", *map(str, paths), "--gate"]) == 0
     out = capsys.readouterr().out
     assert "Does the gate point at the runs that end wrong? (AUROC 0.5: no aim)" in out
-    assert "| 3 (1) | 1.00 [1.00, 1.00] |" in out and "| 100 / 0 | 100 / 0 | 100 / 50 | 100 / 50 |" in out
+    assert "| toy guided_search cot seed 0 | 3 (1) | 1.00 [1.00, 1.00] |" in out
+    assert "| 100 / 0 | 100 / 0 | 100 / 50 | 100 / 50 |" in out
+    assert "Where MUR's gate fired, against the CoT run of its seed:" in out
+    assert "| toy guided_search confidence mur γ=0.8 seed 0 | 3 | 1 / 1 | 0 / 0 | 0 |" in out
+
+
+def graded(correct: bool | None, scaled: int = 0) -> dict:
+    return {"status": "ok", "correct": correct, "result": {"n_scaled": scaled}}
+
+
+def key(
+    mode: str, seed: int = 0, variant: tuple[str, ...] = ("fnatural",), gamma: float | None = None
+) -> tuple:
+    critic = "confidence" if mode == "mur" else None
+    return ("math_500", "guided_search", critic, mode, gamma, variant, seed)
+
+
+def test_where_the_gate_fired_counts_what_scaling_fixed_and_broke_against_the_cot_run_of_its_seed():
+    cot = {"a": graded(False), "b": graded(False), "c": graded(True), "d": graded(True), "e": graded(False)}
+    cot |= {"f": graded(True), "g": graded(None)}
+    mur = {"a": graded(True, 2), "b": graded(False, 1), "c": graded(False, 1), "d": graded(True, 3)}
+    mur |= {"e": graded(True, 0), "f": graded(True, 0), "g": graded(True, 1), "h": graded(True, 1)}
+    (row,) = fired_effect({key("cot"): cot, key("mur", gamma=0.8): mur})
+    # a: wrong → fired, fixed; b: wrong → fired, still wrong; c: right → fired, broken; d: right →
+    # fired, kept; e: never fired yet differs; f: never fired, same; g: ungraded; h: no CoT run
+    assert row == {
+        "cell": "math_500 guided_search natural format confidence mur γ=0.8 seed 0",
+        "questions": 6,
+        "wrong_fired": 2,
+        "fixed": 1,
+        "right_fired": 2,
+        "broken": 1,
+        "differ_unfired": 1,
+    }
+    assert fired_table([row]).splitlines()[2].endswith("| 6 | 2 / 1 | 2 / 1 | 1 |")
+
+
+def test_a_mur_cell_pairs_only_with_the_cot_cell_of_its_seed_and_variant_less_the_reused_draft():
+    cot = {"a": graded(False)}
+    cells = {
+        key("cot", seed=1): cot,
+        key("cot", variant=("dT0", "fnatural")): cot,
+        key("mur", gamma=0.8): {"a": graded(True, 1)},  # no seed-0 CoT of its variant
+        key("mur", seed=1, gamma=0.8): {"a": graded(True, 1)},
+        key("mur", variant=("dT0", "rd", "fnatural"), gamma=0.95): {"a": graded(True, 1)},
+    }
+    rows = fired_effect(cells)
+    assert [(r["cell"], r["fixed"]) for r in rows] == [
+        ("math_500 guided_search natural format confidence mur γ=0.8 seed 1", 1),
+        ("math_500 guided_search drafts T=0 + draft reused natural format confidence mur γ=0.95 seed 0", 1),
+    ]
