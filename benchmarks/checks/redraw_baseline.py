@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import REPO, table, write
+from mur_graph.eval.gate_signal import redraw_expectation
 from mur_graph.eval.results import latest_by_id, read_records
 
 
@@ -45,24 +46,29 @@ def compare(
 ) -> dict[str, Any]:
     """One MUR seed against its CoT seed, and a redraw's expectation from the `others` CoT seeds.
 
-    Only questions that every CoT seed and the MUR run answered count.
+    Only questions that every CoT seed and the MUR run answered count. The expectation is the
+    library's (`mur-graph report --gate` computes it from the same variant's other seeds); this
+    script lets the other runs be another variant's, e.g. T = 0.6 runs against greedy drafts.
     """
     common = [q for q in mur if q in cot and all(q in other for other in others)]
-    row = {"questions": len(common), "wrong fired": 0, "MUR fixed": 0, "redraw fixes": 0.0}
-    row |= {"right fired": 0, "MUR broke": 0, "redraw breaks": 0.0}
-    for q in common:
-        if not mur[q]["result"].get("n_scaled", 0):
-            continue
-        right_elsewhere = sum(bool(other[q]["correct"]) for other in others) / len(others)
-        if cot[q]["correct"]:
-            row["right fired"] += 1
-            row["MUR broke"] += not mur[q]["correct"]
-            row["redraw breaks"] += 1 - right_elsewhere
-        else:
-            row["wrong fired"] += 1
-            row["MUR fixed"] += bool(mur[q]["correct"])
-            row["redraw fixes"] += right_elsewhere
-    return row
+    fired = {
+        q: (bool(cot[q]["correct"]), bool(mur[q]["correct"]))
+        for q in common
+        if mur[q]["result"].get("n_scaled")
+    }
+    expected = redraw_expectation(fired, others)
+    if expected is None:  # every fired question is in every other seed: cannot happen
+        msg = "a fired question missing from the other CoT seeds"
+        raise AssertionError(msg)
+    return {
+        "questions": len(common),
+        "wrong fired": sum(not was for was, _ in fired.values()),
+        "MUR fixed": sum(now for was, now in fired.values() if not was),
+        "redraw fixes": expected[0],
+        "right fired": sum(was for was, _ in fired.values()),
+        "MUR broke": sum(not now for was, now in fired.values() if was),
+        "redraw breaks": expected[1],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,6 +179,11 @@ class FiredRow(TypedDict):
     differ_unfired: int
     """Questions where the MUR run never scaled and still differs from the CoT run: 0 when the two
     follow the same trajectory until the gate first fires (the same seed, sampling reproducible)."""
+    redraw_fixes: float | None
+    """What a fresh CoT run would fix on the `wrong_fired` questions: the sum over them of the share
+    of the other seeds' CoT runs that are right (None without another seed holding each of them)."""
+    redraw_breaks: float | None
+    """What a fresh CoT run would break on the `right_fired` questions, the same way."""
 
 
 def fired_effect(cells: Mapping[tuple[Any, ...], Mapping[str, Mapping[str, Any]]]) -> list[FiredRow]:
@@ -188,34 +193,52 @@ def fired_effect(cells: Mapping[tuple[Any, ...], Mapping[str, Mapping[str, Any]]
     question on which the two differ is one where MUR scaled: the won/lost of the report's
     `vs CoT` column, split here by what the CoT run had and by how often the gate fired at all.
     The CoT cell shares the MUR cell's dataset, method, seed and variant, less the parts that
-    only MUR has (`rd`, the draft reused as a candidate).
+    only MUR has (`rd`, the draft reused as a candidate). The CoT cells of the other seeds are the
+    null: a fresh CoT run of each question where the gate fired, which fixes or breaks as often as
+    those runs are right or wrong. MUR's selection adds something only where it beats that.
     """
-    cot = {
-        (dataset, method, variant, seed): records
-        for (dataset, method, _critic, mode, _gamma, variant, seed), records in cells.items()
-        if mode == "cot"
-    }
+    cot: dict[tuple[Any, ...], dict[Any, Mapping[str, Mapping[str, Any]]]] = {}
+    for (dataset, method, _critic, mode, _gamma, variant, seed), records in cells.items():
+        if mode == "cot":
+            cot.setdefault((dataset, method, variant), {})[seed] = records
     rows: list[FiredRow] = []
     for key, records in cells.items():
         dataset, method, _critic, mode, _gamma, variant, seed = key
-        own = tuple(part for part in variant if part != "rd")
-        baseline = cot.get((dataset, method, own, seed))
+        seeds = cot.get((dataset, method, tuple(part for part in variant if part != "rd")), {})
+        baseline = seeds.get(seed)
         if mode != "mur" or baseline is None:
             continue
-        pairs = [
-            (bool(baseline[q]["correct"]), bool(run["correct"]), run["result"].get("n_scaled", 0) > 0)
+        others = [other for other_seed, other in seeds.items() if other_seed != seed]
+        fired = {
+            q: (bool(baseline[q]["correct"]), bool(run["correct"]))
             for q, run in records.items()
-            if q in baseline and _graded(run) and _graded(baseline[q])
+            if q in baseline
+            and _graded(run)
+            and _graded(baseline[q])
+            and run["result"].get("n_scaled", 0) > 0
+        }
+        unfired = [
+            q
+            for q, run in records.items()
+            if q in baseline
+            and _graded(run)
+            and _graded(baseline[q])
+            and not run["result"].get("n_scaled", 0)
         ]
+        redraw = redraw_expectation(fired, others)
         rows.append(
             {
                 "cell": cell_key_label(key),
-                "questions": len(pairs),
-                "wrong_fired": sum(fired for was, _, fired in pairs if not was),
-                "fixed": sum(fired and now for was, now, fired in pairs if not was),
-                "right_fired": sum(fired for was, _, fired in pairs if was),
-                "broken": sum(fired and not now for was, now, fired in pairs if was),
-                "differ_unfired": sum(not fired and was != now for was, now, fired in pairs),
+                "questions": len(fired) + len(unfired),
+                "wrong_fired": sum(not was for was, _ in fired.values()),
+                "fixed": sum(now for was, now in fired.values() if not was),
+                "right_fired": sum(was for was, _ in fired.values()),
+                "broken": sum(not now for was, now in fired.values() if was),
+                "differ_unfired": sum(
+                    bool(baseline[q]["correct"]) != bool(records[q]["correct"]) for q in unfired
+                ),
+                "redraw_fixes": None if redraw is None else redraw[0],
+                "redraw_breaks": None if redraw is None else redraw[1],
             }
         )
     return rows
@@ -224,13 +247,31 @@ def fired_effect(cells: Mapping[tuple[Any, ...], Mapping[str, Mapping[str, Any]]
 def fired_table(rows: Sequence[FiredRow]) -> str:
     """The rows as a Markdown table."""
     titles = ["cell", "n", "CoT wrong: fired / fixed", "CoT right: fired / broken", "differ, never fired"]
+    titles.append("a fresh CoT run: fixes / breaks")
     lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
     for row in rows:
         cells = [row["cell"], str(row["questions"])]
         cells += [f"{row['wrong_fired']} / {row['fixed']}", f"{row['right_fired']} / {row['broken']}"]
         cells.append(str(row["differ_unfired"]))
+        fixes, breaks = row["redraw_fixes"], row["redraw_breaks"]
+        cells.append("—" if fixes is None or breaks is None else f"{fixes:.1f} / {breaks:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def redraw_expectation(
+    fired: Mapping[str, tuple[bool, bool]], others: Sequence[Mapping[str, Mapping[str, Any]]]
+) -> tuple[float, float] | None:
+    """(fixes, breaks) a fresh run of each fired question would make; None unless others hold each."""
+    fixes = breaks = 0.0
+    for q, (was, _) in fired.items():
+        answers = [bool(other[q]["correct"]) for other in others if q in other and _graded(other[q])]
+        if not answers:
+            return None
+        share_right = sum(answers) / len(answers)
+        fixes += 0.0 if was else share_right
+        breaks += (1.0 - share_right) if was else 0.0
+    return fixes, breaks
 
 
 def _graded(record: Mapping[str, Any]) -> bool:

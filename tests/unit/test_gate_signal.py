@@ -170,8 +170,26 @@ def test_where_the_gate_fired_counts_what_scaling_fixed_and_broke_against_the_co
         "right_fired": 2,
         "broken": 1,
         "differ_unfired": 1,
+        "redraw_fixes": None,  # no other CoT seed
+        "redraw_breaks": None,
     }
-    assert fired_table([row]).splitlines()[2].endswith("| 6 | 2 / 1 | 2 / 1 | 1 |")
+    assert fired_table([row]).splitlines()[2].endswith("| 6 | 2 / 1 | 2 / 1 | 1 | — |")
+
+
+def test_the_other_seeds_cot_runs_say_what_a_fresh_run_would_fix_and_break():
+    cot = {"a": graded(False), "b": graded(True), "c": graded(True)}
+    mur = {"a": graded(True, 1), "b": graded(False, 1), "c": graded(True, 0)}
+    one = {"a": graded(True), "b": graded(False), "c": graded(False)}
+    two = {"a": graded(False), "b": graded(False)}
+    cells = {key("cot"): cot, key("cot", seed=1): one, key("cot", seed=2): two, key("mur", gamma=0.8): mur}
+    (row,) = fired_effect(cells)
+    # a (wrong, fired): the others right 1 of 2 → 0.5 fixes; b (right, fired): wrong 2 of 2 → 1 break;
+    # c never fired, so seed 2's missing run does not matter
+    assert (row["redraw_fixes"], row["redraw_breaks"]) == (0.5, 1.0)
+    assert fired_table([row]).splitlines()[2].endswith("| 3 | 1 / 1 | 1 / 1 | 0 | 0.5 / 1.0 |")
+    del one["a"], two["a"]  # a fired question no other seed holds: no null
+    (row,) = fired_effect(cells)
+    assert (row["redraw_fixes"], row["redraw_breaks"]) == (None, None)
 
 
 def test_a_mur_cell_pairs_only_with_the_cot_cell_of_its_seed_and_variant_less_the_reused_draft():
