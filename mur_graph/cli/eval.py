@@ -268,36 +268,17 @@ def _report(args: argparse.Namespace, err: Console) -> int:
         msg = f"no results in {', '.join(map(str, args.dirs))}; run mur-graph eval --out DIR first"
         raise UsageError(msg)
     _print_rows(Console(), rows)
-    if args.endings or args.gate:
-        from mur_graph.eval.endings import endings, endings_table
-        from mur_graph.eval.gate_rates import gate_rates, gate_table
-
-        cells = cell_records(records, common=args.common)
-        labelled = {cell_key_label(key): list(by_id.values()) for key, by_id in cells.items()}
-        if args.endings:
-            Console(soft_wrap=True).out(
-                "\nHow the runs ended:\n" + endings_table(endings(labelled)), highlight=False
-            )
-        if args.gate:
-            from mur_graph.eval.gate_signal import fired_effect, fired_table, gate_signal, signal_table
-
-            table = gate_table(gate_rates(labelled))
-            Console(soft_wrap=True).out("\nThe gate on the recorded steps:\n" + table, highlight=False)
-            aim = signal_table(gate_signal(labelled))
-            Console(soft_wrap=True).out(
-                "\nDoes the gate point at the runs that end wrong? (AUROC 0.5: no aim)\n" + aim,
-                highlight=False,
-            )
-            fired = fired_table(fired_effect(cells))
-            Console(soft_wrap=True).out(
-                "\nWhere MUR's gate fired, against the CoT run of its seed:\n" + fired, highlight=False
-            )
+    sections = _extra_tables(args, records)
+    for title, table in sections:
+        Console(soft_wrap=True).out(f"\n{title}:\n{table}", highlight=False)
     # A selection of files is not the folder's report: only a lone folder gets DIR/report.md.
     whole_folder = len(args.dirs) == 1 and args.dirs[0].is_dir()
     out = args.out or (args.dirs[0] / "report.md" if whole_folder else None)
     written: list[Path] = []
     if out is not None:
-        out.write_text(report_markdown(rows))
+        out.write_text(
+            report_markdown(rows) + "".join(f"\n**{title}**\n\n{table}" for title, table in sections)
+        )
         written.append(out)
     if args.plot is not None:
         from mur_graph.eval.plots import plot_sweep
@@ -308,6 +289,34 @@ def _report(args: argparse.Namespace, err: Console) -> int:
     if written:
         err.print("wrote " + ", ".join(map(str, written)))
     return 0
+
+
+def _extra_tables(args: argparse.Namespace, records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The tables `--endings` and `--gate` ask for, as (title, Markdown table), in print order."""
+    if not (args.endings or args.gate):
+        return []
+    cells = cell_records(records, common=args.common)
+    labelled = {cell_key_label(key): list(by_id.values()) for key, by_id in cells.items()}
+    sections: list[tuple[str, str]] = []
+    if args.endings:
+        from mur_graph.eval.endings import endings, endings_table
+
+        sections.append(("How the runs ended", endings_table(endings(labelled))))
+    if args.gate:
+        from mur_graph.eval.gate_rates import gate_rates, gate_table
+        from mur_graph.eval.gate_signal import fired_effect, fired_table, gate_signal, signal_table
+
+        sections.append(("The gate on the recorded steps", gate_table(gate_rates(labelled))))
+        sections.append(
+            (
+                "Does the gate point at the runs that end wrong? (AUROC 0.5: no aim)",
+                signal_table(gate_signal(labelled)),
+            )
+        )
+        sections.append(
+            ("Where MUR's gate fired, against the CoT run of its seed", fired_table(fired_effect(cells)))
+        )
+    return sections
 
 
 def _sweep(args: argparse.Namespace, err: Console) -> int:

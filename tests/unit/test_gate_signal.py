@@ -142,6 +142,14 @@ def test_report_gate_prints_the_aim_and_the_fired_tables(tmp_path, capsys):
     assert "Where MUR's gate fired, against the CoT run of its seed:" in out
     assert "| toy guided_search confidence mur γ=0.8 seed 0 | 3 | 1 / 1 | 0 / 0 | 0 |" in out
 
+    # the written report carries the tables the command printed
+    written = tmp_path / "report.md"
+    assert main(["report", *map(str, paths), "--gate", "--out", str(written)]) == 0
+    text = written.read_text()
+    assert "**Does the gate point at the runs that end wrong? (AUROC 0.5: no aim)**" in text
+    assert "| toy guided_search confidence mur γ=0.8 seed 0 | 3 | 1 / 1 | 0 / 0 | 0 | — |" in text
+    assert text.index("**The gate on the recorded steps**") < text.index("**Where MUR's gate fired")
+
 
 def graded(correct: bool | None, scaled: int = 0) -> dict:
     return {"status": "ok", "correct": correct, "result": {"n_scaled": scaled}}
