@@ -309,7 +309,7 @@ def _extra_tables(args: argparse.Namespace, records: list[dict[str, Any]]) -> li
         sections.append(("The gate on the recorded steps", gate_table(gate_rates(labelled))))
         sections.append(
             (
-                "Does the gate point at the runs that end wrong? (AUROC 0.5: no aim)",
+                "The gate's aim, wrong runs against right ones (AUROC 0.5: none)",
                 signal_table(gate_signal(labelled)),
             )
         )

@@ -21,6 +21,7 @@ from typing import Any, TypedDict
 from mur_graph.eval.gate_rates import GAMMAS
 from mur_graph.eval.report import cell_key_label
 from mur_graph.eval.stats import Z_95
+from mur_graph.uncertainty import gate_fires
 
 
 class SignalRow(TypedDict):
@@ -107,8 +108,8 @@ def gate_signal(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Signal
                 "cell": label,
                 "right": len(right),
                 "wrong": len(wrong),
-                "fires_wrong": tuple(_fired(margin_wrong, g) if gated else None for g in GAMMAS),
-                "fires_right": tuple(_fired(margin_right, g) if gated else None for g in GAMMAS),
+                "fires_wrong": tuple(_fired(wrong, g) if gated else None for g in GAMMAS),
+                "fires_right": tuple(_fired(right, g) if gated else None for g in GAMMAS),
                 "margin_auroc": _auroc(margin_wrong, margin_right) if gated else None,
                 "mean_auroc": _auroc(mean_wrong, mean_right),
             }
@@ -128,11 +129,19 @@ def _margin_or_lowest(document: Mapping[str, Any]) -> float:
     return -math.inf if margin is None else margin
 
 
-def _fired(margins: Sequence[float], gamma: float) -> float | None:
-    """Percent of runs whose gate fires at `gamma` somewhere (strictly above ln(1/γ))."""
-    if not margins:
+def _fired(documents: Sequence[Mapping[str, Any]], gamma: float) -> float | None:
+    """Percent of runs on which the gate fires at `gamma` on at least one recorded step."""
+    if not documents:
         return None
-    return 100.0 * sum(m > math.log(1.0 / gamma) for m in margins) / len(margins)
+    return 100.0 * sum(_fires_somewhere(d, gamma) for d in documents) / len(documents)
+
+
+def _fires_somewhere(document: Mapping[str, Any], gamma: float) -> bool:
+    return any(
+        gate_fires(step["index"], step["uncertainty"], step["momentum_before"], gamma)
+        for step in document.get("steps", [])
+        if step.get("uncertainty") is not None and step.get("momentum_before") is not None
+    )
 
 
 def _auroc(wrong: Sequence[float], right: Sequence[float]) -> tuple[float, float, float] | None:

@@ -136,7 +136,7 @@ def test_report_gate_prints_the_aim_and_the_fired_tables(tmp_path, capsys):
         paths[-1].write_text("\n".join(lines) + "\n")
     assert main(["report", *map(str, paths), "--gate"]) == 0
     out = capsys.readouterr().out
-    assert "Does the gate point at the runs that end wrong? (AUROC 0.5: no aim)" in out
+    assert "The gate's aim, wrong runs against right ones (AUROC 0.5: none)" in out
     assert "| toy guided_search cot seed 0 | 3 (1) | 1.00 [1.00, 1.00] |" in out
     assert "| 100 / 0 | 100 / 0 | 100 / 50 | 100 / 50 |" in out
     assert "Where MUR's gate fired, against the CoT run of its seed:" in out
@@ -146,7 +146,7 @@ def test_report_gate_prints_the_aim_and_the_fired_tables(tmp_path, capsys):
     written = tmp_path / "report.md"
     assert main(["report", *map(str, paths), "--gate", "--out", str(written)]) == 0
     text = written.read_text()
-    assert "**Does the gate point at the runs that end wrong? (AUROC 0.5: no aim)**" in text
+    assert "**The gate's aim, wrong runs against right ones (AUROC 0.5: none)**" in text
     assert "| toy guided_search confidence mur γ=0.8 seed 0 | 3 | 1 / 1 | 0 / 0 | 0 | — |" in text
     assert text.index("**The gate on the recorded steps**") < text.index("**Where MUR's gate fired")
 
