@@ -10,7 +10,7 @@ from typing import Any, Literal, NamedTuple, TypedDict
 from mur_graph.eval.consistency import SeedSpread, Vote, consistency_votes
 from mur_graph.eval.regrade import regraded
 from mur_graph.eval.results import latest_by_id, read_records, variant_label, variant_parts
-from mur_graph.eval.stats import LineGap, Paired, critic_signal, line_gap, paired, wilson_interval
+from mur_graph.eval.stats import LineGap, Paired, critic_signal, line_gap, paired, seed_sd, wilson_interval
 from mur_graph.scaling import canonical_method
 
 
@@ -58,6 +58,8 @@ class ReportRow(_CellColumns, total=False):
     """The seed of the CoT row `paired_cot` compares with (its own when that CoT cell exists)."""
     paired_plain: Paired | None
     line_gap: LineGap | None
+    correct_by_id: dict[str, bool]
+    """Per question id: answered correctly (not a column: the across-seeds table reads it)."""
 
 
 ReportKey = Literal[
@@ -193,6 +195,8 @@ def summarise(
         )
     made += _consistency_rows(cells, expected)
     _pair_with_baselines(made)
+    for cell in made:
+        cell.row["correct_by_id"] = cell.correct
     return [cell.row for cell in made]
 
 
@@ -340,6 +344,8 @@ class SpreadRow(TypedDict):
     accuracies: str
     mean: float
     stdev: float
+    seed_sd: float | None
+    """The same sd estimated question by question (`stats.seed_sd`): steadier with few seeds."""
     spread: float
     total_tokens: float
     vs_cot: str | None
@@ -357,6 +363,7 @@ SpreadKey = Literal[
     "accuracies",
     "mean",
     "stdev",
+    "seed_sd",
     "spread",
     "total_tokens",
     "vs_cot",
@@ -373,6 +380,7 @@ class _Seeded(NamedTuple):
     questions: int
     partial: bool
     vs_cot: Paired | None
+    correct: dict[str, bool]
 
 
 def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
@@ -389,7 +397,8 @@ def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
             key = (row["dataset"], row["method"], row["critic"], row["mode"], row["gamma"])
             own_cot = row["paired_cot"] if row.get("cot_seed") == seed else None  # not seed 0's stand-in
             partial = row["questions"] < row.get("expected", 0)
-            seeded = _Seeded(seed, accuracy, tokens, row["questions"], partial, own_cot)
+            outcomes = row.get("correct_by_id", {})
+            seeded = _Seeded(seed, accuracy, tokens, row["questions"], partial, own_cot, outcomes)
             groups.setdefault(key, []).append(seeded)
     spreads: list[SpreadRow] = []
     for (dataset, method, critic, mode, gamma), seeded_rows in groups.items():
@@ -414,6 +423,7 @@ def seed_spreads(rows: Sequence[ReportRow]) -> list[SpreadRow]:
                 "accuracies": " / ".join(f"{a:.1f}" for a in spread.accuracies),
                 "mean": spread.mean,
                 "stdev": spread.stdev,
+                "seed_sd": seed_sd([r.correct for r in cell]),
                 "spread": spread.spread,
                 "total_tokens": spread.tokens,
                 "vs_cot": _pooled(r.vs_cot for r in cell),
@@ -452,6 +462,7 @@ SPREAD_COLUMNS: tuple[tuple[SpreadKey, str], ...] = (
     ("accuracies", "accuracy % per seed"),
     ("mean", "mean %"),
     ("stdev", "sd (pts)"),
+    ("seed_sd", "sd, per question (pts)"),
     ("spread", "max − min (pts)"),
     ("total_tokens", "total tok/q"),
     ("vs_cot", "vs CoT of its seed, won/lost summed"),

@@ -1,4 +1,4 @@
-"""The report's statistics: Wilson intervals, exact McNemar tests, and how much a critic decides.
+"""The report's statistics: Wilson intervals, exact McNemar tests, seed noise, and how much a critic decides.
 
 Plain Python (math.comb): no scipy.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,29 @@ def mcnemar_exact(won: int, lost: int) -> float:
         return 1.0
     tail = sum(math.comb(n, k) for k in range(min(won, lost) + 1))
     return min(1.0, 2 * tail / 2**n)
+
+
+def seed_sd(outcomes: Sequence[Mapping[str, bool]]) -> float | None:
+    """The sd of a cell's accuracy from seed to seed, estimated question by question, in points.
+
+    Each seed's run of question q is right with some probability p_q, independently across seeds,
+    so one seed's accuracy over n questions varies with sd √(Σ_q p_q(1−p_q)) / n. With k seeds,
+    p̂_q(1−p̂_q)·k/(k−1) estimates each p_q(1−p_q) without bias. This estimates the same sd as the
+    sample sd of the k accuracies, far more steadily with few seeds: it reads every question's
+    agreement, not k totals. Over the questions every seed holds; None for fewer than 2 seeds or
+    no common question.
+    """
+    if len(outcomes) < 2:
+        return None
+    common = set(outcomes[0]).intersection(*outcomes[1:])
+    if not common:
+        return None
+    k = len(outcomes)
+    variance = 0.0
+    for q in common:
+        share = sum(o[q] for o in outcomes) / k
+        variance += share * (1 - share) * k / (k - 1)
+    return 100.0 * math.sqrt(variance) / len(common)
 
 
 @dataclass(frozen=True)

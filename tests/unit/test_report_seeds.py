@@ -87,7 +87,11 @@ def test_seeds_get_rows_of_their_own_an_across_seeds_spread_and_self_consistency
     assert sc5["paired_cot"] is not None  # compared with seed 0's CoT, question by question
     (spread,) = seed_spreads(rows)
     assert (spread["seeds"], spread["mean"], spread["spread"]) == ("0, 1, 2, 3, 4", 50.0, 0.0)
+    # the totals agree by construction, but each question is a coin: q1 right 3 of 5, q2 2 of 5,
+    # each p̂(1 − p̂)·5/4 = 0.3, so one seed's accuracy varies with sd √0.6 / 2
+    assert spread["seed_sd"] == pytest.approx(100 * math.sqrt(0.6) / 2)
     assert "**Across seeds**" in report_markdown(rows)
+    assert "| sd (pts) | sd, per question (pts) | max − min (pts) |" in report_markdown(rows)
 
 
 def test_a_seeds_mur_row_is_paired_with_the_cot_row_of_its_own_seed():

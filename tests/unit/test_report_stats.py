@@ -10,6 +10,7 @@ from mur_graph.eval.stats import (
     line_gap,
     mcnemar_exact,
     paired,
+    seed_sd,
     wilson_interval,
 )
 
@@ -188,3 +189,13 @@ def test_common_keeps_only_the_questions_every_row_holds():
     full = summarise(cot + per_step + mur)
     assert format_cell("line_gap", full[1]["line_gap"], full[1]) == "−21.4 pts on 2"
     assert "| −21.4 pts |" in markdown_table(rows)
+
+
+def test_seed_sd_reads_each_questions_agreement_across_seeds():
+    # on the common question a: right 2 of 3 → (2/3)(1/3)·3/2 = 1/3, so sd = 100·√(1/3) / 1
+    outcomes = [{"a": True, "b": True}, {"a": True, "b": False}, {"a": False}]
+    assert seed_sd(outcomes) == pytest.approx(100 * (1 / 3) ** 0.5)
+    # questions every seed gets right or wrong add nothing
+    assert seed_sd([{"a": True, "b": False}, {"a": True, "b": False}]) == 0.0
+    assert seed_sd([{"a": True}]) is None
+    assert seed_sd([{"a": True}, {"b": True}]) is None
