@@ -99,10 +99,11 @@ def gate_signal(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Signal
         mean_wrong, mean_right = _present(wrong, run_mean_uncertainty), _present(right, run_mean_uncertainty)
         if not mean_wrong and not mean_right:
             continue  # records made before steps kept their m_t
-        gated = any(run_margin(d) is not None for d in wrong + right)
+        margins_wrong, margins_right = [run_margin(d) for d in wrong], [run_margin(d) for d in right]
+        gated = any(m is not None for m in margins_wrong + margins_right)
         # A run with no gated step (one step; plain mode) never fires: its margin ranks lowest.
-        margin_wrong = [_margin_or_lowest(d) for d in wrong]
-        margin_right = [_margin_or_lowest(d) for d in right]
+        margin_wrong = [-math.inf if m is None else m for m in margins_wrong]
+        margin_right = [-math.inf if m is None else m for m in margins_right]
         rows.append(
             {
                 "cell": label,
@@ -122,11 +123,6 @@ def _present(
 ) -> list[float]:
     """`signal` of each document that has one."""
     return [value for d in documents if (value := signal(d)) is not None]
-
-
-def _margin_or_lowest(document: Mapping[str, Any]) -> float:
-    margin = run_margin(document)
-    return -math.inf if margin is None else margin
 
 
 def _fired(documents: Sequence[Mapping[str, Any]], gamma: float) -> float | None:
@@ -218,22 +214,13 @@ def fired_effect(cells: Mapping[tuple[Any, ...], Mapping[str, Mapping[str, Any]]
         if mode != "mur" or baseline is None:
             continue
         others = [other for other_seed, other in seeds.items() if other_seed != seed]
+        both = [q for q, run in records.items() if q in baseline and _graded(run) and _graded(baseline[q])]
         fired = {
-            q: (bool(baseline[q]["correct"]), bool(run["correct"]))
-            for q, run in records.items()
-            if q in baseline
-            and _graded(run)
-            and _graded(baseline[q])
-            and run["result"].get("n_scaled", 0) > 0
+            q: (bool(baseline[q]["correct"]), bool(records[q]["correct"]))
+            for q in both
+            if records[q]["result"].get("n_scaled", 0) > 0
         }
-        unfired = [
-            q
-            for q, run in records.items()
-            if q in baseline
-            and _graded(run)
-            and _graded(baseline[q])
-            and not run["result"].get("n_scaled", 0)
-        ]
+        unfired = [q for q in both if q not in fired]
         redraw = redraw_expectation(fired, others)
         rows.append(
             {
